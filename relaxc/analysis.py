@@ -1,0 +1,440 @@
+"""Static analyses of the user's function, computed once on the parsed tree and never rewriting it.
+
+- which names an expression reads and a statement writes;
+- liveness: which variables may be read after each ``if`` (its branches must return exactly those
+  they assign);
+- definite assignment: which variables are surely bound before each branch (the others are
+  declared as unbound so that the branches can receive and merge them);
+- early exits: whether an ``if`` holds a ``return``/``break``/``continue`` for the code around it.
+
+The results are keyed by the nodes of the tree that lowering walks, and dumped compactly by
+:meth:`FunctionFacts.dump` for tests (``L3 if: inputs (a, b) -> outputs (a, b)``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import libcst as cst
+
+from .source import UserSource
+
+
+class _Reads(cst.CSTVisitor):
+    """Collects the names an expression loads, in order of first appearance."""
+
+    def __init__(self):
+        self.names: dict[str, None] = {}
+
+    def visit_Name(self, node: cst.Name):
+        self.names.setdefault(node.value, None)
+
+    def visit_Attribute(self, node: cst.Attribute):
+        node.value.visit(self)    # `.attr` is not a variable
+        return False
+
+    def visit_Arg(self, node: cst.Arg):
+        node.value.visit(self)    # `keyword=` is not a variable
+        return False
+
+    def visit_Lambda(self, node: cst.Lambda):
+        params = {p.name.value for p in node.params.params}
+        inner = reads(node.body)
+        self.names.update((n, None) for n in inner if n not in params)
+        return False
+
+
+def reads(node) -> list[str]:
+    """Names that ``node`` (an expression, or a target's subexpressions) loads."""
+    if node is None:
+        return []
+    visitor = _Reads()
+    node.visit(visitor)
+    return list(visitor.names)
+
+
+def target_effects(target) -> tuple[list[str], list[str]]:
+    """(names bound, names read) by assigning to ``target``.
+
+    ``xs[i] = v`` both reads and rebinds ``xs``: the compiler turns it into
+    ``xs = rx.setitem(xs, i, v)`` so that tensors stay values.
+    """
+    if isinstance(target, cst.Name):
+        return [target.value], []
+    if isinstance(target, (cst.Tuple, cst.List)):
+        bound, read = [], []
+        for element in target.elements:
+            b, r = target_effects(element.value)
+            bound += b
+            read += r
+        return bound, read
+    if isinstance(target, cst.StarredElement):
+        return target_effects(target.value)
+    if isinstance(target, cst.Subscript):
+        base = subscript_base(target)
+        return ([base] if base else []), reads(target)
+    return [], reads(target)   # attributes: the object is read, no variable is bound
+
+
+def subscript_base(node) -> str | None:
+    """The variable at the root of ``xs[i][j]`` (``xs``), or None for ``f()[i]``."""
+    while isinstance(node, cst.Subscript):
+        node = node.value
+    return node.value if isinstance(node, cst.Name) else None
+
+
+def walrus_targets(node) -> list[str]:
+    found = []
+
+    class _Walrus(cst.CSTVisitor):
+        def visit_NamedExpr(self, n):
+            found.append(n.target.value)
+
+    node.visit(_Walrus())
+    return found
+
+
+def small_effects(stmt) -> tuple[list[str], list[str], list[str]]:
+    """(reads, writes, kills) of a small statement; kills are writes that overwrite."""
+    if isinstance(stmt, cst.Assign):
+        value_reads = reads(stmt.value)
+        writes, target_reads = [], []
+        for t in stmt.targets:
+            b, r = target_effects(t.target)
+            writes += b
+            target_reads += r
+        kills = [n for t in stmt.targets for n in _plain_names(t.target)]
+        return value_reads + target_reads, writes + walrus_targets(stmt.value), kills
+    if isinstance(stmt, cst.AnnAssign):
+        b, r = target_effects(stmt.target)
+        return reads(stmt.value) + r, b, _plain_names(stmt.target) if stmt.value else []
+    if isinstance(stmt, cst.AugAssign):
+        b, r = target_effects(stmt.target)
+        own = [stmt.target.value] if isinstance(stmt.target, cst.Name) else []
+        return reads(stmt.value) + r + own, b, []
+    return reads(stmt), walrus_targets(stmt), []
+
+
+def _plain_names(target) -> list[str]:
+    if isinstance(target, cst.Name):
+        return [target.value]
+    if isinstance(target, (cst.Tuple, cst.List)):
+        return [n for e in target.elements for n in _plain_names(e.value)]
+    if isinstance(target, cst.StarredElement):
+        return _plain_names(target.value)
+    return []
+
+
+def orelse_body(node: cst.If) -> list:
+    """The statements of an ``if``'s else part (an ``elif`` is one nested ``if``)."""
+    if node.orelse is None:
+        return []
+    if isinstance(node.orelse, cst.If):
+        return [node.orelse]
+    return list(node.orelse.body.body)
+
+
+def body_of(node) -> list:
+    return list(node.body.body) if isinstance(node.body, cst.IndentedBlock) else [node.body]
+
+
+def _loop_else(node) -> list:
+    return list(node.orelse.body.body) if node.orelse is not None else []
+
+
+def writes_in(statements) -> list[str]:
+    """Variables assigned anywhere in ``statements`` (comprehension variables excluded)."""
+    found: dict[str, None] = {}
+    for stmt in statements:
+        for name in _writes_of(stmt):
+            found.setdefault(name, None)
+    return list(found)
+
+
+def _writes_of(stmt) -> list[str]:
+    if isinstance(stmt, cst.SimpleStatementLine):
+        return [n for s in stmt.body for n in small_effects(s)[1]]
+    if isinstance(stmt, cst.If):
+        return walrus_targets(stmt.test) + writes_in(body_of(stmt)) + writes_in(orelse_body(stmt))
+    if isinstance(stmt, cst.For):
+        return (target_effects(stmt.target)[0] + writes_in(body_of(stmt))
+                + writes_in(_loop_else(stmt)))
+    if isinstance(stmt, cst.While):
+        return walrus_targets(stmt.test) + writes_in(body_of(stmt)) + writes_in(_loop_else(stmt))
+    return []
+
+
+def has_early_exit(node: cst.If) -> str | None:
+    """The first ``return``/``break``/``continue`` in ``node`` that leaves it, as source text."""
+
+    def search(statements, in_loop):
+        for stmt in statements:
+            if isinstance(stmt, cst.SimpleStatementLine):
+                for s in stmt.body:
+                    if isinstance(s, cst.Return):
+                        return "`return`"
+                    if isinstance(s, (cst.Break, cst.Continue)) and not in_loop:
+                        return "`break`" if isinstance(s, cst.Break) else "`continue`"
+            elif isinstance(stmt, cst.If):
+                found = search(body_of(stmt) + orelse_body(stmt), in_loop)
+                if found:
+                    return found
+            elif isinstance(stmt, (cst.For, cst.While)):
+                found = search(body_of(stmt), True) or search(_loop_else(stmt), in_loop)
+                if found:
+                    return found
+        return None
+
+    return search(body_of(node) + orelse_body(node), False)
+
+
+@dataclass
+class BranchFacts:
+    """What the lowering of one ``if`` (or conditional expression) needs."""
+
+    inputs: tuple[str, ...]   # variables the branches receive
+    outputs: tuple[str, ...]  # variables they return: assigned in a branch and read afterwards
+
+
+@dataclass
+class FunctionFacts:
+    params: list[str]
+    locals: set[str]
+    branches: dict = field(default_factory=dict)        # cst.If / cst.IfExp -> BranchFacts
+    early_exits: dict = field(default_factory=dict)     # cst.If -> "`return`" ...
+    unbound: list[str] = field(default_factory=list)    # declared unbound at the start
+    one_path_hints: dict = field(default_factory=dict)  # (if line, name) -> (assign, read) lines
+
+    def dump(self, source: UserSource) -> str:
+        """One line per branch, for tests that read like a diff."""
+        lines = []
+        for node, facts in self.branches.items():
+            kind = "ifexp" if isinstance(node, cst.IfExp) else "if"
+            lines.append(f"L{source.line_of(node)} {kind}: inputs ({', '.join(facts.inputs)}) "
+                         f"-> outputs ({', '.join(facts.outputs)})")
+        for node, exit_kind in self.early_exits.items():
+            lines.append(f"L{source.line_of(node)} if: static only ({exit_kind})")
+        if self.unbound:
+            lines.append(f"unbound at start: {', '.join(self.unbound)}")
+        return "\n".join(lines)
+
+
+class _Liveness:
+    """Backward liveness over structured statements; records what is live after each ``if``."""
+
+    def __init__(self, record: dict | None):
+        self.record = record
+        self.loops: list[tuple[set, set]] = []   # (live after the loop, live at its head)
+
+    def block(self, statements, live_out: set) -> set:
+        live = set(live_out)
+        for stmt in reversed(statements):
+            live = self.statement(stmt, live)
+        return live
+
+    def statement(self, stmt, live_out: set) -> set:
+        if isinstance(stmt, cst.SimpleStatementLine):
+            live = set(live_out)
+            for small in reversed(stmt.body):
+                live = self.small(small, live)
+            return live
+        if isinstance(stmt, cst.If):
+            if self.record is not None:
+                self.record[stmt] = set(live_out)
+            return (set(reads(stmt.test)) | self.block(body_of(stmt), live_out)
+                    | self.block(orelse_body(stmt), live_out))
+        if isinstance(stmt, (cst.For, cst.While)):
+            return self.loop(stmt, live_out)
+        return set(live_out) | set(reads(stmt))
+
+    def loop(self, stmt, live_out: set) -> set:
+        exit_live = self.block(_loop_else(stmt), live_out)
+        head: set = set()
+        while True:
+            self.loops.append((live_out, head))
+            body_live = self.block(body_of(stmt), head)
+            self.loops.pop()
+            if isinstance(stmt, cst.For):
+                bound, target_reads = target_effects(stmt.target)
+                new_head = exit_live | (body_live - set(bound)) | set(target_reads)
+            else:
+                new_head = exit_live | body_live | set(reads(stmt.test))
+            if new_head == head:
+                break
+            head = new_head
+        return head | (set(reads(stmt.iter)) if isinstance(stmt, cst.For) else set())
+
+    def small(self, stmt, live_out: set) -> set:
+        if isinstance(stmt, cst.Return):
+            return set(reads(stmt.value))
+        if isinstance(stmt, cst.Break):
+            return set(self.loops[-1][0]) if self.loops else set()
+        if isinstance(stmt, cst.Continue):
+            return set(self.loops[-1][1]) if self.loops else set()
+        if isinstance(stmt, cst.Raise):
+            return set(reads(stmt))
+        stmt_reads, _, kills = small_effects(stmt)
+        return (set(live_out) - set(kills)) | set(stmt_reads)
+
+
+_UNREACHABLE = None   # definite assignment after a return/break/continue: "everything"
+
+
+def _meet(a, b):
+    if a is _UNREACHABLE:
+        return b
+    if b is _UNREACHABLE:
+        return a
+    return a & b
+
+
+class _DefiniteAssignment:
+    """Forward analysis: the variables surely bound before each ``if`` and conditional expression."""
+
+    def __init__(self):
+        self.before: dict = {}
+
+    def block(self, statements, bound):
+        for stmt in statements:
+            if bound is _UNREACHABLE:
+                return bound
+            bound = self.statement(stmt, bound)
+        return bound
+
+    def statement(self, stmt, bound):
+        if isinstance(stmt, cst.SimpleStatementLine):
+            for small in stmt.body:
+                self._note_ifexps(small, bound)
+                if isinstance(small, (cst.Return, cst.Break, cst.Continue, cst.Raise)):
+                    return _UNREACHABLE
+                bound = bound | set(small_effects(small)[1])
+            return bound
+        if isinstance(stmt, cst.If):
+            self._note_ifexps(stmt.test, bound)
+            self.before[stmt] = bound
+            bound = bound | set(walrus_targets(stmt.test))
+            return _meet(self.block(body_of(stmt), bound), self.block(orelse_body(stmt), bound))
+        if isinstance(stmt, cst.For):
+            self._note_ifexps(stmt.iter, bound)
+            self.block(body_of(stmt), bound | set(target_effects(stmt.target)[0]))
+            return self.block(_loop_else(stmt), bound)
+        if isinstance(stmt, cst.While):
+            self._note_ifexps(stmt.test, bound)
+            self.block(body_of(stmt), bound)
+            return self.block(_loop_else(stmt), bound)
+        return bound
+
+    def _note_ifexps(self, node, bound):
+        before = self.before
+
+        class _IfExps(cst.CSTVisitor):
+            def visit_IfExp(self, n):
+                before[n] = bound
+
+        node.visit(_IfExps())
+
+
+def _ordered(names, order: list[str]) -> tuple[str, ...]:
+    rank = {n: i for i, n in enumerate(order)}
+    return tuple(sorted(set(names), key=lambda n: rank.get(n, len(rank))))
+
+
+def _loads_in_order(node) -> list[tuple[str, object]]:
+    found = []
+
+    class _Loads(cst.CSTVisitor):
+        def visit_Name(self, n):
+            found.append((n.value, n))
+
+        def visit_Attribute(self, n):
+            n.value.visit(self)
+            return False
+
+        def visit_Arg(self, n):
+            n.value.visit(self)
+            return False
+
+    node.visit(_Loads())
+    return found
+
+
+def analyse(source: UserSource) -> FunctionFacts:
+    """All facts about the user's function that lowering needs."""
+    function = source.node
+    params = [p.name.value for p in (
+        *function.params.posonly_params, *function.params.params, *function.params.kwonly_params)]
+    for star in (function.params.star_arg, function.params.star_kwarg):
+        if isinstance(star, cst.Param):
+            params.append(star.name.value)
+    statements = body_of(function)
+    order = list(dict.fromkeys(params + writes_in(statements)))
+    facts = FunctionFacts(params=params, locals=set(order))
+
+    live_after: dict = {}
+    _Liveness(live_after).block(statements, set())
+    definite = _DefiniteAssignment()
+    definite.block(statements, set(params))
+
+    needs_declaring: set[str] = set()
+    early: dict = {}
+
+    class _Branches(cst.CSTVisitor):
+        def visit_If(self, node: cst.If):
+            exit_kind = has_early_exit(node)
+            if exit_kind:
+                early[node] = exit_kind
+                return True
+            writes = writes_in(body_of(node)) + writes_in(orelse_body(node))
+            outputs = _ordered(set(writes) & live_after.get(node, set()), order)
+            inputs = set()
+            for branch in (body_of(node), orelse_body(node)):
+                inputs |= _Liveness(None).block(branch, set(outputs))
+            inputs = _ordered(inputs & facts.locals, order)
+            facts.branches[node] = BranchFacts(inputs, outputs)
+            needs_declaring.update(set(inputs) - definite.before.get(node, set()))
+            return True
+
+        def visit_IfExp(self, node: cst.IfExp):
+            inputs = _ordered((set(reads(node.body)) | set(reads(node.orelse))) & facts.locals,
+                              order)
+            facts.branches[node] = BranchFacts(inputs, ())
+            needs_declaring.update(set(inputs) - definite.before.get(node, set()))
+            return True
+
+    function.body.visit(_Branches())
+    facts.early_exits = early
+    facts.unbound = [n for n in order if n in needs_declaring and n not in params]
+    _one_path_hints(source, facts, statements)
+    return facts
+
+
+def _one_path_hints(source: UserSource, facts: FunctionFacts, statements) -> None:
+    """For each declared-unbound output of an ``if``: where a branch assigns it, where it is read
+    afterwards. Used to name both lines when it turns out to be assigned on one path only."""
+    declared = set(facts.unbound)
+    loads = _loads_in_order(cst.Module(body=statements)) if declared else []
+    positions = source.positions
+    for node, branch in facts.branches.items():
+        if isinstance(node, cst.IfExp):
+            continue
+        end = positions[node].end
+        for name in branch.outputs:
+            if name not in declared:
+                continue
+            assign = _first_assignment(source, node, name)
+            read = next((source.line_of(n) for v, n in loads
+                         if v == name and n in positions and positions[n].start.line > end.line),
+                        None)
+            facts.one_path_hints[(source.line_of(node), name)] = (assign, read)
+
+
+def _first_assignment(source: UserSource, node: cst.If, name: str) -> int | None:
+    found = []
+
+    class _Assignments(cst.CSTVisitor):
+        def visit_SimpleStatementLine(self, stmt):
+            if not found and any(name in small_effects(s)[1] for s in stmt.body):
+                found.append(source.line_of(stmt))
+
+    node.visit(_Assignments())
+    return found[0] if found else None

@@ -1,0 +1,64 @@
+"""Loading generated code without temporary files, and mapping its lines back to the user's.
+
+The text is registered in ``linecache`` under a pseudo-filename, so tracebacks, ``inspect.getsource``
+and ``pdb`` show the generated code. The function is rebuilt on the user's module globals (a
+notebook cell that rebinds a helper is seen at the next call) and, for a nested function, on the
+user's closure cells.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import linecache
+import re
+import types
+
+import relaxc_runtime
+
+_PROVENANCE = re.compile(r"^\s*# L(\d+): |.*  # L(\d+)$")
+
+
+def source_map(text: str) -> dict[int, int]:
+    """Generated line -> user line, from the ``# L<n>:`` comments (and ``# L<n>`` line tags)."""
+    mapping, current = {}, None
+    for number, line in enumerate(text.splitlines(), start=1):
+        match = _PROVENANCE.match(line)
+        if match and match.group(1):
+            current = int(match.group(1))
+        mapping[number] = int(match.group(2)) if match and match.group(2) else current
+    return mapping
+
+
+def pseudo_filename(qualname: str, text: str) -> str:
+    return f"<relaxc {qualname} {hashlib.sha1(text.encode()).hexdigest()[:10]}>"
+
+
+def load(text: str, filename: str, user_function, rx_name: str):
+    """The generated function, bound to the user's globals, closure and defaults."""
+    lines = text.splitlines(keepends=True)
+    linecache.cache[filename] = (len(text), None, lines, filename)
+    free = user_function.__code__.co_freevars
+    def_line = next(i for i, l in enumerate(lines) if l.startswith("def "))
+    # Keep line numbers: blank the module's imports (the user's globals provide those names) and,
+    # for a nested function, wrap the `def` in a factory whose parameters stand for the closure.
+    # `from __future__` lines stay: they change how the function compiles.
+    blank = [l if l.startswith("from __future__") else "\n" for l in lines[:def_line]]
+    blank[-1] = f"def __relaxc_factory__({', '.join(free)}):\n"
+    code_lines = blank + [" " + l if l.strip() else l for l in lines[def_line:]]
+    code_lines.append(f" return {user_function.__name__}\n")
+    # The `def` runs once here, to evaluate its defaults and annotations with the user's names.
+    namespace = {**user_function.__globals__, "relaxc_runtime": relaxc_runtime}
+    exec(compile("".join(code_lines), filename, "exec"), namespace)
+    generated = namespace["__relaxc_factory__"](*([None] * len(free)))
+    cells = dict(zip(free, user_function.__closure__ or ()))
+    function = types.FunctionType(
+        generated.__code__, user_function.__globals__, user_function.__name__,
+        user_function.__defaults__,
+        tuple(cells[n] for n in generated.__code__.co_freevars) or None,
+    )
+    function.__kwdefaults__ = {**(user_function.__kwdefaults__ or {}),
+                               rx_name: generated.__kwdefaults__[rx_name]}
+    function.__qualname__ = user_function.__qualname__
+    function.__doc__ = user_function.__doc__
+    function.__module__ = user_function.__module__
+    return function

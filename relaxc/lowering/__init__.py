@@ -1,0 +1,11 @@
+"""Lowering: one module per construct, each with a before/after in its docstring.
+
+- ``conditions``: comparisons, ``and``/``or``/``not``
+- ``branches``: ``if``/``elif``/``else`` and conditional expressions
+- ``indexing``: subscripts, ``len``, what a ``for`` iterates over
+- ``assignments``: assignments to subscripts, augmented assignments
+- ``loops``: ``for`` and ``while``
+- ``returns``: ``return``
+
+``transformer.Lowering`` walks the function once and dispatches to them.
+"""

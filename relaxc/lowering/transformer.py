@@ -1,0 +1,198 @@
+"""The lowering pass: one walk over the user's function that hands each construct to its module.
+
+Children are lowered before their parents (libcst's ``leave_*``), so a construct's module always
+receives already-lowered operands. Facts come from ``analysis`` (keyed by the original nodes);
+positions from libcst's metadata on the original tree.
+"""
+
+from __future__ import annotations
+
+import libcst as cst
+from libcst.metadata import ExpressionContext, ExpressionContextProvider, PositionProvider
+
+from ..analysis import FunctionFacts
+from ..source import UserSource
+from . import assignments, branches, conditions, indexing, loops, returns
+from .nodes import assign, comment, line, runtime_call, string
+
+#: Builtins that lowering treats specially, unless the user's code or module rebinds the name.
+SPECIAL_BUILTINS = ("len", "range", "enumerate", "zip", "reversed")
+
+
+class Lowering(cst.CSTTransformer):
+    METADATA_DEPENDENCIES = (PositionProvider, ExpressionContextProvider)
+
+    def __init__(self, source: UserSource, facts: FunctionFacts, namer, context_repr: str,
+                 user_globals: dict):
+        super().__init__()
+        self.source = source
+        self.facts = facts
+        self.namer = namer
+        self.rx = namer.fixed("rx")
+        self.context_repr = context_repr
+        self.builtins = {n for n in SPECIAL_BUILTINS
+                         if n not in facts.locals and n not in user_globals}
+        self._elifs: set = set()
+        self._store_chains: set = set()
+
+    # -- helpers -------------------------------------------------------------------------------
+
+    def provenance(self, original) -> cst.EmptyLine:
+        """``# L<n>: <user line>`` for the statement ``original``."""
+        line_number = self.source.line_of(original)
+        return comment(f"L{line_number}: {self.source.line_text(line_number).strip()}")
+
+    def _with_provenance(self, statement, original):
+        return statement.with_changes(
+            leading_lines=[*statement.leading_lines, self.provenance(original)])
+
+    def _temporaries(self, count: int) -> list[str]:
+        return [self.namer.fixed("value" if i == 0 else f"value_{i}") for i in range(count)]
+
+    # -- expressions ---------------------------------------------------------------------------
+
+    def visit_AssignTarget(self, node):
+        self._mark_store_chain(node.target)
+
+    def visit_AugAssign(self, node):
+        self._mark_store_chain(node.target)
+
+    def _mark_store_chain(self, target):
+        if isinstance(target, cst.Subscript):
+            while isinstance(target, cst.Subscript):
+                self._store_chains.add(target)
+                target = target.value
+        elif isinstance(target, (cst.Tuple, cst.List)):
+            for element in target.elements:
+                self._mark_store_chain(element.value)
+
+    def leave_Subscript(self, original, updated):
+        if original in self._store_chains:
+            return updated   # lowered with its assignment
+        if self.get_metadata(ExpressionContextProvider, original, None) != ExpressionContext.LOAD:
+            return updated
+        return indexing.lower_subscript(updated, self.rx)
+
+    def leave_Comparison(self, original, updated):
+        return conditions.lower_comparison(updated, self.rx, lambda: self.namer.fixed("compared"))
+
+    def leave_BooleanOperation(self, original, updated):
+        return conditions.lower_boolean_operation(updated, self.rx)
+
+    def leave_UnaryOperation(self, original, updated):
+        if isinstance(updated.operator, cst.Not):
+            return conditions.lower_not(updated, self.rx)
+        return updated
+
+    def leave_Call(self, original, updated):
+        if (isinstance(updated.func, cst.Name) and updated.func.value == "len"
+                and "len" in self.builtins and len(updated.args) == 1):
+            return indexing.lower_len(updated, self.rx)
+        return updated
+
+    def leave_IfExp(self, original, updated):
+        return branches.lower_if_expression(updated, self.facts.branches[original], self.rx)
+
+    def leave_CompFor(self, original, updated):
+        return loops.lower_comprehension_for(updated, self.rx, self.builtins)
+
+    # -- statements ----------------------------------------------------------------------------
+
+    def leave_Return(self, original, updated):
+        return returns.lower_return(updated, self.rx)
+
+    def leave_SimpleStatementLine(self, original, updated):
+        smalls = []
+        for small in updated.body:
+            if isinstance(small, cst.Assign) and assignments.holds_subscript(small.targets[0].target):
+                smalls += assignments.lower_assign(small, self.rx, self._temporaries)
+            elif isinstance(small, cst.AugAssign):
+                smalls.append(assignments.lower_augmented(small, self.rx))
+            else:
+                smalls.append(small)
+        if len(smalls) == len(updated.body):
+            return self._with_provenance(updated.with_changes(body=smalls), original)
+        lines = [line(s) for s in smalls]
+        lines[0] = lines[0].with_changes(
+            leading_lines=[*updated.leading_lines, self.provenance(original)])
+        return cst.FlattenSentinel(lines)
+
+    def leave_For(self, original, updated):
+        return self._with_provenance(loops.lower_for(updated, self.rx, self.builtins), original)
+
+    def leave_While(self, original, updated):
+        return self._with_provenance(loops.lower_while(updated, self.rx), original)
+
+    def visit_If(self, node):
+        if isinstance(node.orelse, cst.If):
+            self._elifs.add(node.orelse)
+
+    def leave_If(self, original, updated):
+        if original in self._elifs:
+            return updated   # lowered by the `if` it belongs to
+        lowered = self._lower_if(original, updated)
+        if isinstance(lowered, cst.If):
+            return self._with_provenance(lowered, original)
+        return cst.FlattenSentinel(lowered)
+
+    def _lower_if(self, original: cst.If, updated: cst.If):
+        """An ``if`` and its ``elif`` chain: a static ``cst.If``, or a list of statements."""
+        if isinstance(updated.orelse, cst.If):
+            inner = self._lower_if(original.orelse, updated.orelse)
+            orelse_statements = ([self._with_provenance(inner, original.orelse)]
+                                 if isinstance(inner, cst.If) else inner)
+        elif isinstance(updated.orelse, cst.Else):
+            orelse_statements = list(updated.orelse.body.body)
+        else:
+            orelse_statements = []
+
+        if original in self.facts.early_exits:
+            if isinstance(updated.orelse, cst.If) and isinstance(inner, cst.If):
+                orelse = inner
+            elif orelse_statements:
+                orelse = cst.Else(body=cst.IndentedBlock(body=orelse_statements))
+            else:
+                orelse = None
+            return branches.lower_static_if(updated.with_changes(orelse=orelse),
+                                            self.facts.early_exits[original], self.rx)
+
+        names = (self.namer.fixed("if_true"), self.namer.fixed("if_false"))
+        statements = branches.lower_if(updated, self.facts.branches[original], self.rx, names,
+                                       orelse_statements)
+        line_number = self.source.line_of(original)
+        statements[0] = statements[0].with_changes(
+            leading_lines=[*updated.leading_lines, self.provenance(original)])
+        # The merge happens on the `rx.branch` line: mark it, so errors there name the `if`.
+        statements[-1] = statements[-1].with_changes(trailing_whitespace=cst.TrailingWhitespace(
+            whitespace=cst.SimpleWhitespace("  "), comment=cst.Comment(f"# L{line_number}")))
+        return statements
+
+    def leave_FunctionDef(self, original, updated):
+        if original is not self.source.node:
+            return updated
+        context_param = cst.Param(
+            cst.Name(self.rx), default=cst.parse_expression(self.context_repr),
+            equal=cst.AssignEqual(whitespace_before=cst.SimpleWhitespace(""),
+                                  whitespace_after=cst.SimpleWhitespace("")))
+        params = updated.params
+        star = params.star_arg if isinstance(params.star_arg, cst.Param) else cst.ParamStar()
+        params = params.with_changes(star_arg=star,
+                                     kwonly_params=[*params.kwonly_params, context_param])
+        body = list(updated.body.body)
+        docstring = body[:1] if _is_docstring(original.body.body[0]) else []
+        declarations = [
+            line(assign(cst.Name(n), runtime_call(self.rx, "unbound", string(n))))
+            for n in self.facts.unbound
+        ]
+        if declarations:
+            declarations[0] = declarations[0].with_changes(leading_lines=[
+                comment("Declared unbound so that branches can receive and merge them.")])
+        return updated.with_changes(
+            decorators=[], leading_lines=[], params=params,
+            body=updated.body.with_changes(body=docstring + declarations + body[len(docstring):]))
+
+
+def _is_docstring(statement) -> bool:
+    return (isinstance(statement, cst.SimpleStatementLine) and len(statement.body) == 1
+            and isinstance(statement.body[0], cst.Expr)
+            and isinstance(statement.body[0].value, (cst.SimpleString, cst.ConcatenatedString)))

@@ -1,0 +1,32 @@
+"""Fresh names for what the compiler introduces, never shadowing a name of the user's."""
+
+from __future__ import annotations
+
+import libcst as cst
+
+
+class Namer:
+    """Hands out ``base``, ``base_1``, ``base_2``… avoiding every identifier in the user's code
+    and every global of the user's module (generated code must not shadow what the user reads)."""
+
+    def __init__(self, tree: cst.CSTNode, reserved=()):
+        taken = set(reserved)
+
+        class _Identifiers(cst.CSTVisitor):
+            def visit_Name(self, node):
+                taken.add(node.value)
+
+        tree.visit(_Identifiers())
+        self._taken = taken
+        self._given: dict[str, str] = {}
+
+    def fixed(self, base: str) -> str:
+        """The same fresh name every time it is asked for ``base`` (e.g. the context ``rx``)."""
+        if base not in self._given:
+            candidate, n = base, 0
+            while candidate in self._taken:
+                n += 1
+                candidate = f"{base}_{n}"
+            self._taken.add(candidate)
+            self._given[base] = candidate
+        return self._given[base]

@@ -1,0 +1,237 @@
+"""Branches: ``if``/``elif``/``else`` and conditional expressions (DESIGN §1.3).
+
+The compiler turns each branch into a function of the variables it reads and returns the variables
+it assigns that are read afterwards::
+
+    if a > b:                                   def if_true(a, b):
+        a, b = b, a                                 a, b = b, a
+                                                    return a, b
+                                ->              def if_false(a, b):
+                                                    return a, b
+                                                a, b = rx.branch(rx.gt(a, b), if_true, if_false, (a, b))
+
+:func:`branch` runs the taken branch when the condition is static (Python's ``if``; the other branch
+never runs) and both branches when it is relaxed, each on its own copy of the inputs, then merges
+every output and every list among the inputs: ``v = p·v_true + (1 − p)·v_false``.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from .conditions import truth
+from .values import Event, Unbound, align, expectation, is_boolean, is_relaxed
+
+
+def branch(condition, if_true, if_false, inputs, ctx):
+    """Run ``if_true(*inputs)`` or ``if_false(*inputs)``, or both and merge their results.
+
+    Static condition (Python's ``if``)::
+
+        return if_true(*inputs) if condition else if_false(*inputs)
+
+    Relaxed condition with probability ``p``: both run on separate copies of ``inputs``; outputs
+    and the lists among the inputs are merged with :func:`merge`. Hard mode: ``p`` is a per-instance
+    ``torch.bool`` tensor and the merge selects with ``torch.where``, which is the line above per
+    instance.
+    """
+    p = truth(condition, ctx)
+    if not isinstance(p, torch.Tensor):
+        return if_true(*inputs) if p else if_false(*inputs)
+    if p.dtype == torch.bool:
+        negligible_true, negligible_false = ~p, p
+    else:
+        negligible_true, negligible_false = p < ctx.eps, p > 1 - ctx.eps
+    on_true = BranchCopies(inputs, negligible_true)
+    out_true = if_true(*on_true.inputs)
+    on_false = BranchCopies(inputs, negligible_false)
+    out_false = if_false(*on_false.inputs)
+    merger = _Merger(p, negligible_true, negligible_false)
+    for original, copy_true in on_true.containers():
+        merger.merge_in_place(original, copy_true, on_false.copy_of(original), on_true, on_false)
+    return merger.merge(on_true.restore(out_true), on_false.restore(out_false))
+
+
+def guard(value, negligible):
+    """``value`` with no gradient where its branch is negligible; forward unchanged.
+
+    A branch evaluated where its probability is below ``eps`` may compute NaN or inf
+    (``sqrt(-4)``); its value is dropped by the merge, and this cut keeps the backward pass of
+    such computations (``0 * nan``) out of the gradient.
+    """
+    if not (isinstance(value, torch.Tensor) and value.requires_grad):
+        return value
+    mask = negligible
+    if mask.dim() > value.dim():
+        # A vectorised condition over a per-instance value: cut only where every element is
+        # negligible.
+        mask = mask.reshape(mask.shape[:value.dim()] + (-1,)).all(-1)
+    mask, _ = align(mask, value)
+    return torch.where(mask, value.detach(), value)
+
+
+class BranchList(list):
+    """A branch's private copy of a list: elements are guarded lazily, when the branch reads them."""
+
+    __slots__ = ("copies",)
+
+    def guarded(self, element):
+        return self.copies.guard(element)
+
+
+class BranchCopies:
+    """One branch's copies of its inputs, and the way back from copies to the originals.
+
+    Lists and dicts are copied (aliasing kept) so that one branch never sees the other's
+    mutations; tensors are values and are only guarded (:func:`guard`).
+    """
+
+    def __init__(self, inputs, negligible):
+        self.negligible = negligible
+        self._copies = {}        # id(original container) -> (original, copy)
+        self._originals = {}     # id(copy or guarded tensor) -> original
+        self.inputs = tuple(self._copy(v) for v in inputs)
+
+    def guard(self, value):
+        guarded = guard(value, self.negligible)
+        if guarded is not value:
+            self._originals[id(guarded)] = value
+        return guarded
+
+    def _copy(self, value):
+        if isinstance(value, (list, dict)):
+            if id(value) in self._copies:
+                return self._copies[id(value)][1]
+            if isinstance(value, list):
+                copy = BranchList()
+                copy.copies = self
+            else:
+                copy = {}
+            self._copies[id(value)] = (value, copy)
+            self._originals[id(copy)] = value
+            if isinstance(value, list):
+                copy.extend(self._copy(v) if isinstance(v, (list, dict, tuple)) else v
+                            for v in value)
+            else:
+                copy.update((k, self._copy(v)) for k, v in value.items())
+            return copy
+        if isinstance(value, tuple):
+            return tuple(self._copy(v) for v in value)
+        return self.guard(value)
+
+    def containers(self):
+        """(original, copy) for every list and dict among the inputs."""
+        return list(self._copies.values())
+
+    def copy_of(self, original):
+        return self._copies[id(original)][1]
+
+    def restore(self, value):
+        """Map copies and guarded tensors in ``value`` back to the originals they stand for."""
+        original = self._originals.get(id(value))
+        if original is not None:
+            return original
+        if isinstance(value, tuple):
+            return tuple(self.restore(v) for v in value)
+        if isinstance(value, list):
+            restored = [self.restore(v) for v in value]
+            return value if all(r is v for r, v in zip(restored, value)) else restored
+        return value
+
+
+class _Merger:
+    """Merges the results of the two branches under one condition ``p``."""
+
+    def __init__(self, p, negligible_true, negligible_false):
+        self.p = p
+        self.negligible_true = negligible_true
+        self.negligible_false = negligible_false
+
+    def merge_in_place(self, original, copy_true, copy_false, on_true, on_false):
+        if len(copy_true) != len(copy_false):
+            kind = type(original).__name__
+            raise ValueError(
+                f"a {kind} changes size differently on the two paths of a relaxed `if` "
+                f"({len(copy_true)} vs {len(copy_false)} items): under a relaxed condition, "
+                f"assign to existing positions instead of `append`/`pop`/`insert`"
+            )
+        if isinstance(original, list):
+            original[:] = [self.merge(on_true.restore(t), on_false.restore(f))
+                           for t, f in zip(copy_true, copy_false)]
+        else:
+            if copy_true.keys() != copy_false.keys():
+                raise ValueError("a dict gets different keys on the two paths of a relaxed `if`")
+            merged = {k: self.merge(on_true.restore(copy_true[k]), on_false.restore(copy_false[k]))
+                      for k in copy_true}
+            original.clear()
+            original.update(merged)
+
+    def merge(self, value_true, value_false):
+        """``p·value_true + (1 − p)·value_false``, structurally; identical values stay untouched."""
+        if value_true is value_false:
+            return value_true
+        if isinstance(value_true, Unbound) or isinstance(value_false, Unbound):
+            unbound = value_true if isinstance(value_true, Unbound) else value_false
+            if isinstance(value_true, Unbound) and isinstance(value_false, Unbound):
+                return unbound
+            error = UnboundLocalError(
+                f"{unbound.name!r} is assigned on only one path of a relaxed `if` and read "
+                f"afterwards: assign it before the `if`, or on both paths"
+            )
+            error.name = unbound.name
+            raise error
+        if isinstance(value_true, (list, tuple)) and type(value_true) is type(value_false):
+            if len(value_true) != len(value_false):
+                raise ValueError(
+                    f"cannot merge {type(value_true).__name__}s of lengths {len(value_true)} and "
+                    f"{len(value_false)} under a relaxed condition"
+                )
+            return type(value_true)(self.merge(t, f) for t, f in zip(value_true, value_false))
+        if _static_equal(value_true, value_false):
+            return value_true
+        if _is_number(value_true) and _is_number(value_false):
+            return self.blend(value_true, value_false)
+        raise TypeError(
+            f"cannot merge a {type(value_true).__name__} with a {type(value_false).__name__} "
+            f"under a relaxed condition: only numbers, booleans, tensors and lists/tuples of them "
+            f"can take different values on the two paths"
+        )
+
+    def blend(self, value_true, value_false):
+        boolean = is_boolean(value_true) and is_boolean(value_false)
+        a, b = expectation(value_true), expectation(value_false)
+        p = self.p
+        if p.dtype == torch.bool:
+            p, a, b = align(p, _as_tensor(a, p), _as_tensor(b, p))
+            return torch.where(p, a, b)
+        dtype = p.dtype
+        for value in (a, b):
+            if isinstance(value, torch.Tensor) and value.is_floating_point():
+                dtype = torch.promote_types(dtype, value.dtype)
+        a, b = _as_tensor(a, p, dtype), _as_tensor(b, p, dtype)
+        p, a, b, negligible_true, negligible_false = align(
+            p.to(dtype), a, b, self.negligible_true, self.negligible_false)
+        # A negligible branch's non-finite value is replaced by the other value, never mixed in.
+        a_safe = torch.where(negligible_true & ~torch.isfinite(a), b, a)
+        b_safe = torch.where(negligible_false & ~torch.isfinite(b), a, b)
+        merged = torch.lerp(b_safe, a_safe, p)
+        return Event(merged) if boolean else merged
+
+
+def _as_tensor(value, like, dtype=None):
+    if isinstance(value, torch.Tensor):
+        return value if dtype is None else value.to(dtype)
+    return torch.as_tensor(value, dtype=dtype, device=like.device)
+
+
+def _is_number(value):
+    return is_relaxed(value) or isinstance(value, (int, float))
+
+
+def _static_equal(a, b):
+    if is_relaxed(a) or is_relaxed(b) or type(a) is not type(b):
+        return False
+    try:
+        return bool(a == b)
+    except Exception:   # objects whose == is not a plain bool are simply not equal here
+        return False

@@ -1,0 +1,168 @@
+"""Conditions: comparisons, truthiness and the logic of relaxed booleans (DESIGN §1.2).
+
+Generated code turns every comparison and boolean operator into a call here::
+
+    if a < b and not done:          # user source
+    rx.and_(rx.lt(a, b), lambda: rx.not_(done))       # generated condition
+
+Static operands give Python's own result (and Python's short-circuit), so a condition on plain
+numbers is an ordinary ``bool``. With a relaxed operand, the result is an :class:`Event` holding the
+probability under logistic perturbation with temperature β; in hard mode it is the exact per-instance
+``torch.bool`` tensor. Integer and boolean tensors carry no gradient and are always compared exactly.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from .values import Event, align, expectation, is_boolean, is_relaxed, probability
+
+
+def _decides_exactly(a, b, ctx) -> bool:
+    """Whether a comparison of ``a`` and ``b`` is exact: hard mode, or no floating operand."""
+    if ctx.hard:
+        return True
+    return not any(
+        isinstance(v, Event) or (isinstance(v, torch.Tensor) and v.is_floating_point())
+        for v in (a, b)
+    )
+
+
+def _as_condition(value):
+    """A probability tensor as the result of logic: float → Event, bool tensor stays exact."""
+    return value if value.dtype == torch.bool else Event(value)
+
+
+def _equal_probability(a, b, beta):
+    """sech²((b − a)/(2β)), written as 4·σ(z)·σ(−z) with z = (b − a)/β, which never overflows."""
+    z = (b - a) / beta
+    return 4 * torch.sigmoid(z) * torch.sigmoid(-z)
+
+
+def less(a, b, ctx, *, strict: bool):
+    """``a < b`` (``strict``) or ``a <= b``.
+
+    Relaxed: ``P = σ((b − a)/β)`` for both. Hard, per instance::
+
+        a < b if strict else a <= b
+    """
+    if not (is_relaxed(a) or is_relaxed(b)):
+        return a < b if strict else a <= b
+    a, b = align(expectation(a), expectation(b))
+    if _decides_exactly(a, b, ctx):
+        return a < b if strict else a <= b
+    return Event(torch.sigmoid((b - a) / ctx.beta))
+
+
+def greater(a, b, ctx, *, strict: bool):
+    """``a > b`` (``strict``) or ``a >= b``: ``less(b, a)``, i.e. ``P = σ((a − b)/β)``."""
+    return less(b, a, ctx, strict=strict)
+
+
+def equal(a, b, ctx):
+    """``a == b``.
+
+    Two booleans (events, bools, bool tensors): XNOR, ``p·q + (1 − p)·(1 − q)``.
+    Numbers, relaxed: ``P = sech²((b − a)/(2β))``. Hard, per instance::
+
+        a == b
+    """
+    if not (is_relaxed(a) or is_relaxed(b)):
+        return a == b
+    if is_boolean(a) and is_boolean(b):
+        if _decides_exactly(a, b, ctx):
+            a, b = align(a, b)
+            return a == b
+        p, q = align(probability(a), probability(b))
+        return Event(p * q + (1 - p) * (1 - q))
+    a, b = align(expectation(a), expectation(b))
+    if _decides_exactly(a, b, ctx):
+        return a == b
+    return Event(_equal_probability(a, b, ctx.beta))
+
+
+def not_equal(a, b, ctx):
+    """``a != b``: the complement of :func:`equal` (XOR for booleans). Hard: ``a != b``."""
+    return logical_not(equal(a, b, ctx), ctx)
+
+
+def truth(value, ctx):
+    """The probability that ``value`` is true, as a condition (Python's truthiness).
+
+    Static values: ``bool(value)``. An event: its probability. A bool tensor: itself (exact).
+    A relaxed number ``x``: ``P[x != 0] = 1 − sech²(x/(2β))``; hard: ``x != 0``.
+    Returns a Python bool, a ``torch.bool`` tensor, or a float probability tensor.
+    """
+    if isinstance(value, Event):
+        return value.prob
+    if not isinstance(value, torch.Tensor):
+        return bool(value)
+    if value.dtype == torch.bool:
+        return value
+    if ctx.hard or not value.is_floating_point():
+        return value != 0
+    return 1 - _equal_probability(value, 0.0, ctx.beta)
+
+
+def logical_and(left, right_thunk, ctx):
+    """``left and right``; ``right_thunk()`` evaluates the right operand.
+
+    A static left operand short-circuits exactly as in Python. A relaxed left operand: a static
+    right operand that is false gives it back (false in every case); a true one gives the event of
+    ``left``; a relaxed one gives ``P = p·q`` (hard: ``p & q``).
+    """
+    if not is_relaxed(left):
+        return left and right_thunk()
+    right = right_thunk()
+    p = truth(left, ctx)
+    if not is_relaxed(right):
+        return _as_condition(p) if right else right
+    p, q = align(p, truth(right, ctx))
+    if p.dtype == torch.bool and q.dtype == torch.bool:
+        return p & q
+    return Event(probability(p) * probability(q))
+
+
+def logical_or(left, right_thunk, ctx):
+    """``left or right``: Python's short-circuit on a static left operand; else ``p + q − p·q``.
+
+    A static right operand that is true gives it back (true in every case); a false one gives the
+    event of ``left``. Hard: ``p | q``.
+    """
+    if not is_relaxed(left):
+        return left or right_thunk()
+    right = right_thunk()
+    p = truth(left, ctx)
+    if not is_relaxed(right):
+        return right if right else _as_condition(p)
+    p, q = align(p, truth(right, ctx))
+    if p.dtype == torch.bool and q.dtype == torch.bool:
+        return p | q
+    p, q = probability(p), probability(q)
+    return Event(p + q - p * q)
+
+
+def logical_not(value, ctx):
+    """``not value``: Python's ``not`` on static values; ``1 − p`` on relaxed ones (hard: ``~p``)."""
+    if not is_relaxed(value):
+        return not value
+    p = truth(value, ctx)
+    return ~p if p.dtype == torch.bool else Event(1 - p)
+
+
+def identical(a, b, ctx):
+    """``a is b``. ``x is True`` / ``x is False`` on a relaxed boolean is the event or its negation."""
+    for value, constant in ((a, b), (b, a)):
+        if isinstance(constant, bool) and is_relaxed(value) and is_boolean(value):
+            return value if constant else logical_not(value, ctx)
+    return a is b
+
+
+def contains(item, container, ctx):
+    """``item in container``: Python's membership test on static values only."""
+    if is_relaxed(item):
+        raise TypeError(
+            "`in` with a relaxed left operand is not supported: compare explicitly, e.g. "
+            "`a == x or b == x`, which relaxes to the probability of either equality"
+        )
+    return item in container

@@ -1,0 +1,109 @@
+"""The evaluation context: the options of one call, and the operations generated code calls.
+
+Generated code receives a context as a keyword argument (``rx``) and calls everything through it::
+
+    def swap(a, b, *, rx=relaxc_runtime.Context(beta=0.125, mode='relaxed', eps=1e-05, max_iter=1024)):
+
+so a dumped function runs on its own, and the same compiled code serves every β and mode: the
+caller passes another context. Each method is a one-line delegation to the module of its construct,
+where the formula and the exact hard-mode meaning are documented.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from . import assignments, branches, conditions, indexing
+from .values import Unbound, to_output
+
+MODES = ("relaxed", "hard")
+
+
+class Context:
+    """Options of one evaluation.
+
+    beta: the temperature β of the logistic perturbation (β → 0 is the discrete program).
+    mode: ``"relaxed"`` (closed-form expectation with path merging) or ``"hard"`` (exact).
+    eps: a path whose probability is below ``eps`` is negligible: its non-finite values are
+        dropped and no gradient flows through it.
+    max_iter: the bound on the iterations of a relaxed ``while``.
+    """
+
+    __slots__ = ("beta", "mode", "eps", "max_iter", "hard")
+
+    def __init__(self, beta: float = 0.125, mode: str = "relaxed", eps: float = 1e-5,
+                 max_iter: int = 1024):
+        if mode not in MODES:
+            raise ValueError(f"unknown mode {mode!r}: choose one of {', '.join(MODES)}")
+        if not (isinstance(beta, (int, float)) and math.isfinite(beta) and beta > 0):
+            raise ValueError(f"beta must be a positive finite number, got {beta!r}")
+        if not 0 <= eps < 0.5:
+            raise ValueError(f"eps must lie in [0, 0.5), got {eps!r}")
+        if not (isinstance(max_iter, int) and max_iter > 0):
+            raise ValueError(f"max_iter must be a positive int, got {max_iter!r}")
+        self.beta, self.mode, self.eps, self.max_iter = float(beta), mode, float(eps), max_iter
+        self.hard = mode == "hard"
+
+    def __repr__(self) -> str:
+        return (f"relaxc_runtime.Context(beta={self.beta!r}, mode={self.mode!r}, eps={self.eps!r}, "
+                f"max_iter={self.max_iter!r})")
+
+    def options(self) -> dict:
+        return {"beta": self.beta, "mode": self.mode, "eps": self.eps, "max_iter": self.max_iter}
+
+    def replace(self, **changes) -> "Context":
+        return Context(**{**self.options(), **changes})
+
+    # Comparisons and logic (conditions.py).
+    def lt(self, a, b): return conditions.less(a, b, self, strict=True)
+    def le(self, a, b): return conditions.less(a, b, self, strict=False)
+    def gt(self, a, b): return conditions.greater(a, b, self, strict=True)
+    def ge(self, a, b): return conditions.greater(a, b, self, strict=False)
+    def eq(self, a, b): return conditions.equal(a, b, self)
+    def ne(self, a, b): return conditions.not_equal(a, b, self)
+    def is_(self, a, b): return conditions.identical(a, b, self)
+    def is_not(self, a, b): return conditions.logical_not(conditions.identical(a, b, self), self)
+    def in_(self, a, b): return conditions.contains(a, b, self)
+    def not_in(self, a, b): return not conditions.contains(a, b, self)
+    def and_(self, left, right_thunk): return conditions.logical_and(left, right_thunk, self)
+    def or_(self, left, right_thunk): return conditions.logical_or(left, right_thunk, self)
+    def not_(self, value): return conditions.logical_not(value, self)
+
+    # Branches (branches.py).
+    def branch(self, condition, if_true, if_false, inputs):
+        return branches.branch(condition, if_true, if_false, inputs, self)
+
+    def static_condition(self, condition, construct: str):
+        """The truth of a condition that must be static here (``construct`` says why)."""
+        truth = conditions.truth(condition, self)
+        if isinstance(truth, torch.Tensor):
+            raise NotImplementedError(
+                f"{construct} under a relaxed condition is not supported yet: the condition must "
+                f"be static (plain Python values) here"
+            )
+        return truth
+
+    # Data access (indexing.py) and assignment (assignments.py).
+    getitem = staticmethod(indexing.getitem)
+    setitem = staticmethod(indexing.setitem)
+    len = staticmethod(indexing.length)
+    iterate = staticmethod(indexing.iterate)
+    iadd = staticmethod(assignments.iadd)
+    isub = staticmethod(assignments.isub)
+    imul = staticmethod(assignments.imul)
+    itruediv = staticmethod(assignments.itruediv)
+    ifloordiv = staticmethod(assignments.ifloordiv)
+    imod = staticmethod(assignments.imod)
+    ipow = staticmethod(assignments.ipow)
+    imatmul = staticmethod(assignments.imatmul)
+    iand = staticmethod(assignments.iand)
+    ior = staticmethod(assignments.ior)
+    ixor = staticmethod(assignments.ixor)
+    ilshift = staticmethod(assignments.ilshift)
+    irshift = staticmethod(assignments.irshift)
+
+    # Values (values.py).
+    unbound = staticmethod(Unbound)
+    result = staticmethod(to_output)

@@ -1,0 +1,153 @@
+"""Values that flow through relaxed code, and how a batch lines up between them.
+
+Three kinds of value meet in generated code:
+
+- *static* values: plain Python (``int``, ``float``, ``bool``, ``str``, ``None``, containers); they
+  behave exactly as in Python;
+- *relaxed* values: tensors batched on dim 0 (a 0-d tensor is a constant shared by the batch);
+- *events*: relaxed booleans, the probability that something holds. In logic (``if``, ``and``,
+  ``not``) an :class:`Event` is the event; in arithmetic it is its expectation, as ``True + 1 == 2``
+  in Python::
+
+      count = 0
+      count += a > b        # count is now P[a > b], a tensor
+
+In hard mode events are ``torch.bool`` tensors, which already behave this way, so :class:`Event`
+only appears in the relaxed evaluation.
+
+:class:`Unbound` marks a variable that is declared so that branches can be merged, but not yet
+assigned; merging it with a value under a relaxed condition is the error "assigned on one path only".
+"""
+
+from __future__ import annotations
+
+import torch
+
+
+class Event:
+    """A relaxed boolean: ``prob`` is the probability (a float tensor) that the event holds.
+
+    Arithmetic and torch functions see ``prob``; ``&``, ``|``, ``^`` and ``~`` are the logic of
+    independent events (``p*q``, ``p + q - p*q``, ``p + q - 2*p*q``, ``1 - p``).
+    """
+
+    __slots__ = ("prob",)
+
+    def __init__(self, prob: torch.Tensor):
+        self.prob = prob
+
+    def __repr__(self) -> str:
+        return f"Event(prob={self.prob!r})"
+
+    def __bool__(self) -> bool:
+        raise TypeError(
+            "a relaxed boolean has no single truth value: use it in an `if`, `while`, `and`, `or` "
+            "or `not` of a relaxed function, or read its probability with `.prob`"
+        )
+
+    @classmethod
+    def __torch_function__(cls, func, types, args=(), kwargs=None):
+        return func(*[expectation(a) for a in args],
+                    **{k: expectation(v) for k, v in (kwargs or {}).items()})
+
+    # Arithmetic: the expectation.
+    def __add__(self, other): return self.prob + expectation(other)
+    def __radd__(self, other): return expectation(other) + self.prob
+    def __sub__(self, other): return self.prob - expectation(other)
+    def __rsub__(self, other): return expectation(other) - self.prob
+    def __mul__(self, other): return self.prob * expectation(other)
+    def __rmul__(self, other): return expectation(other) * self.prob
+    def __truediv__(self, other): return self.prob / expectation(other)
+    def __rtruediv__(self, other): return expectation(other) / self.prob
+    def __neg__(self): return -self.prob
+    def __pos__(self): return self.prob
+    def __float__(self): return float(self.prob)
+
+    # Logic of independent events.
+    def __and__(self, other): return Event(self.prob * probability(other))
+    __rand__ = __and__
+    def __or__(self, other):
+        q = probability(other)
+        return Event(self.prob + q - self.prob * q)
+    __ror__ = __or__
+    def __xor__(self, other):
+        q = probability(other)
+        return Event(self.prob + q - 2 * self.prob * q)
+    __rxor__ = __xor__
+    def __invert__(self): return Event(1 - self.prob)
+
+
+class Unbound:
+    """A local variable declared for merging but not assigned yet (Python's "unbound local")."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"<unbound local {self.name!r}>"
+
+    def _fail(self, *args, **kwargs):
+        raise UnboundLocalError(f"local variable {self.name!r} is read before it is assigned")
+
+    __bool__ = __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = _fail
+    __truediv__ = __rtruediv__ = __neg__ = __getitem__ = __iter__ = __len__ = __float__ = _fail
+    __index__ = __int__ = _fail
+
+
+def is_relaxed(value) -> bool:
+    """Whether ``value`` carries a per-instance (batched) value: a tensor or an event."""
+    return isinstance(value, (torch.Tensor, Event))
+
+
+def is_boolean(value) -> bool:
+    """Whether ``value`` is a boolean: a Python bool, an event or a bool tensor."""
+    return (isinstance(value, (bool, Event))
+            or (isinstance(value, torch.Tensor) and value.dtype == torch.bool))
+
+
+def expectation(value):
+    """The number an event stands for in arithmetic: its probability; other values unchanged."""
+    return value.prob if isinstance(value, Event) else value
+
+
+def probability(value):
+    """The probability of a boolean operand of logic: an event's prob, a bool tensor as float."""
+    if isinstance(value, Event):
+        return value.prob
+    if isinstance(value, torch.Tensor) and value.dtype == torch.bool:
+        return value.to(torch.get_default_dtype())
+    return float(bool(value)) if isinstance(value, bool) else value
+
+
+def align(*values):
+    """Line up values per instance: append trailing singleton dims up to the largest rank.
+
+    Every tensor carries the batch on dim 0, so a per-instance scalar ``(B,)`` meets a per-instance
+    vector ``(B, n)`` as ``(B, 1)``; plain torch broadcasting would align the wrong dims. 0-d
+    tensors (shared constants) and Python numbers are left alone.
+    """
+    rank = max((v.dim() for v in values if isinstance(v, torch.Tensor)), default=0)
+    return tuple(
+        v.reshape(v.shape + (1,) * (rank - v.dim()))
+        if isinstance(v, torch.Tensor) and 0 < v.dim() < rank else v
+        for v in values
+    )
+
+
+def to_output(value):
+    """A returned value as the caller sees it: events become probability tensors."""
+    if isinstance(value, Event):
+        return value.prob
+    if isinstance(value, Unbound):
+        value._fail()
+    if isinstance(value, (tuple, list)):
+        converted = [to_output(v) for v in value]
+        # A list that holds no event is returned as the same object: list identity is Python's.
+        if all(c is v for c, v in zip(converted, value)):
+            return value
+        return type(value)(converted)
+    if isinstance(value, dict):
+        return {k: to_output(v) for k, v in value.items()}
+    return value
