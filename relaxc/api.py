@@ -21,6 +21,8 @@ _NOTE = "in relaxed code from"
 
 def _compile(function, context: Context) -> pipeline.Compiled:
     try:
+        if not inspect.isfunction(function):
+            raise TypeError
         text = inspect.getsource(function)
     except (OSError, TypeError):
         return pipeline.compile_function(function, repr(context))   # raises the clear error

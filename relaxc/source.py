@@ -44,13 +44,15 @@ class UserSource:
         """A compile error with a caret under ``node`` in the user's file."""
         position = self.positions[node]
         line = self.line_of(node)
-        end_line = position.end.line + self.first_line - 1
         text = linecache.getline(self.filename, line) or (" " * self.indent + self.line_text(line))
+        text = text.rstrip()
+        # A caret under the node's first line: to its end, or to the end of that line.
+        end_column = (position.end.column + self.indent
+                      if position.end.line == position.start.line else len(text))
         return RelaxcSyntaxError(
             message, filename=self.filename, line=line,
-            column=position.start.column + self.indent, text=text.rstrip("\n"),
-            end_line=end_line,
-            end_column=position.end.column + self.indent if end_line == line else None,
+            column=position.start.column + self.indent, text=text,
+            end_line=line, end_column=end_column,
         )
 
 

@@ -110,6 +110,8 @@ class Lowering(cst.CSTTransformer):
                 smalls.append(assignments.lower_augmented(small, self.rx))
             else:
                 smalls.append(small)
+        if _is_docstring(original):
+            return updated
         if len(smalls) == len(updated.body):
             return self._with_provenance(updated.with_changes(body=smalls), original)
         lines = [line(s) for s in smalls]

@@ -1,0 +1,75 @@
+"""The analyses, read as compact dumps: which variables each branch receives and returns."""
+
+import relaxc_runtime  # noqa: F401  (the pipeline loads generated code against it)
+from relaxc import analysis, source
+
+
+def facts(function):
+    parsed = source.read_source(function)
+    dump = analysis.analyse(parsed).dump(parsed)
+    first = function.__code__.co_firstlineno
+    # Relative line numbers keep the expectations independent of where the function sits.
+    for line in sorted({int(w[1:]) for w in dump.split() if w[:1] == "L" and w[1:].isdigit()},
+                       reverse=True):
+        dump = dump.replace(f"L{line} ", f"L+{line - first} ")
+    return dump
+
+
+def swap_and_count(xs, count):
+    for j in range(len(xs) - 1):
+        tmp = 0
+        if xs[j] > xs[j + 1]:
+            tmp = xs[j]
+            xs[j] = xs[j + 1]
+            xs[j + 1] = tmp
+            count += 1
+    return count
+
+
+def test_outputs_are_assigned_and_read_afterwards_inputs_are_read_or_passed_through():
+    # `tmp` is assigned in the branch but never read after it: not an output.
+    assert facts(swap_and_count) == "L+3 if: inputs (xs, count, j) -> outputs (xs, count)"
+
+
+def one_sided(x):
+    if x > 0:
+        y = x
+    elif x < -1:
+        z = 1
+        y = z
+    return y
+
+
+def test_elif_chain_and_declared_unbound_variables():
+    assert facts(one_sided) == (
+        "L+1 if: inputs (x, y) -> outputs (y)\n"
+        "L+3 if: inputs (y) -> outputs (y)\n"
+        "unbound at start: y"
+    )
+
+
+def loop_carried(xs):
+    best = xs[0]
+    for x in xs:
+        if x > best:
+            best = x
+        label = 1 if best > 0 else 2
+    return label
+
+
+def test_liveness_follows_loops_and_conditional_expressions():
+    assert facts(loop_carried) == (
+        "L+3 if: inputs (best, x) -> outputs (best)\n"
+        "L+5 ifexp: inputs () -> outputs ()"
+    )
+
+
+def early_exit(xs):
+    for x in xs:
+        if x > 0:
+            break
+    return x
+
+
+def test_an_if_with_an_early_exit_is_static_only():
+    assert facts(early_exit) == "L+2 if: static only (`break`)"

@@ -1,0 +1,108 @@
+"""The public API of DESIGN §2: decorator forms, options without recompiling, caching, closures,
+notebook cells, and what callers get back."""
+
+import inspect
+import linecache
+import traceback
+
+import pytest
+import torch
+
+import relaxc
+from corpus import bubble_pass, sign
+
+
+def test_decorator_forms_and_the_original_function():
+    @relaxc.relax
+    def bare(x):
+        return -x if x < 0 else x
+
+    @relaxc.relax(beta=0.25, mode="hard")
+    def configured(x):
+        return -x if x < 0 else x
+
+    assert bare.python(-2.0) == 2.0 and bare.__name__ == "bare"
+    assert configured.context.beta == 0.25 and configured.context.mode == "hard"
+    assert configured(torch.tensor([-2.0])).tolist() == [2.0]
+
+
+def test_options_swap_the_context_without_recompiling():
+    relaxed = relaxc.relax(sign)
+    hard = relaxed.options(mode="hard")
+    colder = relaxed.options(beta=0.01)
+    assert hard._compiled is relaxed._compiled is colder._compiled
+    x = torch.tensor([0.05])
+    assert hard(x).tolist() == [1]
+    assert 0 < relaxed(x).item() < colder(x).item() < 1
+
+
+def test_compiles_are_cached_by_source_text():
+    assert relaxc.relax(sign)._compiled is relaxc.relax(sign)._compiled
+
+
+def define_in_cell(cell_source, cell_name):
+    """Run source the way IPython runs a notebook cell: registered in linecache, then exec'd."""
+    linecache.cache[cell_name] = (len(cell_source), None, cell_source.splitlines(True), cell_name)
+    namespace = {"relaxc": relaxc}
+    exec(compile(cell_source, cell_name, "exec"), namespace)
+    return namespace["f"]
+
+
+def test_a_notebook_cell_that_redefines_a_function_recompiles_it():
+    first = define_in_cell("@relaxc.relax(mode='hard')\ndef f(x):\n    return x + 1 if x > 0 "
+                           "else x\n", "<cell-1>")
+    second = define_in_cell("@relaxc.relax(mode='hard')\ndef f(x):\n    return x + 2 if x > 0 "
+                            "else x\n", "<cell-2>")
+    x = torch.tensor([1.0])
+    assert first(x).item() == 2.0 and second(x).item() == 3.0
+
+
+def test_closures_and_module_globals_are_live():
+    offset = 1.0
+
+    @relaxc.relax(mode="hard")
+    def shifted(x):
+        return x + offset if x > 0 else x
+
+    x = torch.tensor([1.0])
+    assert shifted(x).item() == 2.0
+    offset = 5.0
+    assert shifted(x).item() == 6.0
+
+
+def test_defaults_keyword_arguments_and_a_parameter_named_rx():
+    @relaxc.relax(mode="hard")
+    def scaled(x, rx=2.0, *, offset=0.5):
+        return x * rx + offset if x > 0 else x
+
+    x = torch.tensor([1.0, -1.0])
+    assert scaled(x).tolist() == [2.5, -1.0]
+    assert scaled(x, 3.0, offset=0.0).tolist() == [3.0, -1.0]
+    assert "rx_1=relaxc_runtime.Context(" in relaxc.to_source(scaled)
+
+
+def test_results_lists_keep_identity_and_static_results_stay_python():
+    xs = [torch.tensor([3.0]), torch.tensor([1.0])]
+    values, swaps = relaxc.relax(bubble_pass)(xs)
+    assert values is xs                       # the caller's list, mutated as Python would
+    assert isinstance(swaps, torch.Tensor)    # promoted under a relaxed condition
+    assert relaxc.relax(bubble_pass)([1.0, 2.0]) == ([1.0, 2.0], 0)   # plain numbers: plain Python
+
+
+def test_generated_code_is_visible_to_inspect_and_tracebacks():
+    relaxed = relaxc.relax(bubble_pass)
+    generated = relaxed._compiled.function
+    assert inspect.getsource(generated).startswith("def bubble_pass(xs, *, rx=")
+    try:
+        relaxed(torch.zeros(2))   # a (B,) tensor is not a sequence: len() fails in generated code
+    except TypeError as error:
+        frames = traceback.extract_tb(error.__traceback__)
+        assert any(f.filename == relaxed._compiled.filename and "rx.len(xs)" in f.line
+                   for f in frames)
+    else:
+        pytest.fail("expected a TypeError")
+
+
+def test_to_source_refuses_a_plain_function():
+    with pytest.raises(TypeError, match="expects a function returned by relaxc.relax"):
+        relaxc.to_source(sign)

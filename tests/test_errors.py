@@ -1,0 +1,174 @@
+"""Errors name the user's file and line and say how to fix it; nothing falls back silently."""
+
+import traceback
+
+import pytest
+import torch
+
+import relaxc
+from relaxc import RelaxcSyntaxError, SourceUnavailableError
+
+
+def uses_try(x):
+    try:
+        y = x + 1
+    except ValueError:
+        y = x
+    return y
+
+
+def first_line(function):
+    return function.__code__.co_firstlineno
+
+
+def test_unsupported_syntax_is_a_syntax_error_with_a_caret_and_the_fix():
+    with pytest.raises(RelaxcSyntaxError) as caught:
+        relaxc.relax(uses_try)
+    text = "".join(traceback.format_exception_only(caught.value))
+    assert text == (
+        f'  File "{__file__}", line {first_line(uses_try) + 1}\n'
+        "    try:\n"
+        "    ^^^^\n"
+        "relaxc.errors.RelaxcSyntaxError: `try` is not supported in a relaxed function: handle "
+        "errors around the call instead\n"
+    )
+
+
+def nested_definition(x):
+    def helper(v):
+        return v
+    return helper(x)
+
+
+def chained_subscript_target(xs):
+    xs[0] = xs[1] = 1.0
+    return xs
+
+
+@pytest.mark.parametrize("function, line_offset, message", [
+    (nested_definition, 1, "a function cannot be defined inside a relaxed function"),
+    (chained_subscript_target, 1, "a chained assignment (`a = b = ...`) to a subscript"),
+])
+def test_more_refusals_name_the_line(function, line_offset, message):
+    with pytest.raises(RelaxcSyntaxError) as caught:
+        relaxc.relax(function)
+    assert caught.value.lineno == first_line(function) + line_offset
+    assert caught.value.filename == __file__
+    assert message in caught.value.msg
+
+
+def test_a_decorator_below_relax_is_refused():
+    def traced(function):
+        return function
+
+    with pytest.raises(RelaxcSyntaxError, match="put @relax directly above"):
+        @relaxc.relax
+        @traced
+        def f(x):
+            return x
+
+
+def test_lambda_and_missing_source_are_refused_with_the_fix():
+    with pytest.raises(SourceUnavailableError, match="write it as a `def`"):
+        relaxc.relax(lambda x: x)
+    namespace = {}
+    exec("def typed_at_prompt(x):\n    return x\n", namespace)
+    with pytest.raises(SourceUnavailableError, match="define it in a file or a notebook cell"):
+        relaxc.relax(namespace["typed_at_prompt"])
+
+
+def reads_out_of_range(xs):
+    total = xs[0]
+    return total + xs[5]
+
+
+def test_runtime_error_keeps_its_type_and_gains_a_note_with_file_and_line():
+    with pytest.raises(IndexError) as caught:
+        relaxc.relax(reads_out_of_range)(torch.zeros(2, 3))
+    line = first_line(reads_out_of_range) + 2
+    assert caught.value.__notes__ == [
+        f'in relaxed code from File "{__file__}", line {line}: return total + xs[5]']
+
+
+def assigned_on_one_path(x):
+    if x > 0:
+        found = x
+    return found
+
+
+def test_variable_assigned_on_one_relaxed_path_names_it_and_both_lines():
+    with pytest.raises(UnboundLocalError) as caught:
+        relaxc.relax(assigned_on_one_path)(torch.tensor([1.0, -1.0]))
+    start = first_line(assigned_on_one_path)
+    assert "'found' is assigned on only one path of a relaxed `if`" in str(caught.value)
+    assert caught.value.__notes__ == [
+        f'in relaxed code from File "{__file__}", line {start + 1}: if x > 0:\n'
+        f"  'found' is assigned at line {start + 2} and read afterwards at line {start + 3}"]
+
+
+def test_the_same_function_is_plain_python_under_a_static_condition():
+    assert relaxc.relax(assigned_on_one_path)(2.0) == 2.0
+    with pytest.raises(UnboundLocalError):   # as Python: read before assignment
+        relaxc.relax(assigned_on_one_path)(-2.0)
+
+
+def assigned_on_one_path_unread(x):
+    if x > 0:
+        note = x
+    return x
+
+
+def test_variable_assigned_on_one_path_but_never_read_is_fine():
+    x = torch.tensor([1.0, -1.0])
+    assert torch.equal(relaxc.relax(assigned_on_one_path_unread)(x), x)
+
+
+def relaxed_while(x):
+    while x > 0:
+        x = x - 1
+    return x
+
+
+def test_relaxed_while_condition_is_refused_at_run_time_with_the_line():
+    with pytest.raises(NotImplementedError, match="a `while` condition under a relaxed") as caught:
+        relaxc.relax(relaxed_while)(torch.tensor([2.5]))
+    assert f"line {first_line(relaxed_while) + 1}: while x > 0:" in caught.value.__notes__[0]
+
+
+def early_return(x):
+    if x > 0:
+        return x
+    return -x
+
+
+def test_relaxed_return_is_refused_but_static_return_works():
+    assert relaxc.relax(early_return)(-3.0) == 3.0
+    with pytest.raises(NotImplementedError, match="`return` in an `if`"):
+        relaxc.relax(early_return)(torch.tensor([1.0]))
+
+
+def indexes_a_scalar(x):
+    return x[0]
+
+
+def test_indexing_a_relaxed_scalar_is_a_clear_type_error():
+    with pytest.raises(TypeError, match=r"cannot index a relaxed scalar \(B,\)"):
+        relaxc.relax(indexes_a_scalar)(torch.zeros(3))
+
+
+def appends_in_a_branch(xs, x):
+    if x > 0:
+        xs.append(x)
+    return xs
+
+
+def test_list_growing_on_one_relaxed_path_is_refused():
+    with pytest.raises(ValueError, match="changes size differently"):
+        relaxc.relax(appends_in_a_branch)([], torch.tensor([1.0]))
+
+
+def test_bad_options_are_refused():
+    with pytest.raises(ValueError, match="unknown mode 'fuzzy'"):
+        relaxc.relax(early_return, mode="fuzzy")
+    with pytest.raises(ValueError, match="beta must be a positive"):
+        relaxc.relax(early_return).options(beta=0)

@@ -1,0 +1,105 @@
+"""Runtime ops on their own: gradients (``gradcheck`` in float64), structure and exactness."""
+
+import pytest
+import torch
+from torch.autograd import gradcheck
+
+import relaxc
+from corpus import bubble_pass, max_of_three, mixed_logic
+from relaxc_runtime import Context, Event
+
+RX = Context(beta=0.6)
+HARD = Context(mode="hard")
+
+
+def tensors(*shapes, seed=0):
+    generator = torch.Generator().manual_seed(seed)
+    return [torch.randn(*s, dtype=torch.float64, generator=generator, requires_grad=True)
+            for s in shapes]
+
+
+def prob(value):
+    return value.prob if isinstance(value, Event) else value
+
+
+@pytest.mark.parametrize("operation", ["lt", "le", "gt", "ge", "eq", "ne"])
+def test_comparisons_gradcheck(operation):
+    a, b = tensors((5,), (5,))
+    assert gradcheck(lambda a, b: prob(getattr(RX, operation)(a, b)), (a, b))
+
+
+def test_comparison_with_a_static_number_and_per_instance_alignment():
+    a, row = tensors((3,), (3, 4))
+    assert gradcheck(lambda a: prob(RX.lt(a, 0.5)), (a,))
+    assert prob(RX.lt(a, row)).shape == (3, 4)   # (B,) meets (B, n) as (B, 1)
+
+
+@pytest.mark.parametrize("operation", ["and_", "or_"])
+def test_logic_gradcheck(operation):
+    a, b = tensors((5,), (5,))
+    assert gradcheck(
+        lambda a, b: prob(getattr(RX, operation)(RX.gt(a, 0), lambda: RX.lt(b, 0))), (a, b))
+
+
+def test_not_and_truth_gradcheck():
+    (a,) = tensors((5,))
+    assert gradcheck(lambda a: prob(RX.not_(RX.gt(a, 0))), (a,))
+    assert gradcheck(lambda a: prob(RX.not_(a)), (a,))   # not x  ==  P[x == 0]
+
+
+def test_branch_gradcheck():
+    a, b = tensors((4,), (4,))
+
+    def merged(a, b):
+        return RX.branch(RX.gt(a, b), lambda a, b: a * b, lambda a, b: a - b, (a, b))
+
+    assert gradcheck(merged, (a, b))
+
+
+def test_branch_merges_lists_in_place_and_keeps_untouched_elements():
+    xs = tensors((3,), (3,), (3,))
+    original = list(xs)
+
+    def if_true(xs):
+        xs = RX.setitem(xs, 0, RX.getitem(xs, 1))
+
+    RX.branch(RX.gt(xs[0], xs[1]), if_true, lambda xs: None, (xs,))
+    assert xs[1] is original[1] and xs[2] is original[2]   # untouched: not recomputed
+    p = torch.sigmoid((original[0] - original[1]) / RX.beta)
+    torch.testing.assert_close(xs[0], p * original[1] + (1 - p) * original[0])
+
+
+def test_setitem_on_a_tensor_is_functional_and_differentiable():
+    x, v = tensors((2, 3), (2,))
+    updated = RX.setitem(x, 1, v)
+    assert updated is not x and not torch.equal(updated[:, 1], x[:, 1])
+    assert gradcheck(lambda x, v: RX.setitem(x, 1, v), (x, v))
+
+
+def test_augmented_assignment_never_writes_into_a_tensor():
+    (x,) = tensors((3,))
+    before = x.detach().clone()
+    y = RX.iadd(x, 1.0)
+    assert torch.equal(x.detach(), before) and torch.equal(y.detach(), before + 1)
+    items = [1]
+    assert RX.iadd(items, [2]) is items and items == [1, 2]   # lists keep Python's +=
+
+
+def test_hard_mode_returns_exact_booleans():
+    a = torch.tensor([1.0, 2.0, 3.0])
+    assert HARD.lt(a, 2.0).tolist() == [True, False, False]
+    assert HARD.le(a, 2.0).tolist() == [True, True, False]
+    assert HARD.and_(HARD.gt(a, 1.0), lambda: HARD.lt(a, 3.0)).tolist() == [False, True, False]
+
+
+@pytest.mark.parametrize("function, shapes", [(max_of_three, [(6,)] * 3),
+                                              (mixed_logic, [(6,)] * 3)])
+def test_compiled_functions_gradcheck(function, shapes):
+    relaxed = relaxc.relax(function, beta=0.8)
+    assert gradcheck(relaxed, tuple(tensors(*shapes, seed=1)))
+
+
+def test_compiled_bubble_pass_gradcheck():
+    relaxed = relaxc.relax(bubble_pass, beta=0.8)
+    (xs,) = tensors((3, 4), seed=2)
+    assert gradcheck(lambda xs: torch.stack([relaxed(xs)[0].sum(1), relaxed(xs)[1]]), (xs,))

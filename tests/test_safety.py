@@ -1,0 +1,70 @@
+"""DESIGN §1.7: one instance never depends on the rest of the batch; a negligible branch never
+poisons values or gradients; dtypes follow the inputs."""
+
+import pytest
+import torch
+
+import relaxc
+import corpus
+from corpus import CASES
+from helpers import flatten, instance
+
+
+@relaxc.relax
+def safe_sqrt(x):
+    if x > 0:
+        y = torch.sqrt(x)
+    else:
+        y = 0 * x
+    return y
+
+
+@relaxc.relax
+def safe_log(x):
+    return torch.log(x) if x > 0 else x - x
+
+
+@pytest.mark.parametrize("function", [safe_sqrt, safe_log])
+def test_negligible_branch_gives_finite_values_and_gradients(function):
+    # σ(-2/0.125) ≈ 1e-7 < eps: the sqrt branch is negligible at -4 and -2.
+    x = torch.tensor([-4.0, -2.0, 4.0, 9.0], requires_grad=True)
+    y = function(x)
+    y.sum().backward()
+    assert torch.isfinite(y).all() and torch.isfinite(x.grad).all()
+    assert y[0].item() == 0.0 and x.grad[0].item() == 0.0
+
+
+def test_non_finite_values_of_a_likely_branch_are_not_hidden():
+    # At x = -0.01 both branches are likely: sqrt's NaN must show, not be papered over.
+    y = safe_sqrt(torch.tensor([-0.01]))
+    assert torch.isnan(y).all()
+
+
+def random_argument(spec, batch, generator):
+    if spec == "x":
+        return torch.randn(batch, dtype=torch.float64, generator=generator)
+    if isinstance(spec, str):
+        return torch.randn(batch, int(spec[2:]), dtype=torch.float64, generator=generator)
+    return 1   # a static argument: the same for every instance
+
+
+@pytest.mark.parametrize("function", list(CASES), ids=lambda f: f.__name__)
+def test_batch_independence(function):
+    generator = torch.Generator().manual_seed(3)
+    batch = 5
+    args = [random_argument(spec, batch, generator) for spec in CASES[function]]
+    relaxed = relaxc.relax(function, beta=0.3)
+    whole = relaxed(*[a.clone() if isinstance(a, torch.Tensor) else a for a in args])
+    for i in range(batch):
+        alone = relaxed(*[a[i:i + 1] if isinstance(a, torch.Tensor) else a for a in args])
+        assert flatten(instance(alone, 0)) == pytest.approx(flatten(instance(whole, i)),
+                                                          rel=1e-12, abs=1e-12)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_dtype_follows_the_inputs(dtype):
+    x = torch.tensor([-1.0, 2.0], dtype=dtype)
+    assert safe_sqrt(x).dtype == dtype
+    sign = relaxc.relax(corpus.sign)
+    assert sign(x).dtype == dtype                       # static ints promoted to the input dtype
+    assert sign.options(mode="hard")(x).dtype == torch.int64   # hard: exact integers
