@@ -208,8 +208,9 @@ class FunctionFacts:
     def dump(self, source: UserSource) -> str:
         """One line per branch, for tests that read like a diff."""
         lines = []
+        kinds = {cst.IfExp: "ifexp", cst.If: "if", cst.While: "while"}
         for node, facts in self.branches.items():
-            kind = "ifexp" if isinstance(node, cst.IfExp) else "if"
+            kind = kinds[type(node)]
             lines.append(f"L{source.line_of(node)} {kind}: inputs ({', '.join(facts.inputs)}) "
                          f"-> outputs ({', '.join(facts.outputs)})")
         for node, exit_kind in self.early_exits.items():
@@ -248,6 +249,8 @@ class _Liveness:
         return set(live_out) | set(reads(stmt))
 
     def loop(self, stmt, live_out: set) -> set:
+        if self.record is not None:
+            self.record[stmt] = set(live_out)
         exit_live = self.block(_loop_else(stmt), live_out)
         head: set = set()
         while True:
@@ -320,6 +323,7 @@ class _DefiniteAssignment:
             return self.block(_loop_else(stmt), bound)
         if isinstance(stmt, cst.While):
             self._note_ifexps(stmt.test, bound)
+            self.before[stmt] = bound
             self.block(body_of(stmt), bound)
             return self.block(_loop_else(stmt), bound)
         return bound
@@ -394,6 +398,17 @@ def analyse(source: UserSource) -> FunctionFacts:
             needs_declaring.update(set(inputs) - definite.before.get(node, set()))
             return True
 
+        def visit_While(self, node: cst.While):
+            # The loop's state: what the condition and body read, and what the body assigns
+            # that is read afterwards or in a later iteration.
+            exposed = _Liveness(None).block(body_of(node), set()) | set(reads(node.test))
+            assigned = set(writes_in(body_of(node)))
+            state = exposed | (assigned & (live_after.get(node, set()) | exposed))
+            state = _ordered(state & facts.locals, order)
+            facts.branches[node] = BranchFacts(state, state)
+            needs_declaring.update(set(state) - definite.before.get(node, set()))
+            return True
+
         def visit_IfExp(self, node: cst.IfExp):
             inputs = _ordered((set(reads(node.body)) | set(reads(node.orelse))) & facts.locals,
                               order)
@@ -413,19 +428,27 @@ def _one_path_hints(source: UserSource, facts: FunctionFacts, statements) -> Non
     afterwards. Used to name both lines when it turns out to be assigned on one path only."""
     declared = set(facts.unbound)
     loads = _loads_in_order(cst.Module(body=statements)) if declared else []
-    positions = source.positions
     for node, branch in facts.branches.items():
-        if isinstance(node, cst.IfExp):
+        if not isinstance(node, cst.If):
             continue
-        end = positions[node].end
+        end = source.position(node).end.line
         for name in branch.outputs:
             if name not in declared:
                 continue
             assign = _first_assignment(source, node, name)
             read = next((source.line_of(n) for v, n in loads
-                         if v == name and n in positions and positions[n].start.line > end.line),
+                         if v == name and _known(source, n) and source.position(n).start.line > end),
                         None)
             facts.one_path_hints[(source.line_of(node), name)] = (assign, read)
+
+
+def _known(source: UserSource, node) -> bool:
+    """Whether ``node`` has a user position (names made by canonicalization do not)."""
+    try:
+        source.position(node)
+    except KeyError:
+        return False
+    return True
 
 
 def _first_assignment(source: UserSource, node: cst.If, name: str) -> int | None:

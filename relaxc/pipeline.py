@@ -1,10 +1,12 @@
 """The compiler as one list of passes. Read this file first.
 
-    parse → check → analyse → lower → emit → load
+    parse → check → canonicalize → analyse → lower → emit → load
 
 - **parse** (``source``): the function's source via ``inspect``, parsed by libcst with positions.
 - **check** (``checks``): refuse what relaxc cannot compile, with a caret and the fix, before any
   rewriting, so no later pass meets an unsupported node.
+- **canonicalize** (``canonicalize``): one-line suites become blocks and early exits become flags,
+  so lowering meets only ``if``/``while``/``for`` blocks without exits.
 - **analyse** (``analysis``): reads/writes, liveness, definite assignment and early exits, computed
   once on the parsed tree; lowering only consults them.
 - **lower** (``lowering``): one walk that rewrites each construct through its own module; children
@@ -19,7 +21,9 @@ from __future__ import annotations
 import builtins
 from dataclasses import dataclass
 
-from . import analysis, checks, emit, loader, source
+from libcst.metadata import MetadataWrapper
+
+from . import analysis, canonicalize, checks, emit, loader, source
 from .lowering.transformer import Lowering
 from .naming import Namer
 
@@ -41,10 +45,12 @@ class Compiled:
 def compile_function(function, context_repr: str) -> Compiled:
     parsed = source.read_source(function)                                # parse
     checks.check(parsed)                                                 # check
-    facts = analysis.analyse(parsed)                                     # analyse
     namer = Namer(parsed.node, reserved=set(function.__globals__) | set(dir(builtins)))
+    canonicalize.canonicalize(parsed, namer, namer.fixed("rx"))          # canonicalize
+    facts = analysis.analyse(parsed)                                     # analyse
     lowering = Lowering(parsed, facts, namer, context_repr, function.__globals__)
-    lowered_module = parsed.wrapper.visit(lowering)                      # lower
+    module = parsed.wrapper.module.with_changes(body=[parsed.node])
+    lowered_module = MetadataWrapper(module, unsafe_skip_copy=True).visit(lowering)   # lower
     text = emit.emit(parsed, lowered_module.body[0])                     # emit
     filename = loader.pseudo_filename(function.__qualname__, text)
     generated = loader.load(text, filename, function, lowering.rx)       # load

@@ -9,7 +9,7 @@ from __future__ import annotations
 import inspect
 import linecache
 import textwrap
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
@@ -26,23 +26,24 @@ class UserSource:
     first_line: int           # line in ``filename`` of the first line of ``text``
     indent: int               # columns removed by dedenting
     text: str                 # the function's source, dedented
-    wrapper: MetadataWrapper  # libcst tree with metadata; analyses key on its nodes
-    node: cst.FunctionDef     # the function definition inside ``wrapper.module``
+    wrapper: MetadataWrapper  # the parsed tree with positions
+    node: cst.FunctionDef     # the function definition (after canonicalization, a new node)
+    origins: dict = field(default_factory=dict)   # node made by a pass -> user node it stands for
 
-    @property
-    def positions(self):
-        return self.wrapper.resolve(PositionProvider)
+    def position(self, node):
+        """The position of ``node``, or of the user's node it was made from."""
+        return self.wrapper.resolve(PositionProvider)[self.origins.get(node, node)]
 
     def line_of(self, node) -> int:
         """The line of ``node`` in the user's file."""
-        return self.positions[node].start.line + self.first_line - 1
+        return self.position(node).start.line + self.first_line - 1
 
     def line_text(self, line: int) -> str:
         return self.text.splitlines()[line - self.first_line]
 
     def error(self, node, message: str) -> RelaxcSyntaxError:
         """A compile error with a caret under ``node`` in the user's file."""
-        position = self.positions[node]
+        position = self.position(node)
         line = self.line_of(node)
         text = linecache.getline(self.filename, line) or (" " * self.indent + self.line_text(line))
         text = text.rstrip()

@@ -6,6 +6,6 @@ meaning as plain Python.
 """
 
 from .context import MODES, Context
-from .values import Event, Unbound
+from .values import PENDING, Event, Unbound
 
-__all__ = ["Context", "Event", "MODES", "Unbound"]
+__all__ = ["Context", "Event", "MODES", "PENDING", "Unbound"]

@@ -20,7 +20,7 @@ from __future__ import annotations
 import torch
 
 from .conditions import truth
-from .values import Event, Unbound, align, expectation, is_boolean, is_relaxed
+from .values import Event, Pending, Unbound, align, expectation, is_boolean, is_relaxed
 
 
 def branch(condition, if_true, if_false, inputs, ctx):
@@ -38,15 +38,11 @@ def branch(condition, if_true, if_false, inputs, ctx):
     p = truth(condition, ctx)
     if not isinstance(p, torch.Tensor):
         return if_true(*inputs) if p else if_false(*inputs)
-    if p.dtype == torch.bool:
-        negligible_true, negligible_false = ~p, p
-    else:
-        negligible_true, negligible_false = p < ctx.eps, p > 1 - ctx.eps
-    on_true = BranchCopies(inputs, negligible_true)
+    merger = Merger(p, ctx)
+    on_true = BranchCopies(inputs, merger.negligible_true)
     out_true = if_true(*on_true.inputs)
-    on_false = BranchCopies(inputs, negligible_false)
+    on_false = BranchCopies(inputs, merger.negligible_false)
     out_false = if_false(*on_false.inputs)
-    merger = _Merger(p, negligible_true, negligible_false)
     for original, copy_true in on_true.containers():
         merger.merge_in_place(original, copy_true, on_false.copy_of(original), on_true, on_false)
     return merger.merge(on_true.restore(out_true), on_false.restore(out_false))
@@ -139,13 +135,19 @@ class BranchCopies:
         return value
 
 
-class _Merger:
-    """Merges the results of the two branches under one condition ``p``."""
+class Merger:
+    """Merges the results of two paths taken with probability ``p`` and ``1 - p``.
 
-    def __init__(self, p, negligible_true, negligible_false):
+    ``p`` is a float probability tensor, or a ``torch.bool`` tensor for an exact choice. A path
+    whose probability is below ``ctx.eps`` is negligible (see :func:`guard`).
+    """
+
+    def __init__(self, p, ctx):
         self.p = p
-        self.negligible_true = negligible_true
-        self.negligible_false = negligible_false
+        if p.dtype == torch.bool:
+            self.negligible_true, self.negligible_false = ~p, p
+        else:
+            self.negligible_true, self.negligible_false = p < ctx.eps, p > 1 - ctx.eps
 
     def merge_in_place(self, original, copy_true, copy_false, on_true, on_false):
         if len(copy_true) != len(copy_false):
@@ -170,6 +172,10 @@ class _Merger:
         """``p·value_true + (1 − p)·value_false``, structurally; identical values stay untouched."""
         if value_true is value_false:
             return value_true
+        if isinstance(value_false, Pending):
+            return value_true
+        if isinstance(value_true, Pending):
+            return value_false
         if isinstance(value_true, Unbound) or isinstance(value_false, Unbound):
             unbound = value_true if isinstance(value_true, Unbound) else value_false
             if isinstance(value_true, Unbound) and isinstance(value_false, Unbound):

@@ -15,8 +15,8 @@ import math
 
 import torch
 
-from . import assignments, branches, conditions, indexing
-from .values import Unbound, to_output
+from . import assignments, branches, conditions, indexing, loops
+from .values import PENDING, Unbound, is_relaxed, to_output
 
 MODES = ("relaxed", "hard")
 
@@ -29,12 +29,15 @@ class Context:
     eps: a path whose probability is below ``eps`` is negligible: its non-finite values are
         dropped and no gradient flows through it.
     max_iter: the bound on the iterations of a relaxed ``while``.
+    fixed_iterations: run every relaxed ``while`` for exactly ``max_iter`` iterations (no exit that
+        depends on data, so ``torch.compile(fullgraph=True)`` can capture it); the result is the
+        same as the early-exit form up to the mass below ``eps`` (no warning is given).
     """
 
-    __slots__ = ("beta", "mode", "eps", "max_iter", "hard")
+    __slots__ = ("beta", "mode", "eps", "max_iter", "fixed_iterations", "hard")
 
     def __init__(self, beta: float = 0.125, mode: str = "relaxed", eps: float = 1e-5,
-                 max_iter: int = 1024):
+                 max_iter: int = 1024, fixed_iterations: bool = False):
         if mode not in MODES:
             raise ValueError(f"unknown mode {mode!r}: choose one of {', '.join(MODES)}")
         if not (isinstance(beta, (int, float)) and math.isfinite(beta) and beta > 0):
@@ -44,14 +47,17 @@ class Context:
         if not (isinstance(max_iter, int) and max_iter > 0):
             raise ValueError(f"max_iter must be a positive int, got {max_iter!r}")
         self.beta, self.mode, self.eps, self.max_iter = float(beta), mode, float(eps), max_iter
+        self.fixed_iterations = bool(fixed_iterations)
         self.hard = mode == "hard"
 
     def __repr__(self) -> str:
+        fixed = ", fixed_iterations=True" if self.fixed_iterations else ""
         return (f"relaxc_runtime.Context(beta={self.beta!r}, mode={self.mode!r}, eps={self.eps!r}, "
-                f"max_iter={self.max_iter!r})")
+                f"max_iter={self.max_iter!r}{fixed})")
 
     def options(self) -> dict:
-        return {"beta": self.beta, "mode": self.mode, "eps": self.eps, "max_iter": self.max_iter}
+        return {"beta": self.beta, "mode": self.mode, "eps": self.eps, "max_iter": self.max_iter,
+                "fixed_iterations": self.fixed_iterations}
 
     def replace(self, **changes) -> "Context":
         return Context(**{**self.options(), **changes})
@@ -79,15 +85,30 @@ class Context:
         """The truth of a condition that must be static here (``construct`` says why)."""
         truth = conditions.truth(condition, self)
         if isinstance(truth, torch.Tensor):
-            raise NotImplementedError(
-                f"{construct} under a relaxed condition is not supported yet: the condition must "
-                f"be static (plain Python values) here"
+            raise TypeError(
+                f"{construct} needs a static condition (plain Python values), not a relaxed one: "
+                f"filter after the loop, or use an `if` inside it"
             )
         return truth
 
+    # Loops and early exits (loops.py, values.py).
+    def while_loop(self, condition, body, state, where="a relaxed `while`"):
+        return loops.while_loop(condition, body, state, self, where)
+
+    @staticmethod
+    def stop(flag) -> bool:
+        """Whether an exit flag (``broke``, ``returned``) is surely set: a static ``True``.
+
+        A relaxed flag is not a stop: the rest of the loop still runs, weighted by the
+        probability that it is reached.
+        """
+        return not is_relaxed(flag) and bool(flag)
+
+    pending = PENDING
+
     # Data access (indexing.py) and assignment (assignments.py).
-    getitem = staticmethod(indexing.getitem)
-    setitem = staticmethod(indexing.setitem)
+    def getitem(self, container, index): return indexing.getitem(container, index, self)
+    def setitem(self, container, index, value): return indexing.setitem(container, index, value, self)
     len = staticmethod(indexing.length)
     iterate = staticmethod(indexing.iterate)
     iadd = staticmethod(assignments.iadd)

@@ -7,7 +7,14 @@ The source is written for one instance, so on a batched tensor ``x`` of shape ``
     len(xs)        ->  rx.len(xs)                 # n on a tensor
     for v in xs:   ->  for v in rx.iterate(xs):   # the n per-instance elements of a tensor
 
-Static indices only here; an index that is itself relaxed is refused with a clear error.
+An index that is itself per instance (a ``(B,)`` tensor, e.g. a counter promoted by a relaxed
+``while``) selects per instance: exactly when it is an integer tensor (or in hard mode), and with
+the weights of a logistic kernel around it when it is real-valued (paper §3.2)::
+
+    w_j ∝ σ((j − k)/β) · σ((k − j)/β)     over the valid positions j = 0 … n−1
+
+normalised to sum to one in the forward pass only (the normaliser is a constant for the gradient).
+Reading gives ``Σ_j w_j · xs[j]``; assigning ``xs[k] = v`` gives ``xs[j] ← w_j·v + (1 − w_j)·xs[j]``.
 """
 
 from __future__ import annotations
@@ -28,46 +35,89 @@ def _per_instance(tensor: torch.Tensor, what: str):
 
 
 def _tensor_index(tensor: torch.Tensor, index):
-    if is_relaxed(index) or (isinstance(index, tuple) and any(is_relaxed(i) for i in index)):
-        raise TypeError(
-            "indexing with a relaxed (per-instance) index is not supported: use a static int "
-            "or slice"
-        )
     _per_instance(tensor, "index")
     return (slice(None),) + (index if isinstance(index, tuple) else (index,))
 
 
-def getitem(container, index):
+def _per_instance_index(index) -> bool:
+    if isinstance(index, tuple) and any(is_relaxed(i) for i in index):
+        raise TypeError(
+            "a multi-dimensional index with a per-instance (relaxed) part is not supported: "
+            "index one dimension at a time (`grid[i][j]`)"
+        )
+    if isinstance(index, Event):
+        raise TypeError("cannot index with a relaxed boolean: use an int")
+    return isinstance(index, torch.Tensor)
+
+
+def index_weights(index: torch.Tensor, n: int, ctx) -> torch.Tensor:
+    """Weights ``(B, n)`` of a per-instance index ``(B,)`` over positions ``0 … n−1``.
+
+    Integer index (or hard mode): one-hot, negative indices counting from the end as in Python;
+    out of range is an ``IndexError``. Real-valued: the logistic kernel of the module docstring.
+    """
+    positions = torch.arange(n, device=index.device)
+    if ctx.hard or not index.is_floating_point():
+        exact = index.round().long() if index.is_floating_point() else index.long()
+        exact = torch.where(exact < 0, exact + n, exact)
+        if bool(((exact < 0) | (exact >= n)).any()):
+            raise IndexError(f"per-instance index out of range for a sequence of length {n}")
+        return exact.unsqueeze(-1) == positions
+    if not bool(torch.isfinite(index).all()):
+        raise ValueError("a relaxed index is not finite (NaN or inf)")
+    distance = (positions.to(index.dtype) - index.unsqueeze(-1)) / ctx.beta
+    kernel = torch.sigmoid(distance) * torch.sigmoid(-distance)
+    return kernel / kernel.sum(-1, keepdim=True).detach()
+
+
+def _weighted_read(weights, elements):
+    """Σ_j w_j · elements[j] (exact selection where ``weights`` is boolean)."""
+    if weights.dtype == torch.bool:
+        result = elements[-1]
+        for j in range(len(elements) - 2, -1, -1):
+            mask, chosen, rest = align(weights[..., j], elements[j], result)
+            result = torch.where(mask, chosen, rest)
+        return result
+    total = 0
+    for j, element in enumerate(elements):
+        w, element = align(weights[..., j], element)
+        total = total + w * element
+    return total
+
+
+def getitem(container, index, ctx):
     """``container[index]`` for one instance.
 
     A tensor ``(B, n, ...)``: ``container[:, index]``; per instance::
 
         [x[index] for x in container]
 
-    Anything else: Python's ``container[index]``.
+    Anything else: Python's ``container[index]``. A per-instance index: see the module docstring.
     """
     if isinstance(container, Event):
         raise TypeError("cannot index a relaxed boolean")
+    if _per_instance_index(index):
+        elements = iterate(container)
+        return _weighted_read(index_weights(index, len(elements), ctx), list(elements))
     if isinstance(container, torch.Tensor):
         return container[_tensor_index(container, index)]
-    if is_relaxed(index):
-        raise TypeError(
-            "indexing a list with a relaxed (per-instance) index is not supported: use a static "
-            "int or slice"
-        )
     value = container[index]
     if type(container) is BranchList:
         value = container.guarded(value)
     return value
 
 
-def setitem(container, index, value):
+def setitem(container, index, value, ctx):
     """``container[index] = value`` for one instance; returns the container to rebind.
 
     A tensor is never mutated: the result is a new tensor equal to ``container`` except at
     ``[:, index]`` (dtype promoted if ``value`` needs it), so neither the caller nor another branch
     sees the change. Lists, dicts and other objects are updated in place, exactly as in Python.
+    A per-instance index updates every position ``j`` to ``w_j·value + (1 − w_j)·container[j]``.
     """
+    if _per_instance_index(index):
+        return _weighted_write(container, index_weights(index, length(container), ctx),
+                               expectation(value))
     if isinstance(container, torch.Tensor):
         position = _tensor_index(container, index)
         value = expectation(value)
@@ -81,6 +131,20 @@ def setitem(container, index, value):
     if isinstance(container, Event):
         raise TypeError("cannot assign into a relaxed boolean")
     container[index] = value
+    return container
+
+
+def _weighted_write(container, weights, value):
+    def updated(j, old):
+        if weights.dtype == torch.bool:
+            mask, new, old = align(weights[..., j], value, old)
+            return torch.where(mask, new, old)
+        w, new, old = align(weights[..., j], value, old)
+        return w * new + (1 - w) * old
+
+    if isinstance(container, torch.Tensor):
+        return torch.stack([updated(j, old) for j, old in enumerate(container.unbind(1))], 1)
+    container[:] = [updated(j, old) for j, old in enumerate(container)]
     return container
 
 

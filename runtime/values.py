@@ -96,6 +96,23 @@ class Unbound:
     __index__ = __int__ = _fail
 
 
+class Pending:
+    """The return value of a function that has not returned yet on this path.
+
+    Early ``return`` becomes ``return_value = v; returned = True``; until a path returns, its
+    ``return_value`` is pending, and a merge keeps the other path's value: the pending side never
+    reaches the result, because what follows runs only where ``returned`` is false.
+    """
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "relaxc_runtime.PENDING"
+
+
+PENDING = Pending()
+
+
 def is_relaxed(value) -> bool:
     """Whether ``value`` carries a per-instance (batched) value: a tensor or an event."""
     return isinstance(value, (torch.Tensor, Event))

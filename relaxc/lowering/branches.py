@@ -13,8 +13,8 @@ Before / after::
 
 Each branch receives the variables it may read (its *inputs*) and returns those it may assign that
 are read afterwards (its *outputs*); both come from ``analysis``. An ``if`` holding a
-``return``/``break``/``continue`` for the code around it stays a Python ``if`` whose condition must
-be static (``rx.static_condition``); relaxed early exits are a separate construct.
+``break`` for the loop around it stays a Python ``if`` whose condition must be static; after canonicalization (``early_exits``) only ``if rx.stop(flag): break`` is such an
+``if``.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ import libcst as cst
 
 from ..analysis import BranchFacts
 from .nodes import (assign, function, line, name, names_target, runtime_call, statements_of,
-                    string, thunk, tuple_of)
+                    thunk, tuple_of)
 
 
 def lower_if(updated: cst.If, facts: BranchFacts, rx: str, branch_names: tuple[str, str],
@@ -38,12 +38,6 @@ def lower_if(updated: cst.If, facts: BranchFacts, rx: str, branch_names: tuple[s
     result = (assign(names_target(facts.outputs), merged) if facts.outputs
               else cst.Expr(merged))
     return [if_true, if_false, line(result)]
-
-
-def lower_static_if(updated: cst.If, exit_kind: str, rx: str) -> cst.If:
-    """An ``if`` with an early exit: Python's ``if``, refusing a relaxed condition at run time."""
-    return updated.with_changes(
-        test=runtime_call(rx, "static_condition", updated.test, string(f"{exit_kind} in an `if`")))
 
 
 def lower_if_expression(updated: cst.IfExp, facts: BranchFacts, rx: str) -> cst.Call:

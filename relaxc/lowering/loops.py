@@ -1,21 +1,29 @@
-"""Lowering of loops (runtime: ``indexing.iterate``, ``Context.static_condition``).
+"""Lowering of loops (runtime: ``loops``, ``indexing.iterate``).
 
 Before / after::
 
     for v in xs:          ->  for v in rx.iterate(xs):        # per-instance elements of a tensor
-    while i < n:          ->  while rx.static_condition(rx.lt(i, n), "a `while` condition"):
+
+    while x > 1:              def while_condition(x, n):
+        x = x / 2                 return rx.gt(x, 1)
+        n += 1        ->      def while_body(x, n):
+                                  x = x / 2
+                                  n = rx.iadd(n, 1)
+                                  return x, n
+                              x, n = rx.while_loop(while_condition, while_body, (x, n), "f.py:3")
 
 A ``for`` over a static iterable is Python's loop, unrolled as it runs. A ``while`` runs as
-Python's while its condition is static; a relaxed ``while`` condition is refused with a clear
-error at run time.
+Python's while its condition is static, and as the paper's series where it is relaxed; its state is
+the variables it reads or carries (``analysis``).
 """
 
 from __future__ import annotations
 
 import libcst as cst
 
+from ..analysis import BranchFacts
 from .indexing import lower_iterable
-from .nodes import runtime_call, string
+from .nodes import assign, function, line, name, names_target, runtime_call, string, tuple_of
 
 
 def lower_for(updated: cst.For, rx: str, builtin_names: set) -> cst.For:
@@ -29,6 +37,20 @@ def lower_comprehension_for(updated: cst.CompFor, rx: str, builtin_names: set) -
     return updated.with_changes(iter=lower_iterable(updated.iter, rx, builtin_names), ifs=ifs)
 
 
-def lower_while(updated: cst.While, rx: str) -> cst.While:
-    return updated.with_changes(
-        test=runtime_call(rx, "static_condition", updated.test, string("a `while` condition")))
+def _state_value(state: tuple[str, ...]):
+    return names_target(state) if len(state) > 1 else tuple_of(state)
+
+
+def lower_while(updated: cst.While, facts: BranchFacts, rx: str, names: tuple[str, str],
+                where: str) -> list:
+    """A ``while`` as a condition function, a body function and one ``rx.while_loop`` call."""
+    state = facts.inputs
+    condition_name, body_name = names
+    condition = function(condition_name, state, [line(cst.Return(updated.test))])
+    body = function(body_name, state,
+                    list(updated.body.body) + [line(cst.Return(_state_value(state)))])
+    loop = runtime_call(rx, "while_loop", name(condition_name), name(body_name), tuple_of(state),
+                        string(where))
+    result = assign(_state_value(state), loop) if state else cst.Expr(loop)
+    orelse = list(updated.orelse.body.body) if updated.orelse else []
+    return [condition, body, line(result)] + orelse

@@ -7,6 +7,8 @@ positions from libcst's metadata on the original tree.
 
 from __future__ import annotations
 
+import os
+
 import libcst as cst
 from libcst.metadata import ExpressionContext, ExpressionContextProvider, PositionProvider
 
@@ -123,7 +125,22 @@ class Lowering(cst.CSTTransformer):
         return self._with_provenance(loops.lower_for(updated, self.rx, self.builtins), original)
 
     def leave_While(self, original, updated):
-        return self._with_provenance(loops.lower_while(updated, self.rx), original)
+        names = (self.namer.fixed("while_condition"), self.namer.fixed("while_body"))
+        line_number = self.source.line_of(original)
+        where = f"{os.path.basename(self.source.filename)}:{line_number}"
+        statements = loops.lower_while(updated, self.facts.branches[original], self.rx, names,
+                                       where)
+        return cst.FlattenSentinel(self._mark(statements, updated, original, line_number, 2))
+
+    def _mark(self, statements, updated, original, line_number, call_index):
+        """Provenance on the first statement; a ``# L<n>`` tag on the runtime call's line, so
+        errors raised by the merge there name the user's statement."""
+        statements[0] = statements[0].with_changes(
+            leading_lines=[*updated.leading_lines, self.provenance(original)])
+        statements[call_index] = statements[call_index].with_changes(
+            trailing_whitespace=cst.TrailingWhitespace(
+                whitespace=cst.SimpleWhitespace("  "), comment=cst.Comment(f"# L{line_number}")))
+        return statements
 
     def visit_If(self, node):
         if isinstance(node.orelse, cst.If):
@@ -149,25 +166,14 @@ class Lowering(cst.CSTTransformer):
             orelse_statements = []
 
         if original in self.facts.early_exits:
-            if isinstance(updated.orelse, cst.If) and isinstance(inner, cst.If):
-                orelse = inner
-            elif orelse_statements:
-                orelse = cst.Else(body=cst.IndentedBlock(body=orelse_statements))
-            else:
-                orelse = None
-            return branches.lower_static_if(updated.with_changes(orelse=orelse),
-                                            self.facts.early_exits[original], self.rx)
+            # Only `if rx.stop(flag): break`, made by canonicalization, exits early here: its
+            # condition is always static, and it stays Python's `if`.
+            return updated
 
         names = (self.namer.fixed("if_true"), self.namer.fixed("if_false"))
         statements = branches.lower_if(updated, self.facts.branches[original], self.rx, names,
                                        orelse_statements)
-        line_number = self.source.line_of(original)
-        statements[0] = statements[0].with_changes(
-            leading_lines=[*updated.leading_lines, self.provenance(original)])
-        # The merge happens on the `rx.branch` line: mark it, so errors there name the `if`.
-        statements[-1] = statements[-1].with_changes(trailing_whitespace=cst.TrailingWhitespace(
-            whitespace=cst.SimpleWhitespace("  "), comment=cst.Comment(f"# L{line_number}")))
-        return statements
+        return self._mark(statements, updated, original, self.source.line_of(original), -1)
 
     def leave_FunctionDef(self, original, updated):
         if original is not self.source.node:

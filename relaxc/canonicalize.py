@@ -1,0 +1,54 @@
+"""The canonicalize pass: rewrite the user's function into the forms lowering expects.
+
+1. One-line suites become blocks (``if c: x = 1`` -> an indented ``x = 1``), so every branch and
+   loop body is a list of statement lines.
+2. Early exits become flags (``early_exits``).
+
+Both keep the user's positions: each node they make records, in ``source.origins``, the user's
+node it stands for. A function with neither construct is returned untouched.
+"""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from . import early_exits
+from .source import UserSource
+
+
+class _SuitesToBlocks(cst.CSTTransformer):
+    def __init__(self, origins: dict):
+        super().__init__()
+        self.origins = origins
+
+    def on_leave(self, original, updated):
+        result = super().on_leave(original, updated)
+        if isinstance(result, cst.CSTNode) and result is not original:
+            self.origins[result] = self.origins.get(original, original)
+        return result
+
+    def leave_SimpleStatementSuite(self, original, updated):
+        lines = []
+        for small in updated.body:
+            new_line = cst.SimpleStatementLine(body=[small.with_changes(semicolon=cst.MaybeSentinel.DEFAULT)])
+            self.origins[new_line] = self.origins.get(small, small)
+            lines.append(new_line)
+        return cst.IndentedBlock(body=lines)
+
+
+def _has_suite(node) -> bool:
+    found = []
+
+    class _Suites(cst.CSTVisitor):
+        def visit_SimpleStatementSuite(self, _):
+            found.append(True)
+
+    node.visit(_Suites())
+    return bool(found)
+
+
+def canonicalize(source: UserSource, namer, rx: str) -> None:
+    """Rewrite ``source.node`` in place (recording origins)."""
+    if _has_suite(source.node.body):
+        source.node = source.node.visit(_SuitesToBlocks(source.origins))
+    source.node = early_exits.canonicalize(source, namer, rx)

@@ -1,0 +1,272 @@
+"""Canonicalization of early exits: ``return``, ``break`` and ``continue`` become flags.
+
+Under a relaxed condition an exit is taken with some probability, so what follows it must run
+weighted by the probability that it is still reached. Turning each exit into a flag and guarding
+the rest of the block with ``if not flag:`` says exactly that, and the ordinary branch merging does
+the weighting. Under static conditions the flags are plain ``bool``s and the code is Python's::
+
+    def find(xs, key):                       def find(xs, key):
+        for i in range(len(xs)):                 returned = False
+            if xs[i] == key:                     return_value = rx.pending
+                return i                         for i in range(len(xs)):
+        return -1                                    if rx.stop(returned):
+                                                         break
+                                  ->                 if not returned:
+                                                         if xs[i] == key:
+                                                             return_value = i
+                                                             returned = True
+                                                 if not returned:
+                                                     return_value = -1
+                                                     returned = True
+                                                 return return_value
+
+``rx.stop(flag)`` is true only for a static ``True``: a relaxed flag lets the loop go on, with its
+body weighted by ``not flag``. A ``while`` gets ``not flag and`` in front of its condition instead.
+Every node made here records the user's node it stands for in ``source.origins``, so errors and
+``# L<n>:`` comments still point at the user's lines.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import libcst as cst
+
+from .analysis import body_of, orelse_body
+from .lowering.nodes import assign, line, name
+from .source import UserSource
+
+_TRUE, _FALSE, _NONE = cst.Name("True"), cst.Name("False"), cst.Name("None")
+
+
+@dataclass(frozen=True)
+class _Scope:
+    returned: str | None = None       # flag of the function's early return (None: not needed)
+    return_value: str | None = None
+    broke: str | None = None          # flags of the innermost loop
+    continued: str | None = None
+
+
+def _exits_in(statements, kinds, in_nested_loop=False) -> bool:
+    """Whether ``statements`` hold an exit of one of ``kinds`` (Return/Break/Continue classes);
+    ``break``/``continue`` inside a nested loop belong to that loop."""
+    for stmt in statements:
+        if isinstance(stmt, cst.SimpleStatementLine):
+            for small in stmt.body:
+                if isinstance(small, cst.Return) and cst.Return in kinds:
+                    return True
+                if isinstance(small, (cst.Break, cst.Continue)) and type(small) in kinds \
+                        and not in_nested_loop:
+                    return True
+        elif isinstance(stmt, cst.If):
+            if _exits_in(body_of(stmt) + orelse_body(stmt), kinds, in_nested_loop):
+                return True
+        elif isinstance(stmt, (cst.For, cst.While)):
+            if _exits_in(body_of(stmt), kinds, True) or _exits_in(_else_of(stmt), kinds,
+                                                                   in_nested_loop):
+                return True
+    return False
+
+
+def _has_loop_exit(node) -> bool:
+    found = []
+
+    class _LoopExits(cst.CSTVisitor):
+        def visit_Break(self, _):
+            found.append(True)
+
+        def visit_Continue(self, _):
+            found.append(True)
+
+    node.visit(_LoopExits())
+    return bool(found)
+
+
+def _else_of(loop) -> list:
+    return list(loop.orelse.body.body) if loop.orelse is not None else []
+
+
+class EarlyExits:
+    def __init__(self, source: UserSource, namer, rx: str):
+        self.source = source
+        self.namer = namer
+        self.rx = rx
+        self.depth = 0
+
+    # -- building nodes that remember where they came from --------------------------------------
+
+    def _from(self, new, old):
+        self.source.origins[new] = self.source.origins.get(old, old)
+        return new
+
+    def _line(self, small, origin):
+        return self._from(line(self._from(small, origin)), origin)
+
+    def _set(self, flag: str, value, origin):
+        return self._line(assign(name(flag), value), origin)
+
+    def _flags_test(self, flags: list[str]):
+        """``broke`` or ``(broke or returned)``."""
+        if len(flags) == 1:
+            return name(flags[0])
+        test = name(flags[0])
+        for flag in flags[1:]:
+            test = cst.BooleanOperation(left=test, operator=cst.Or(), right=name(flag))
+        return test.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
+
+    def _unless(self, flags: list[str], statements: list, origin) -> cst.If:
+        """``if not flags: statements``."""
+        test = cst.UnaryOperation(operator=cst.Not(), expression=self._flags_test(flags))
+        return self._from(cst.If(test=self._from(test, origin),
+                                 body=cst.IndentedBlock(body=statements)), origin)
+
+    # -- the pass -----------------------------------------------------------------------------
+
+    def function(self, node: cst.FunctionDef) -> cst.FunctionDef:
+        statements = body_of(node)
+        last = statements[-1] if statements else None
+        final_return = (isinstance(last, cst.SimpleStatementLine)
+                        and isinstance(last.body[-1], cst.Return))
+        inner_return = _exits_in(statements[:-1] if final_return else statements, {cst.Return}) \
+            or (final_return and any(isinstance(s, cst.Return) for s in last.body[:-1]))
+        if not inner_return and not _has_loop_exit(node):
+            return node
+        scope = _Scope()
+        if inner_return:
+            scope = _Scope(returned=self.namer.fixed("returned"),
+                           return_value=self.namer.fixed("return_value"))
+        body, _ = self.block(statements, scope)
+        if inner_return:
+            pending = cst.Attribute(name(self.rx), name("pending"))
+            prologue = [self._set(scope.returned, _FALSE, node),
+                        self._set(scope.return_value, pending, node)]
+            epilogue = []
+            if not final_return:   # falling off the end returns None, as in Python
+                epilogue.append(self._unless([scope.returned], [
+                    self._set(scope.return_value, _NONE, node)], node))
+            epilogue.append(self._line(cst.Return(name(scope.return_value)), node))
+            body = prologue + body + epilogue
+        return self._from(node.with_changes(body=node.body.with_changes(body=body)), node)
+
+    def block(self, statements, scope: _Scope) -> tuple[list, dict]:
+        """Statements with exits turned into flags; the flags they may set -> the exit's node."""
+        out, exits = [], {}
+        for position, stmt in enumerate(statements):
+            new, stmt_exits = self.statement(stmt, scope)
+            out += new
+            exits.update(stmt_exits)
+            rest = statements[position + 1:]
+            if stmt_exits and rest:
+                guarded, rest_exits = self.block(rest, scope)
+                exits.update(rest_exits)
+                out.append(self._unless(list(stmt_exits), guarded, next(iter(stmt_exits.values()))))
+                break
+        return out, exits
+
+    def statement(self, stmt, scope: _Scope) -> tuple[list, dict]:
+        if isinstance(stmt, cst.SimpleStatementLine):
+            return self.simple(stmt, scope)
+        if isinstance(stmt, cst.If):
+            return self.if_statement(stmt, scope)
+        if isinstance(stmt, (cst.For, cst.While)):
+            return self.loop(stmt, scope)
+        return [stmt], {}
+
+    def simple(self, stmt: cst.SimpleStatementLine, scope: _Scope):
+        for position, small in enumerate(stmt.body):
+            flags = self._exit_flags(small, scope)
+            if flags is None:
+                continue
+            before = ([self._from(stmt.with_changes(body=stmt.body[:position]), stmt)]
+                      if position else [])
+            # Anything after an exit on the same line is unreachable, as in Python.
+            return before + flags, {self._flag_name(small, scope): small}
+        return [stmt], {}
+
+    def _flag_name(self, small, scope):
+        if isinstance(small, cst.Return):
+            return scope.returned
+        return scope.broke if isinstance(small, cst.Break) else scope.continued
+
+    def _exit_flags(self, small, scope: _Scope):
+        """The statements that replace an exit, or None if ``small`` stays as written."""
+        if isinstance(small, cst.Return) and scope.returned:
+            value = small.value if small.value is not None else _NONE
+            return [self._set(scope.return_value, value, small),
+                    self._set(scope.returned, _TRUE, small)]
+        if isinstance(small, cst.Break) and scope.broke:
+            return [self._set(scope.broke, _TRUE, small)]
+        if isinstance(small, cst.Continue) and scope.continued:
+            return [self._set(scope.continued, _TRUE, small)]
+        return None
+
+    def if_statement(self, stmt: cst.If, scope: _Scope):
+        body, exits = self.block(body_of(stmt), scope)
+        orelse = stmt.orelse
+        if orelse is not None:
+            else_statements, else_exits = self.block(orelse_body(stmt), scope)
+            exits = {**exits, **else_exits}
+            if isinstance(orelse, cst.If) and len(else_statements) == 1 \
+                    and isinstance(else_statements[0], cst.If):
+                orelse = else_statements[0]       # still an `elif`
+            else:
+                orelse = self._from(cst.Else(body=cst.IndentedBlock(body=else_statements)),
+                                    orelse)
+        new = stmt.with_changes(body=stmt.body.with_changes(body=body), orelse=orelse)
+        return [self._from(new, stmt)], exits
+
+    def loop(self, stmt, scope: _Scope):
+        body_statements = body_of(stmt)
+        has_break = _exits_in(body_statements, {cst.Break})
+        has_continue = _exits_in(body_statements, {cst.Continue})
+        self.depth += 1
+        suffix = "" if self.depth == 1 else f"_{self.depth - 1}"
+        inner = _Scope(scope.returned, scope.return_value,
+                       self.namer.fixed("broke" + suffix) if has_break else None,
+                       self.namer.fixed("continued" + suffix) if has_continue else None)
+        body, exits = self.block(body_statements, inner)
+        self.depth -= 1
+        returns = scope.returned in exits if scope.returned else False
+        stops = [f for f in (inner.broke, inner.returned if returns else None) if f]
+
+        prefix = [self._set(inner.continued, _FALSE, stmt)] if inner.continued else []
+        if isinstance(stmt, cst.While):
+            test = stmt.test
+            if stops:
+                test = cst.BooleanOperation(
+                    left=cst.UnaryOperation(operator=cst.Not(), expression=self._flags_test(stops)),
+                    operator=cst.And(),
+                    right=test.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
+                    if isinstance(test, (cst.BooleanOperation, cst.IfExp)) else test)
+            new_body = prefix + body
+            loop = stmt.with_changes(test=self._from(test, stmt))
+        else:
+            if stops:
+                # Once stopped, the loop still iterates (the flag may be relaxed), so the target
+                # must not move on: it is assigned inside the guarded body from a fresh item.
+                item = self.namer.fixed("item" + suffix)
+                body = [self._line(assign(stmt.target, name(item)), stmt)] + body
+                stmt = self._from(stmt.with_changes(target=name(item)), stmt)
+                stop = self._from(cst.If(
+                    test=cst.Call(func=cst.Attribute(name(self.rx), name("stop")),
+                                  args=[cst.Arg(self._flags_test(stops).with_changes(
+                                      lpar=[], rpar=[]))]),
+                    body=cst.IndentedBlock(body=[self._line(cst.Break(), stmt)])), stmt)
+                new_body = [stop] + prefix + [self._unless(stops, body, stmt)]
+            else:
+                new_body = prefix + body
+            loop = stmt
+        loop = self._from(loop.with_changes(body=cst.IndentedBlock(body=new_body), orelse=None),
+                          stmt)
+        out = [self._set(inner.broke, _FALSE, stmt)] if inner.broke else []
+        out.append(loop)
+        else_statements, else_exits = self.block(_else_of(stmt), scope)
+        if else_statements:
+            out += [self._unless(stops, else_statements, stmt.orelse)] if stops else else_statements
+        outward = {scope.returned: exits[scope.returned]} if returns else {}
+        return out, {**outward, **else_exits}
+
+
+def canonicalize(source: UserSource, namer, rx: str) -> cst.FunctionDef:
+    """The user's function with early exits turned into flags (unchanged when it has none)."""
+    return EarlyExits(source, namer, rx).function(source.node)
