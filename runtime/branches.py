@@ -20,6 +20,7 @@ from __future__ import annotations
 import torch
 
 from .conditions import truth
+from .paths import inactive_where
 from .values import Event, Pending, Unbound, align, expectation, is_boolean, is_relaxed
 
 
@@ -40,9 +41,11 @@ def branch(condition, if_true, if_false, inputs, ctx):
         return if_true(*inputs) if p else if_false(*inputs)
     merger = Merger(p, ctx)
     on_true = BranchCopies(inputs, merger.negligible_true)
-    out_true = if_true(*on_true.inputs)
+    with inactive_where(merger.negligible_true):
+        out_true = if_true(*on_true.inputs)
     on_false = BranchCopies(inputs, merger.negligible_false)
-    out_false = if_false(*on_false.inputs)
+    with inactive_where(merger.negligible_false):
+        out_false = if_false(*on_false.inputs)
     for original, copy_true in on_true.containers():
         merger.merge_in_place(original, copy_true, on_false.copy_of(original), on_true, on_false)
     return merger.merge(on_true.restore(out_true), on_false.restore(out_false))
@@ -180,19 +183,24 @@ class Merger:
             unbound = value_true if isinstance(value_true, Unbound) else value_false
             if isinstance(value_true, Unbound) and isinstance(value_false, Unbound):
                 return unbound
+            if self.p.dtype == torch.bool:
+                # An exact choice: each instance reads the variable only where Python would have
+                # assigned it, so the unbound side is never selected where it is read.
+                return value_false if unbound is value_true else value_true
             error = UnboundLocalError(
                 f"{unbound.name!r} is assigned on only one path of a relaxed `if` and read "
                 f"afterwards: assign it before the `if`, or on both paths"
             )
             error.name = unbound.name
             raise error
-        if isinstance(value_true, (list, tuple)) and type(value_true) is type(value_false):
-            if len(value_true) != len(value_false):
-                raise ValueError(
-                    f"cannot merge {type(value_true).__name__}s of lengths {len(value_true)} and "
-                    f"{len(value_false)} under a relaxed condition"
-                )
-            return type(value_true)(self.merge(t, f) for t, f in zip(value_true, value_false))
+        for sequence in (list, tuple):   # a branch's private list copy merges as a list
+            if isinstance(value_true, sequence) and isinstance(value_false, sequence):
+                if len(value_true) != len(value_false):
+                    raise ValueError(
+                        f"cannot merge {sequence.__name__}s of lengths {len(value_true)} and "
+                        f"{len(value_false)} under a relaxed condition"
+                    )
+                return sequence(self.merge(t, f) for t, f in zip(value_true, value_false))
         if _static_equal(value_true, value_false):
             return value_true
         if _is_number(value_true) and _is_number(value_false):

@@ -111,6 +111,7 @@ class Context:
     def setitem(self, container, index, value): return indexing.setitem(container, index, value, self)
     len = staticmethod(indexing.length)
     iterate = staticmethod(indexing.iterate)
+    range = staticmethod(indexing.static_range)
     iadd = staticmethod(assignments.iadd)
     isub = staticmethod(assignments.isub)
     imul = staticmethod(assignments.imul)

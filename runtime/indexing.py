@@ -20,8 +20,10 @@ Reading gives ``Σ_j w_j · xs[j]``; assigning ``xs[k] = v`` gives ``xs[j] ← w
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 
 from .branches import BranchList
+from .paths import inactive
 from .values import Event, align, expectation, is_relaxed
 
 
@@ -60,14 +62,20 @@ def index_weights(index: torch.Tensor, n: int, ctx) -> torch.Tensor:
     if ctx.hard or not index.is_floating_point():
         exact = index.round().long() if index.is_floating_point() else index.long()
         exact = torch.where(exact < 0, exact + n, exact)
-        if bool(((exact < 0) | (exact >= n)).any()):
-            raise IndexError(f"per-instance index out of range for a sequence of length {n}")
+        outside = (exact < 0) | (exact >= n)
+        if bool(outside.any()):
+            # Out of range is an error only where this path matters (paths.py).
+            dormant = inactive(index.shape[0]) if index.dim() > 0 else None
+            if dormant is None or bool((outside & ~dormant).any()):
+                raise IndexError(f"per-instance index out of range for a sequence of length {n}")
+            exact = exact.clamp(0, n - 1)
         return exact.unsqueeze(-1) == positions
     if not bool(torch.isfinite(index).all()):
         raise ValueError("a relaxed index is not finite (NaN or inf)")
     distance = (positions.to(index.dtype) - index.unsqueeze(-1)) / ctx.beta
-    kernel = torch.sigmoid(distance) * torch.sigmoid(-distance)
-    return kernel / kernel.sum(-1, keepdim=True).detach()
+    # log σ(d) + log σ(−d), normalised in log space so a far-away index cannot divide 0 by 0.
+    log_kernel = F.logsigmoid(distance) + F.logsigmoid(-distance)
+    return torch.exp(log_kernel - torch.logsumexp(log_kernel, -1, keepdim=True).detach())
 
 
 def _weighted_read(weights, elements):
@@ -156,6 +164,16 @@ def length(container):
     if isinstance(container, Event):
         raise TypeError("a relaxed boolean has no len()")
     return len(container)
+
+
+def static_range(*bounds):
+    """``range(*bounds)``; its bounds must be static (a relaxed one is refused clearly)."""
+    if any(is_relaxed(b) for b in bounds):
+        raise TypeError(
+            "a `range` bound is relaxed (it differs per instance, e.g. it was assigned under a "
+            "relaxed condition): loop over a static range and guard the body with an `if` instead"
+        )
+    return range(*bounds)
 
 
 def iterate(iterable):

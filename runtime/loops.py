@@ -24,6 +24,7 @@ import torch
 
 from .branches import BranchCopies, Merger
 from .conditions import truth
+from .paths import inactive_where
 
 
 def while_loop(condition, body, state, ctx, where: str = "a relaxed `while`"):
@@ -62,11 +63,14 @@ def while_loop(condition, body, state, ctx, where: str = "a relaxed `while`"):
         if iteration == ctx.max_iter:
             _warn_unfinished(running, ctx, where)
             break
-        if frozen is not None:
-            # The recorded state must survive the body: give it a copy (and cut the gradient
-            # of frozen instances, whose later states are never used).
-            state = BranchCopies(state, frozen).inputs
-        state = tuple(body(*state))
+        if frozen is None:
+            state = tuple(body(*state))
+            continue
+        # The recorded state must survive the body: give it a copy (and cut the gradient of
+        # frozen instances, whose later states are never used).
+        state = BranchCopies(state, frozen).inputs
+        with inactive_where(frozen):
+            state = tuple(body(*state))
     result = state
     for recorded, stop in reversed(records):
         result = Merger(stop, ctx).merge(recorded, result)

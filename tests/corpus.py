@@ -149,6 +149,131 @@ def nested_conditional(x, y):
     return z
 
 
+def insertion_sort(xs):
+    for i in range(1, len(xs)):
+        key = xs[i]
+        j = i
+        while j > 0 and xs[j - 1] > key:
+            xs[j] = xs[j - 1]
+            j -= 1
+        xs[j] = key
+    return xs
+
+
+def bubble_sort_early_break(xs):
+    n = len(xs)
+    passes = 0
+    for i in range(n):
+        swapped = False
+        for j in range(n - 1 - i):
+            if xs[j] > xs[j + 1]:
+                xs[j], xs[j + 1] = xs[j + 1], xs[j]
+                swapped = True
+        passes += 1
+        if not swapped:
+            break
+    return xs, passes
+
+
+def bubble_sort_while(xs):
+    swapped = True
+    swaps = 0
+    while swapped:
+        swapped = False
+        for j in range(len(xs) - 1):
+            if xs[j] > xs[j + 1]:
+                xs[j], xs[j + 1] = xs[j + 1], xs[j]
+                swapped = True
+                swaps += 1
+    return xs, swaps
+
+
+def gnome_sort(xs):
+    i = 0
+    while i < len(xs):
+        if i == 0 or xs[i - 1] <= xs[i]:
+            i += 1
+        else:
+            xs[i], xs[i - 1] = xs[i - 1], xs[i]
+            i -= 1
+    return xs
+
+
+def cocktail_shaker_sort(xs):
+    start, end = 0, len(xs) - 1
+    swapped = True
+    while swapped and start < end:
+        swapped = False
+        for j in range(start, end):
+            if xs[j] > xs[j + 1]:
+                xs[j], xs[j + 1] = xs[j + 1], xs[j]
+                swapped = True
+        end -= 1
+        for j in range(end - 1, start - 1, -1):
+            if xs[j] > xs[j + 1]:
+                xs[j], xs[j + 1] = xs[j + 1], xs[j]
+                swapped = True
+        start += 1
+    return xs
+
+
+def linear_search(xs, key):
+    for i, x in enumerate(xs):
+        if x == key:
+            return i
+    return -1
+
+
+def count_inversions(xs):
+    inversions = 0
+    for i in range(len(xs)):
+        for j in range(i + 1, len(xs)):
+            if xs[i] > xs[j]:
+                inversions += 1
+    return inversions
+
+
+def maximum_subarray(xs):
+    best = xs[0]
+    current = 0
+    for x in xs:
+        current = current + x
+        if current > best:
+            best = current
+        if current < 0:
+            current = 0
+    return best
+
+
+def first_above(xs, threshold):
+    # `position` is assigned on the `break` path only: valid Python, and exact in hard mode, but
+    # relaxed it is "assigned on one path and read afterwards" (see RELAXED_ERRORS).
+    for i in range(len(xs)):
+        if xs[i] > threshold:
+            position = i
+            break
+    else:
+        position = -1
+    return position
+
+
+def skip_negatives(xs):
+    total = 0
+    for x in xs:
+        if x < 0:
+            continue
+        total += x
+    return total
+
+
+def countdown(x):
+    steps = 0
+    while x > 0:
+        x = x - 1
+        steps += 1
+    return x, steps
+
+
 CASES = {
     clamp: ("x", st.integers(-3, 0), st.integers(0, 3)),
     sign: ("x",),
@@ -167,4 +292,18 @@ CASES = {
     selection_sort: ("xs4",),
     count_flags: ("x", "x"),
     nested_conditional: ("x", "x"),
+    insertion_sort: ("xs4",),
+    bubble_sort_early_break: ("xs4",),
+    bubble_sort_while: ("xs4",),
+    gnome_sort: ("xs4",),
+    cocktail_shaker_sort: ("xs4",),
+    linear_search: ("xs4", st.integers(-3, 3)),
+    count_inversions: ("xs4",),
+    maximum_subarray: ("xs4",),
+    first_above: ("xs4", st.integers(-3, 3)),
+    skip_negatives: ("xs4",),
+    countdown: ("x",),
 }
+
+#: Functions whose relaxation is refused by design (DESIGN §1.3), with the error it raises.
+RELAXED_ERRORS = {first_above: UnboundLocalError}

@@ -7,8 +7,7 @@ Before / after::
     len(xs)             ->  rx.len(xs)
     for v in xs:        ->  for v in rx.iterate(xs):
     enumerate(xs)       ->  enumerate(rx.iterate(xs))
-
-``range(...)`` is left as written: it is always static.
+    for j in range(n):  ->  for j in rx.range(n):       # refuses a relaxed bound clearly
 """
 
 from __future__ import annotations
@@ -49,7 +48,7 @@ def lower_iterable(iterable: cst.BaseExpression, rx: str, builtin_names: set) ->
     if isinstance(iterable, cst.Call) and isinstance(iterable.func, cst.Name):
         function = iterable.func.value
         if function == "range" and function in builtin_names:
-            return iterable
+            return iterable.with_changes(func=cst.Attribute(name(rx), name("range")))
         if function in _ITERATING_BUILTINS and function in builtin_names:
             count = _ITERATING_BUILTINS[function]
             args = [

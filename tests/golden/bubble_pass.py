@@ -10,7 +10,7 @@ def bubble_pass(xs, *, rx=relaxc_runtime.Context(beta=0.125, mode='relaxed', eps
     # L29: swapped = False
     swapped = False
     # L30: for j in range(len(xs) - 1):
-    for j in range(rx.len(xs) - 1):
+    for j in rx.range(rx.len(xs) - 1):
         # L31: if xs[j] > xs[j + 1]:
         def if_true(xs, swaps, swapped, j):
             # L32: xs[j], xs[j + 1] = xs[j + 1], xs[j]
