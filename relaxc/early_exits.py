@@ -114,11 +114,29 @@ class EarlyExits:
             test = cst.BooleanOperation(left=test, operator=cst.Or(), right=name(flag))
         return test.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
 
-    def _unless(self, flags: list[str], statements: list, origin) -> cst.If:
-        """``if not flags: statements``."""
+    def _unless(self, flags: list[str], statements: list, origin, scope: "_Scope") -> cst.If:
+        """``if not flags: statements``, with the flags refined on each path.
+
+        Inside, every flag is false (and nothing has been returned yet); on the other path a single
+        flag is true. Without this, each path would see the flags' merged probability instead.
+        """
         test = cst.UnaryOperation(operator=cst.Not(), expression=self._flags_test(flags))
+        refined = [self._set(flag, _FALSE, origin) for flag in flags]
+        if scope.returned in flags:
+            refined.append(self._set(scope.return_value, self._runtime("pending"), origin))
+        orelse = None
+        if len(flags) == 1:
+            surely = [self._set(flags[0], _TRUE, origin)]
+            if flags[0] == scope.returned:   # on this path the value is returned for sure
+                surely.append(self._set(scope.return_value, cst.Call(
+                    self._runtime("returned"), [cst.Arg(name(scope.return_value))]), origin))
+            orelse = self._from(cst.Else(body=cst.IndentedBlock(body=surely)), origin)
         return self._from(cst.If(test=self._from(test, origin),
-                                 body=cst.IndentedBlock(body=statements)), origin)
+                                 body=cst.IndentedBlock(body=refined + statements),
+                                 orelse=orelse), origin)
+
+    def _runtime(self, attribute: str) -> cst.Attribute:
+        return cst.Attribute(name(self.rx), name(attribute))
 
     # -- the pass -----------------------------------------------------------------------------
 
@@ -137,13 +155,14 @@ class EarlyExits:
                            return_value=self.namer.fixed("return_value"))
         body, _ = self.block(statements, scope)
         if inner_return:
-            pending = cst.Attribute(name(self.rx), name("pending"))
             prologue = [self._set(scope.returned, _FALSE, node),
-                        self._set(scope.return_value, pending, node)]
+                        self._set(scope.return_value, self._runtime("pending"), node)]
             epilogue = []
             if not final_return:   # falling off the end returns None, as in Python
                 epilogue.append(self._unless([scope.returned], [
-                    self._set(scope.return_value, _NONE, node)], node))
+                    self._set(scope.return_value, cst.Call(self._runtime("returned"),
+                                                           [cst.Arg(_NONE)]), node)],
+                    node, scope))
             epilogue.append(self._line(cst.Return(name(scope.return_value)), node))
             body = prologue + body + epilogue
         return self._from(node.with_changes(body=node.body.with_changes(body=body)), node)
@@ -159,7 +178,8 @@ class EarlyExits:
             if stmt_exits and rest:
                 guarded, rest_exits = self.block(rest, scope)
                 exits.update(rest_exits)
-                out.append(self._unless(list(stmt_exits), guarded, next(iter(stmt_exits.values()))))
+                out.append(self._unless(list(stmt_exits), guarded,
+                                        next(iter(stmt_exits.values())), scope))
                 break
         return out, exits
 
@@ -192,7 +212,8 @@ class EarlyExits:
         """The statements that replace an exit, or None if ``small`` stays as written."""
         if isinstance(small, cst.Return) and scope.returned:
             value = small.value if small.value is not None else _NONE
-            return [self._set(scope.return_value, value, small),
+            returning = cst.Call(self._runtime("returned"), [cst.Arg(value)])
+            return [self._set(scope.return_value, returning, small),
                     self._set(scope.returned, _TRUE, small)]
         if isinstance(small, cst.Break) and scope.broke:
             return [self._set(scope.broke, _TRUE, small)]
@@ -252,7 +273,7 @@ class EarlyExits:
                                   args=[cst.Arg(self._flags_test(stops).with_changes(
                                       lpar=[], rpar=[]))]),
                     body=cst.IndentedBlock(body=[self._line(cst.Break(), stmt)])), stmt)
-                new_body = [stop] + prefix + [self._unless(stops, body, stmt)]
+                new_body = [stop] + prefix + [self._unless(stops, body, stmt, inner)]
             else:
                 new_body = prefix + body
             loop = stmt
@@ -262,7 +283,8 @@ class EarlyExits:
         out.append(loop)
         else_statements, else_exits = self.block(_else_of(stmt), scope)
         if else_statements:
-            out += [self._unless(stops, else_statements, stmt.orelse)] if stops else else_statements
+            out += ([self._unless(stops, else_statements, stmt.orelse, inner)] if stops
+                    else else_statements)
         outward = {scope.returned: exits[scope.returned]} if returns else {}
         return out, {**outward, **else_exits}
 

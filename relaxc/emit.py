@@ -9,6 +9,7 @@ from __future__ import annotations
 import ast
 import inspect
 import os
+import re
 
 import libcst as cst
 
@@ -36,6 +37,23 @@ def module_imports(function) -> tuple[list[str], list[str]]:
     return future, other
 
 
+_PROVENANCE = re.compile(r"^\s*# (L\d+): ")
+
+
+def _without_repeated_provenance(text: str) -> str:
+    """Drop a ``# L<n>:`` comment when the one just above names the same line: statements that
+    canonicalization made from one user statement share its comment (and its source mapping)."""
+    kept, last = [], None
+    for line in text.splitlines(keepends=True):
+        match = _PROVENANCE.match(line)
+        if match:
+            if match.group(1) == last:
+                continue
+            last = match.group(1)
+        kept.append(line)
+    return "".join(kept)
+
+
 def emit(source: UserSource, lowered: cst.FunctionDef) -> str:
     function = source.function
     future, imports = module_imports(function)
@@ -44,5 +62,6 @@ def emit(source: UserSource, lowered: cst.FunctionDef) -> str:
         f"function {function.__qualname__}.",
         "# Edit the original function: this code is regenerated whenever it is compiled.",
     ]
-    body = source.wrapper.module.with_changes(body=[lowered], header=[], footer=[]).code
+    body = _without_repeated_provenance(
+        source.wrapper.module.with_changes(body=[lowered], header=[], footer=[]).code)
     return "\n".join([*header, *future, "import relaxc_runtime", *imports, "", "", body])

@@ -21,7 +21,8 @@ import torch
 
 from .conditions import truth
 from .paths import inactive_where
-from .values import Event, Pending, Unbound, align, expectation, is_boolean, is_relaxed
+from .values import (Event, Pending, Returned, Unbound, align, expectation, is_boolean,
+                     is_relaxed)
 
 
 def branch(condition, if_true, if_false, inputs, ctx):
@@ -147,6 +148,7 @@ class Merger:
 
     def __init__(self, p, ctx):
         self.p = p
+        self.ctx = ctx
         if p.dtype == torch.bool:
             self.negligible_true, self.negligible_false = ~p, p
         else:
@@ -173,12 +175,13 @@ class Merger:
 
     def merge(self, value_true, value_false):
         """``p·value_true + (1 − p)·value_false``, structurally; identical values stay untouched."""
+        if isinstance(value_true, tuple) and isinstance(value_false, tuple):
+            return self._merge_sequences(tuple, value_true, value_false)
         if value_true is value_false:
             return value_true
-        if isinstance(value_false, Pending):
-            return value_true
-        if isinstance(value_true, Pending):
-            return value_false
+        if isinstance(value_true, (Returned, Pending)) and isinstance(value_false,
+                                                                      (Returned, Pending)):
+            return self._merge_returns(value_true, value_false)
         if isinstance(value_true, Unbound) or isinstance(value_false, Unbound):
             unbound = value_true if isinstance(value_true, Unbound) else value_false
             if isinstance(value_true, Unbound) and isinstance(value_false, Unbound):
@@ -193,14 +196,8 @@ class Merger:
             )
             error.name = unbound.name
             raise error
-        for sequence in (list, tuple):   # a branch's private list copy merges as a list
-            if isinstance(value_true, sequence) and isinstance(value_false, sequence):
-                if len(value_true) != len(value_false):
-                    raise ValueError(
-                        f"cannot merge {sequence.__name__}s of lengths {len(value_true)} and "
-                        f"{len(value_false)} under a relaxed condition"
-                    )
-                return sequence(self.merge(t, f) for t, f in zip(value_true, value_false))
+        if isinstance(value_true, list) and isinstance(value_false, list):
+            return self._merge_sequences(list, value_true, value_false)
         if _static_equal(value_true, value_false):
             return value_true
         if _is_number(value_true) and _is_number(value_false):
@@ -210,6 +207,37 @@ class Merger:
             f"under a relaxed condition: only numbers, booleans, tensors and lists/tuples of them "
             f"can take different values on the two paths"
         )
+
+    def _merge_returns(self, returned_true, returned_false):
+        """Return values weighted by path probability times mass (see ``values.Returned``)."""
+        masses = [r.mass if isinstance(r, Returned) else False
+                  for r in (returned_true, returned_false)]
+        p = self.p
+        if p.dtype == torch.bool:
+            p_, mass_true, mass_false = align(p, _as_tensor(masses[0], p), _as_tensor(masses[1], p))
+            mass, weight = torch.where(p_, mass_true, mass_false), p
+        else:
+            mass_true, mass_false = (_as_tensor(m, p, p.dtype) for m in masses)
+            p_, mass_true, mass_false = align(p, mass_true, mass_false)
+            mass = p_ * mass_true + (1 - p_) * mass_false
+            safe = torch.where(mass > 0, mass, torch.ones_like(mass))
+            weight = torch.where(mass > 0, p_ * mass_true / safe, p_)
+        if isinstance(returned_false, Pending):
+            value = returned_true.value
+        elif isinstance(returned_true, Pending):
+            value = returned_false.value
+        else:
+            value = Merger(weight, self.ctx).merge(returned_true.value, returned_false.value)
+        return Returned(value, mass)
+
+    def _merge_sequences(self, kind, value_true, value_false):
+        """Element by element (a branch's private list copy merges as a list)."""
+        if len(value_true) != len(value_false):
+            raise ValueError(
+                f"cannot merge {kind.__name__}s of lengths {len(value_true)} and "
+                f"{len(value_false)} under a relaxed condition"
+            )
+        return kind([self.merge(t, f) for t, f in zip(value_true, value_false)])
 
     def blend(self, value_true, value_false):
         boolean = is_boolean(value_true) and is_boolean(value_false)

@@ -16,7 +16,7 @@ import math
 import torch
 
 from . import assignments, branches, conditions, indexing, loops
-from .values import PENDING, Unbound, is_relaxed, to_output
+from .values import PENDING, Returned, Unbound, is_relaxed, to_output
 
 MODES = ("relaxed", "hard")
 
@@ -105,6 +105,7 @@ class Context:
         return not is_relaxed(flag) and bool(flag)
 
     pending = PENDING
+    returned = staticmethod(Returned.surely)
 
     # Data access (indexing.py) and assignment (assignments.py).
     def getitem(self, container, index): return indexing.getitem(container, index, self)

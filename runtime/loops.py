@@ -61,7 +61,8 @@ def while_loop(condition, body, state, ctx, where: str = "a relaxed `while`"):
             if not ctx.fixed_iterations and bool(frozen.all()):
                 break
         if iteration == ctx.max_iter:
-            _warn_unfinished(running, ctx, where)
+            if not ctx.fixed_iterations:   # fixed: the user chose the count (and no sync)
+                _warn_unfinished(running, ctx, where)
             break
         if frozen is None:
             state = tuple(body(*state))

@@ -97,12 +97,7 @@ class Unbound:
 
 
 class Pending:
-    """The return value of a function that has not returned yet on this path.
-
-    Early ``return`` becomes ``return_value = v; returned = True``; until a path returns, its
-    ``return_value`` is pending, and a merge keeps the other path's value: the pending side never
-    reaches the result, because what follows runs only where ``returned`` is false.
-    """
+    """The return value of a function that has not returned yet on this path (mass 0)."""
 
     __slots__ = ()
 
@@ -111,6 +106,29 @@ class Pending:
 
 
 PENDING = Pending()
+
+
+class Returned:
+    """A return value with its mass: the probability that the function has returned with it.
+
+    Early ``return v`` becomes ``return_value = rx.returned(v); returned = True``. Merging two
+    paths weights each value by its probability *and* its mass, so the value stays the
+    expectation given that the function returned (a pending side has mass 0 and drops out).
+    """
+
+    __slots__ = ("value", "mass")
+
+    def __init__(self, value, mass=True):
+        self.value = value
+        self.mass = mass
+
+    @classmethod
+    def surely(cls, value) -> "Returned":
+        """``value`` returned with certainty (an already-returned value keeps its value)."""
+        return cls(value.value if isinstance(value, Returned) else value)
+
+    def __repr__(self) -> str:
+        return f"Returned({self.value!r}, mass={self.mass!r})"
 
 
 def is_relaxed(value) -> bool:
@@ -145,18 +163,24 @@ def align(*values):
     vector ``(B, n)`` as ``(B, 1)``; plain torch broadcasting would align the wrong dims. 0-d
     tensors (shared constants) and Python numbers are left alone.
     """
-    rank = max((v.dim() for v in values if isinstance(v, torch.Tensor)), default=0)
-    return tuple(
-        v.reshape(v.shape + (1,) * (rank - v.dim()))
-        if isinstance(v, torch.Tensor) and 0 < v.dim() < rank else v
-        for v in values
-    )
+    rank = 0
+    for v in values:   # plain loops: torch.compile traces them, not max() over a generator
+        if isinstance(v, torch.Tensor) and v.dim() > rank:
+            rank = v.dim()
+    aligned = []
+    for v in values:
+        if isinstance(v, torch.Tensor) and 0 < v.dim() < rank:
+            v = v.reshape(v.shape + (1,) * (rank - v.dim()))
+        aligned.append(v)
+    return tuple(aligned)
 
 
 def to_output(value):
     """A returned value as the caller sees it: events become probability tensors."""
     if isinstance(value, Event):
         return value.prob
+    if isinstance(value, Returned):
+        return to_output(value.value)
     if isinstance(value, Unbound):
         value._fail()
     if isinstance(value, (tuple, list)):

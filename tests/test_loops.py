@@ -1,0 +1,168 @@
+"""Loops and early exits (DESIGN §1.3): the relaxed ``while`` is the paper's series, frozen
+instances never depend on the batch, the fixed-iteration form agrees and compiles, and early exits
+weight what follows by the probability that it is reached."""
+
+import warnings
+
+import pytest
+import torch
+from torch.autograd import gradcheck
+
+import relaxc
+from corpus import countdown, linear_search
+
+BETA = 0.5
+
+
+def countdown_series(x, beta, iterations):
+    """Σ_i P(exactly i iterations) · state_i, with P_i = q_0 ⋯ q_{i-1} (1 − q_i), q_i = σ((x − i)/β)."""
+    reach = torch.ones_like(x)
+    value = torch.zeros_like(x)
+    steps = torch.zeros_like(x)
+    for i in range(iterations):
+        q = torch.sigmoid((x - i) / beta)
+        value = value + reach * (1 - q) * (x - i)
+        steps = steps + reach * (1 - q) * i
+        reach = reach * q
+    return value + reach * (x - iterations), steps + reach * iterations
+
+
+def test_relaxed_while_is_the_series_of_eq_7():
+    x = torch.tensor([0.3, 1.7, 2.5, -1.0], dtype=torch.float64)
+    relaxed = relaxc.relax(countdown, beta=BETA, eps=1e-13, max_iter=60)
+    value, steps = relaxed(x)
+    expected_value, expected_steps = countdown_series(x, BETA, 60)
+    torch.testing.assert_close(value, expected_value, rtol=1e-9, atol=1e-9)
+    torch.testing.assert_close(steps, expected_steps, rtol=1e-9, atol=1e-9)
+
+
+def test_gradcheck_through_a_relaxed_while():
+    x = torch.tensor([0.3, 1.7, 2.5], dtype=torch.float64, requires_grad=True)
+    relaxed = relaxc.relax(countdown, beta=BETA, eps=1e-13, max_iter=40)
+    assert gradcheck(lambda x: torch.stack(relaxed(x)), (x,))
+
+
+def test_frozen_instances_do_not_depend_on_the_batch():
+    # The first instance freezes after ~1 iteration, the second runs for ~40.
+    x = torch.tensor([0.2, 40.0], dtype=torch.float64)
+    relaxed = relaxc.relax(countdown, beta=BETA, max_iter=100)
+    together = relaxed(x)
+    for i in range(2):
+        alone = relaxed(x[i:i + 1])
+        for a, b in zip(alone, together):
+            assert a.item() == b[i].item()
+
+
+def test_past_max_iter_the_remaining_mass_stays_on_the_last_state_with_a_warning():
+    relaxed = relaxc.relax(countdown, beta=BETA, max_iter=3)
+    with pytest.warns(RuntimeWarning, match=r"corpus.py:\d+: relaxed `while` stopped after "
+                                            r"max_iter=3"):
+        value, steps = relaxed(torch.tensor([10.0], dtype=torch.float64))
+    expected_value, expected_steps = countdown_series(torch.tensor([10.0], dtype=torch.float64),
+                                                      BETA, 3)
+    torch.testing.assert_close(value, expected_value)
+    torch.testing.assert_close(steps, expected_steps)
+
+
+def test_fixed_iterations_agree_with_early_exit():
+    x = torch.tensor([0.3, 1.7, 2.5], dtype=torch.float64)
+    early = relaxc.relax(countdown, beta=0.2, max_iter=12)
+    fixed = early.options(fixed_iterations=True)
+    for a, b in zip(early(x), fixed(x)):
+        torch.testing.assert_close(a, b, atol=1e-4, rtol=0)
+
+
+def test_fixed_iterations_compile_with_fullgraph():
+    relaxed = relaxc.relax(countdown, beta=0.2, max_iter=4, fixed_iterations=True)
+    x = torch.tensor([0.3, 1.7, 2.5])
+    compiled = torch.compile(relaxed, fullgraph=True)
+    for a, b in zip(compiled(x), relaxed(x)):
+        torch.testing.assert_close(a, b)
+
+
+def test_early_return_weights_what_follows():
+    # linear_search on [x0, x1]: returns 0 with p0, 1 with (1 - p0)·p1, else -1. Flags are refined
+    # on each path and return values merged with their mass, so this is exact.
+    xs = torch.tensor([[0.2, 1.1], [0.9, 3.0]], dtype=torch.float64)
+    result = relaxc.relax(linear_search, beta=BETA)(xs, 1.0)
+    p0, p1 = (1 / torch.cosh((xs[:, k] - 1.0) / (2 * BETA)) ** 2 for k in (0, 1))
+    expected = p0 * 0 + (1 - p0) * p1 * 1 + (1 - p0) * (1 - p1) * -1
+    torch.testing.assert_close(result, expected)
+
+
+def test_break_and_continue_weight_the_rest_of_the_loop():
+    # skip_negatives: the sum of x over the elements that are not negative (continue).
+    # first_positive below: the value of the first x > 0 (break), else 0.
+    xs = torch.tensor([[-0.3, 0.4, 0.1]], dtype=torch.float64)
+    from corpus import skip_negatives
+    total = relaxc.relax(skip_negatives, beta=BETA)(xs)
+    p_neg = torch.sigmoid(-xs / BETA)
+    torch.testing.assert_close(total, ((1 - p_neg) * xs).sum(1))
+
+    # After a relaxed `break` the rest of each iteration is a block guarded by `not broke`; the
+    # blocks are merged one after another (path merging), the flag being exact on each path.
+    first = relaxc.relax(first_positive, beta=BETA)(xs)
+    q = torch.sigmoid(xs / BETA)[0]
+    found, broke = q[0] * xs[0, 0], q[0]
+    for k in (1, 2):
+        go_on = 1 - broke
+        found = go_on * (q[k] * xs[0, k] + (1 - q[k]) * found) + (1 - go_on) * found
+        broke = go_on * q[k] + (1 - go_on) * 1
+    torch.testing.assert_close(first, found.reshape(1))
+
+
+def first_positive(xs):
+    found = 0.0
+    for x in xs:
+        if x > 0:
+            found = x
+            break
+    return found
+
+
+def relaxed_bound(xs, x):
+    n = 2
+    if x > 0:
+        n = 3
+    total = 0
+    for j in range(n):
+        total += xs[j]
+    return total
+
+
+def test_a_relaxed_range_bound_is_refused_with_the_line():
+    with pytest.raises(TypeError, match="a `range` bound is relaxed") as caught:
+        relaxc.relax(relaxed_bound)(torch.zeros(1, 3), torch.tensor([1.0]))
+    assert f"line {relaxed_bound.__code__.co_firstlineno + 5}" in caught.value.__notes__[0]
+
+
+def generator_in_loop(xs):
+    for x in xs:
+        yield x
+
+
+def test_a_generator_is_refused_at_compile_time():
+    with pytest.raises(relaxc.RelaxcSyntaxError, match="a generator cannot be relaxed") as caught:
+        relaxc.relax(generator_in_loop)
+    assert caught.value.lineno == generator_in_loop.__code__.co_firstlineno + 2
+
+
+def test_iterating_a_batched_tensor_yields_per_instance_elements():
+    @relaxc.relax(mode="hard")
+    def total(xs):
+        s = 0
+        for i, x in enumerate(xs):
+            s += x * i
+        return s
+
+    xs = torch.tensor([[1.0, 2.0, 3.0], [0.0, 1.0, 0.0]])
+    assert total(xs).tolist() == [8.0, 1.0]
+
+
+def test_comprehensions_over_static_iterables():
+    @relaxc.relax(mode="hard")
+    def doubled_positive(xs):
+        return [2 * x for x in xs if 1 > 0]
+
+    xs = torch.tensor([[1.0, 2.0]])
+    assert [v.tolist() for v in doubled_positive(xs)] == [[2.0], [4.0]]
