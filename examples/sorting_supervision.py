@@ -35,6 +35,7 @@ import torch.nn.functional as F
 from torch.nn.parallel import DistributedDataParallel
 from tqdm import tqdm
 
+from bubble_sort import relaxed_bubble_sort
 from sorting_data import DigitPools, mnist_5k_pools, mnist_idx_pools, sample_sets
 from sorting_model import DigitsCNN, elementwise_rank_accuracy, exact_match, ranks
 
@@ -53,39 +54,10 @@ STREAMS = {"train": 0, "val": 1, "test": 2}
 RESUME_KEYS = ("n", "batch_size", "beta", "loss", "lr", "seed", "data_seed", "mnist_dir")
 
 
-def _handwritten_relaxed_bubble_sort(
-    a: torch.Tensor, beta: float
-) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Relaxed bubble sort of the rows of ``a`` (B, n), the paper's construction.
-
-    Each comparison of neighbours (a_j, a_j+1) swaps with probability
-    p = sigmoid((a_j - a_j+1) / beta) and mixes the two values accordingly.
-    Returns (relaxed sorted values (B, n), expected swaps (B,), P(any swap) (B,)).
-    """
-    values = list(a.unbind(dim=1))  # a list, not in-place writes, keeps autograd simple
-    expected_swaps = torch.zeros_like(a[:, 0])
-    log_no_swap = torch.zeros_like(a[:, 0])
-    n = len(values)
-    for _ in range(n - 1):
-        for j in range(n - 1):
-            difference = (values[j] - values[j + 1]) / beta
-            p = torch.sigmoid(difference)
-            values[j], values[j + 1] = (
-                p * values[j + 1] + (1 - p) * values[j],
-                p * values[j] + (1 - p) * values[j + 1],
-            )
-            expected_swaps = expected_swaps + p
-            # log(1 - p) = logsigmoid(-difference), exact even where p rounds to 1.
-            log_no_swap = log_no_swap + F.logsigmoid(-difference)
-    return torch.stack(values, dim=1), expected_swaps, -torch.expm1(log_no_swap)
-
-
 def sorting_loss(scores_in_true_order: torch.Tensor, beta: float, loss_name: str) -> torch.Tensor:
     """Mean over the batch of the swap-based loss of scores (B, n) given in true order."""
-    # TODO(relaxc): replace the hand-written stand-in by the compiled algorithm:
-    #     from bubble_sort import relaxed_bubble_sort
-    #     _, swaps, any_swap = relaxed_bubble_sort.options(beta=beta)(scores_in_true_order)
-    _, swaps, any_swap = _handwritten_relaxed_bubble_sort(scores_in_true_order, beta)
+    # The plain-Python bubble sort of examples/bubble_sort.py, compiled by relaxc.
+    _, swaps, any_swap = relaxed_bubble_sort.options(beta=beta)(scores_in_true_order)
     if loss_name == "swaps":
         return swaps.mean()
     if loss_name == "any_swap":

@@ -183,17 +183,17 @@ def test_metrics_on_hand_made_rankings():
 
 
 def test_relaxed_bubble_sort_counts_swaps():
-    relaxed = sorting_supervision._handwritten_relaxed_bubble_sort
+    relaxed = sorting_supervision.relaxed_bubble_sort.options(beta=0.125)
     ordered = torch.tensor([[0.0, 10.0, 20.0, 30.0]])
-    _, swaps, any_swap = relaxed(ordered, 0.125)
+    _, swaps, any_swap = relaxed(ordered)
     assert swaps.item() < 1e-6 and any_swap.item() < 1e-6
-    sorted_values, swaps, any_swap = relaxed(ordered.flip(1), 0.125)
+    sorted_values, swaps, any_swap = relaxed(ordered.flip(1))
     assert swaps.item() == pytest.approx(6)  # bubble sort swaps every one of the 4*3/2 inverted pairs
     assert any_swap.item() == pytest.approx(1)
     torch.testing.assert_close(sorted_values, ordered)
 
     pair = torch.tensor([[0.3, 0.1], [0.0, 0.05]])
-    _, swaps, any_swap = relaxed(pair, 0.125)
+    _, swaps, any_swap = relaxed(pair)
     p = torch.sigmoid((pair[:, 0] - pair[:, 1]) / 0.125)
     torch.testing.assert_close(swaps, p)
     torch.testing.assert_close(any_swap, p)
