@@ -100,7 +100,7 @@ def _warn_unfinished(running, ctx, where):
     if running is None:
         mass = 1.0
     else:
-        mass = float(running.float().max())
+        mass = float(running.detach().float().max())
     if mass >= ctx.eps:
         warnings.warn(
             f"{where}: relaxed `while` stopped after max_iter={ctx.max_iter} iterations with "
