@@ -33,3 +33,21 @@ def bubble_pass(xs):
             swaps += 1
             swapped = True
     return xs, swaps, swapped
+
+
+def insertion_sort(xs):
+    for i in range(1, len(xs)):
+        key = xs[i]
+        j = i
+        while j > 0 and xs[j - 1] > key:
+            xs[j] = xs[j - 1]
+            j -= 1
+        xs[j] = key
+    return xs
+
+
+def linear_search(xs, key):
+    for i, x in enumerate(xs):
+        if x == key:
+            return i
+    return -1

@@ -12,7 +12,8 @@ import relaxc
 
 GOLDEN = Path(__file__).parent / "golden"
 FUNCTIONS = [golden_functions.swap_if_greater, golden_functions.classify,
-             golden_functions.bubble_pass]
+             golden_functions.bubble_pass, golden_functions.insertion_sort,
+             golden_functions.linear_search]
 
 
 @pytest.mark.parametrize("function", FUNCTIONS, ids=lambda f: f.__name__)
