@@ -17,38 +17,10 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "examples"))
+from algovision_reference import algovision_bubble_sort  # noqa: E402
 from bubble_sort import relaxed_bubble_sort  # noqa: E402
 
 BETA = 0.125
-
-
-def algovision_bubble_sort(beta, device):
-    """The bubble sort of AlgoVision's README (its variables live on ``device``)."""
-    import algovision as av
-
-    def scalar(value):
-        return torch.tensor(value, device=device)
-
-    return av.Algorithm(
-        av.Input("array"),
-        av.Var("a", scalar(0.)), av.Var("b", scalar(0.)),
-        av.Var("swapped", scalar(1.)), av.Var("loss", scalar(0.)),
-        av.VarInt("n", lambda array: array.shape[1] - 1),
-        av.While(av.IsTrue("swapped"),
-                 av.Let("swapped", 0),
-                 av.For("i", "n",
-                        av.Let("a", "array", ["i"]),
-                        av.Let("b", "array", [lambda i: i + 1]),
-                        av.If(av.GT("a", "b"), if_true=[
-                            av.Let("array", [lambda i: i + 1], "a"),
-                            av.Let("array", ["i"], "b"),
-                            av.Let("swapped", 1.),
-                            av.Let("loss", lambda loss: loss + 1.),
-                        ])),
-                 av.LetInt("n", lambda n: n - 1)),
-        av.Output("array"), av.Output("loss"),
-        beta=beta,
-    )
 
 
 def forward_backward(function, xs):

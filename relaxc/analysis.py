@@ -83,6 +83,20 @@ def subscript_base(node) -> str | None:
     return node.value if isinstance(node, cst.Name) else None
 
 
+def contains(node, *types) -> bool:
+    """Whether ``node`` or anything inside it is an instance of ``types``."""
+    found = []
+
+    class _Search(cst.CSTVisitor):
+        def on_visit(self, inner):
+            if isinstance(inner, types):
+                found.append(inner)
+            return not found
+
+    node.visit(_Search())
+    return bool(found)
+
+
 def walrus_targets(node) -> list[str]:
     found = []
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import libcst as cst
 
 from . import early_exits
+from .analysis import contains
 from .source import UserSource
 
 
@@ -30,25 +31,15 @@ class _SuitesToBlocks(cst.CSTTransformer):
     def leave_SimpleStatementSuite(self, original, updated):
         lines = []
         for small in updated.body:
-            new_line = cst.SimpleStatementLine(body=[small.with_changes(semicolon=cst.MaybeSentinel.DEFAULT)])
+            small = small.with_changes(semicolon=cst.MaybeSentinel.DEFAULT)
+            new_line = cst.SimpleStatementLine(body=[small])
             self.origins[new_line] = self.origins.get(small, small)
             lines.append(new_line)
         return cst.IndentedBlock(body=lines)
 
 
-def _has_suite(node) -> bool:
-    found = []
-
-    class _Suites(cst.CSTVisitor):
-        def visit_SimpleStatementSuite(self, _):
-            found.append(True)
-
-    node.visit(_Suites())
-    return bool(found)
-
-
 def canonicalize(source: UserSource, namer, rx: str) -> None:
     """Rewrite ``source.node`` in place (recording origins)."""
-    if _has_suite(source.node.body):
+    if contains(source.node.body, cst.SimpleStatementSuite):
         source.node = source.node.visit(_SuitesToBlocks(source.origins))
     source.node = early_exits.canonicalize(source, namer, rx)

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 
 import libcst as cst
 
-from .analysis import body_of, orelse_body
+from .analysis import body_of, contains, orelse_body
 from .lowering.nodes import assign, line, name
 from .source import UserSource
 
@@ -66,20 +66,6 @@ def _exits_in(statements, kinds, in_nested_loop=False) -> bool:
                                                                    in_nested_loop):
                 return True
     return False
-
-
-def _has_loop_exit(node) -> bool:
-    found = []
-
-    class _LoopExits(cst.CSTVisitor):
-        def visit_Break(self, _):
-            found.append(True)
-
-        def visit_Continue(self, _):
-            found.append(True)
-
-    node.visit(_LoopExits())
-    return bool(found)
 
 
 def _else_of(loop) -> list:
@@ -147,7 +133,7 @@ class EarlyExits:
                         and isinstance(last.body[-1], cst.Return))
         inner_return = _exits_in(statements[:-1] if final_return else statements, {cst.Return}) \
             or (final_return and any(isinstance(s, cst.Return) for s in last.body[:-1]))
-        if not inner_return and not _has_loop_exit(node):
+        if not inner_return and not contains(node, cst.Break, cst.Continue):
             return node
         scope = _Scope()
         if inner_return:

@@ -39,7 +39,6 @@ class Compiled:
     source_map: dict           # generated line -> user line
     user_filename: str
     one_path_hints: dict       # (if line, variable) -> (assigned at, read at)
-    facts_dump: str            # the analyses, for tests and --verbose
 
 
 def compile_function(function, context_repr: str) -> Compiled:
@@ -55,4 +54,4 @@ def compile_function(function, context_repr: str) -> Compiled:
     filename = loader.pseudo_filename(function.__qualname__, text)
     generated = loader.load(text, filename, function, lowering.rx)       # load
     return Compiled(text, filename, generated, lowering.rx, loader.source_map(text),
-                    parsed.filename, facts.one_path_hints, facts.dump(parsed))
+                    parsed.filename, facts.one_path_hints)

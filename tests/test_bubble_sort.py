@@ -8,6 +8,7 @@ import pytest
 import torch
 
 sys.path.insert(0, str(Path(__file__).parent.parent / "examples"))
+from algovision_reference import algovision_bubble_sort  # noqa: E402
 from bubble_sort import bubble_sort, relaxed_bubble_sort  # noqa: E402
 
 
@@ -29,33 +30,9 @@ def test_any_swap_is_one_minus_the_product_over_comparisons():
     torch.testing.assert_close(swaps, p)
 
 
-def algovision_bubble_sort(beta):
-    """The bubble sort of AlgoVision's README; its ``beta`` is an inverse temperature."""
-    av = pytest.importorskip("algovision")
-    return av.Algorithm(
-        av.Input("array"),
-        av.Var("a", torch.tensor(0.)), av.Var("b", torch.tensor(0.)),
-        av.Var("swapped", torch.tensor(1.)), av.Var("loss", torch.tensor(0.)),
-        av.VarInt("n", lambda array: array.shape[1] - 1),
-        av.While(av.IsTrue("swapped"),
-                 av.Let("swapped", 0),
-                 av.For("i", "n",
-                        av.Let("a", "array", ["i"]),
-                        av.Let("b", "array", [lambda i: i + 1]),
-                        av.If(av.GT("a", "b"), if_true=[
-                            av.Let("array", [lambda i: i + 1], "a"),
-                            av.Let("array", ["i"], "b"),
-                            av.Let("swapped", 1.),
-                            av.Let("loss", lambda loss: loss + 1.),
-                        ])),
-                 av.LetInt("n", lambda n: n - 1)),
-        av.Output("array"), av.Output("loss"),
-        beta=beta,
-    )
-
-
 @pytest.mark.parametrize("n, beta", [(4, 0.125), (6, 0.5), (8, 0.25)])
 def test_same_values_as_algovision_for_the_same_temperature(n, beta):
+    pytest.importorskip("algovision")
     reference = algovision_bubble_sort(1 / beta)
     xs = torch.randn(32, n, generator=torch.Generator().manual_seed(n))
     expected_values, expected_swaps = reference(xs.clone())

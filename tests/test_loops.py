@@ -166,3 +166,14 @@ def test_comprehensions_over_static_iterables():
 
     xs = torch.tensor([[1.0, 2.0]])
     assert [v.tolist() for v in doubled_positive(xs)] == [[2.0], [4.0]]
+
+
+def test_a_list_argument_sorted_by_a_relaxed_while_is_the_callers_list():
+    from corpus import insertion_sort
+    xs = [torch.tensor([3.0, 0.0]), torch.tensor([1.0, 2.0]), torch.tensor([2.0, 1.0])]
+    originals = list(xs)
+    result = relaxc.relax(insertion_sort, beta=0.05)(xs)
+    assert result is xs                      # mutated in place, as Python's list would be
+    assert any(a is not b for a, b in zip(xs, originals))
+    torch.testing.assert_close(torch.stack(xs, 1), torch.tensor([[1.0, 2.0, 3.0], [0.0, 1.0, 2.0]]),
+                               atol=1e-3, rtol=0)

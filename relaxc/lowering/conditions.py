@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import libcst as cst
 
+from ..analysis import contains
 from .nodes import runtime_call, thunk
 
 _OPERATIONS = {
@@ -20,17 +21,6 @@ _OPERATIONS = {
     cst.GreaterThanEqual: "ge", cst.Equal: "eq", cst.NotEqual: "ne", cst.Is: "is_",
     cst.IsNot: "is_not", cst.In: "in_", cst.NotIn: "not_in",
 }
-
-
-def _has_call(node) -> bool:
-    found = []
-
-    class _Calls(cst.CSTVisitor):
-        def visit_Call(self, _):
-            found.append(True)
-
-    node.visit(_Calls())
-    return bool(found)
 
 
 def lower_comparison(node: cst.Comparison, rx: str, fresh_name) -> cst.BaseExpression:
@@ -42,7 +32,7 @@ def lower_comparison(node: cst.Comparison, rx: str, fresh_name) -> cst.BaseExpre
     parts = []
     for position, target in enumerate(node.comparisons):
         right = target.comparator
-        if position < len(node.comparisons) - 1 and _has_call(right):
+        if position < len(node.comparisons) - 1 and contains(right, cst.Call):
             bound = cst.Name(fresh_name())
             right = cst.NamedExpr(target=bound, value=right, lpar=[cst.LeftParen()],
                                   rpar=[cst.RightParen()])
