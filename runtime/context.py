@@ -15,7 +15,7 @@ import math
 
 import torch
 
-from . import assignments, branches, conditions, indexing, loops
+from . import assignments, branches, conditions, extrema, indexing, loops
 from .values import PENDING, Returned, Unbound, is_relaxed, to_output
 
 MODES = ("relaxed", "hard")
@@ -126,6 +126,10 @@ class Context:
     ixor = staticmethod(assignments.ixor)
     ilshift = staticmethod(assignments.ilshift)
     irshift = staticmethod(assignments.irshift)
+
+    # min / max (extrema.py).
+    def max(self, *args, **options): return extrema.extremum(args, self, largest=True, **options)
+    def min(self, *args, **options): return extrema.extremum(args, self, largest=False, **options)
 
     # Values (values.py).
     unbound = staticmethod(Unbound)

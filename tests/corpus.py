@@ -274,6 +274,41 @@ def countdown(x):
     return x, steps
 
 
+def kadane(xs):
+    best = float("-inf")
+    current = 0.0
+    for x in xs:
+        current = max(x, current + x)
+        best = max(best, current)
+    return best
+
+
+def knapsack(values, capacity):
+    weights = [1, 2, 3, 2]
+    table = [0.0] * (capacity + 1)
+    for i in range(len(values)):
+        for c in range(capacity, weights[i] - 1, -1):
+            table[c] = max(table[c], table[c - weights[i]] + values[i])
+    return table[capacity]
+
+
+def min_cost_path(costs):
+    n = 3   # costs: a 3×3 grid, row-major
+    best = [[0.0] * n for _ in range(n)]
+    for i in range(n):
+        for j in range(n):
+            c = costs[i * n + j]
+            if i == 0 and j == 0:
+                best[i][j] = c
+            elif i == 0:
+                best[i][j] = best[i][j - 1] + c
+            elif j == 0:
+                best[i][j] = best[i - 1][j] + c
+            else:
+                best[i][j] = min(best[i - 1][j], best[i][j - 1]) + c
+    return best[n - 1][n - 1]
+
+
 CASES = {
     clamp: ("x", st.integers(-3, 0), st.integers(0, 3)),
     sign: ("x",),
@@ -303,6 +338,9 @@ CASES = {
     first_above: ("xs4", st.integers(-3, 3)),
     skip_negatives: ("xs4",),
     countdown: ("x",),
+    kadane: ("xs4",),
+    knapsack: ("xs4", st.integers(0, 5)),
+    min_cost_path: ("xs9",),
 }
 
 #: Functions whose relaxation is refused by design (DESIGN §1.3), with the error it raises.

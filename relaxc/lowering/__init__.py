@@ -5,6 +5,7 @@
 - ``indexing``: subscripts, ``len``, what a ``for`` iterates over
 - ``assignments``: assignments to subscripts, augmented assignments
 - ``loops``: ``for`` and ``while``
+- ``extrema``: the builtins ``min`` and ``max``
 - ``returns``: ``return``
 
 ``transformer.Lowering`` walks the function once and dispatches to them.

@@ -14,11 +14,11 @@ from libcst.metadata import ExpressionContext, ExpressionContextProvider, Positi
 
 from ..analysis import FunctionFacts
 from ..source import UserSource
-from . import assignments, branches, conditions, indexing, loops, returns
+from . import assignments, branches, conditions, extrema, indexing, loops, returns
 from .nodes import assign, comment, line, runtime_call, string
 
 #: Builtins that lowering treats specially, unless the user's code or module rebinds the name.
-SPECIAL_BUILTINS = ("len", "range", "enumerate", "zip", "reversed")
+SPECIAL_BUILTINS = ("len", "range", "enumerate", "zip", "reversed", "min", "max")
 
 
 class Lowering(cst.CSTTransformer):
@@ -87,9 +87,12 @@ class Lowering(cst.CSTTransformer):
         return updated
 
     def leave_Call(self, original, updated):
-        if (isinstance(updated.func, cst.Name) and updated.func.value == "len"
-                and "len" in self.builtins and len(updated.args) == 1):
+        if not (isinstance(updated.func, cst.Name) and updated.func.value in self.builtins):
+            return updated
+        if updated.func.value == "len" and len(updated.args) == 1:
             return indexing.lower_len(updated, self.rx)
+        if updated.func.value in ("min", "max"):
+            return extrema.lower_extremum(updated, self.rx)
         return updated
 
     def leave_IfExp(self, original, updated):

@@ -1,0 +1,61 @@
+"""``min`` and ``max`` over relaxed values: the softmax-weighted sums of the paper's eq. 10.
+
+Before / after::
+
+    best = max(best, current)       ->  best = rx.max(best, current)
+    m = min(xs)                     ->  m = rx.min(xs)
+
+Relaxed, with temperature β::
+
+    max(x_1, …, x_k) = Σ_i x_i · softmax(x / β)_i        min: softmax(−x / β)
+
+Hard, per instance: Python's ``max``/``min``. Static arguments only: the builtin itself. Infinite
+arguments keep their meaning: ``max(float("-inf"), x)`` is ``x`` (the ``-inf`` gets no weight), and a
+``+inf`` argument makes the maximum ``+inf``; neither puts a NaN into the value or the gradient.
+"""
+
+from __future__ import annotations
+
+import builtins
+
+import torch
+
+from .indexing import iterate
+from .values import align, expectation, is_relaxed
+
+
+def _arguments(args):
+    if len(args) == 1:
+        (only,) = args
+        return list(iterate(only)) if isinstance(only, torch.Tensor) else list(only)
+    return list(args)
+
+
+def extremum(args, ctx, *, largest: bool, **builtin_options):
+    """``max(*args)`` (``largest``) or ``min(*args)``, relaxed as in the module docstring."""
+    values = _arguments(args)
+    if not any(is_relaxed(v) for v in values):
+        return (builtins.max if largest else builtins.min)(*args, **builtin_options)
+    if builtin_options:
+        raise TypeError(f"`{'max' if largest else 'min'}` of relaxed values takes no "
+                        f"{', '.join(builtin_options)}= argument: compare the values directly")
+    if not values:
+        raise ValueError(f"{'max' if largest else 'min'}() arg is an empty sequence")
+    values = [expectation(v) for v in values]
+    reference = next(v for v in values if isinstance(v, torch.Tensor))
+    dtype = reference.dtype if reference.is_floating_point() else torch.get_default_dtype()
+    tensors = [torch.as_tensor(v, dtype=dtype, device=reference.device) for v in values]
+    stacked = torch.stack(torch.broadcast_tensors(*align(*tensors)), dim=-1)
+    exact = stacked.amax(-1) if largest else stacked.amin(-1)
+    if ctx.hard:
+        return exact
+    sign = 1.0 if largest else -1.0
+    finite = torch.isfinite(stacked)
+    safe = torch.where(finite, stacked, torch.zeros_like(stacked))
+    logits = torch.where(finite, sign * safe / ctx.beta, torch.full_like(safe, -torch.inf))
+    some_finite = finite.any(-1, keepdim=True)
+    weights = torch.softmax(torch.where(some_finite, logits, torch.zeros_like(logits)), dim=-1)
+    soft = (weights * safe).sum(-1)
+    # A dominating infinity (+inf for max) wins outright; all infinite: the exact value.
+    dominated = (~finite & (sign * stacked > 0)).any(-1) | ~some_finite.squeeze(-1)
+    return torch.where(dominated, exact, soft)
