@@ -5,7 +5,11 @@ Every discrete decision of a function decorated with :func:`relax` (``if``, comp
 et al., NeurIPS 2021). See ``pipeline`` for how the compiler is organised.
 """
 
+from relaxc_runtime import Categorical
+
 from .api import RelaxedFunction, relax, to_source
 from .errors import RelaxcSyntaxError, SourceUnavailableError
+from .functions import argmax, argmin
 
-__all__ = ["RelaxedFunction", "RelaxcSyntaxError", "SourceUnavailableError", "relax", "to_source"]
+__all__ = ["Categorical", "RelaxedFunction", "RelaxcSyntaxError", "SourceUnavailableError",
+           "argmax", "argmin", "relax", "to_source"]

@@ -6,6 +6,6 @@ meaning as plain Python.
 """
 
 from .context import MODES, Context
-from .values import PENDING, Event, Unbound
+from .values import PENDING, Categorical, Event, Unbound
 
-__all__ = ["Context", "Event", "MODES", "PENDING", "Unbound"]
+__all__ = ["Categorical", "Context", "Event", "MODES", "PENDING", "Unbound"]

@@ -19,10 +19,11 @@ from __future__ import annotations
 
 import torch
 
+from . import categorical
 from .conditions import truth
 from .paths import inactive_where
-from .values import (Event, Pending, Returned, Unbound, align, expectation, is_boolean,
-                     is_relaxed)
+from .values import (Categorical, Event, Pending, Returned, Unbound, align, expectation,
+                     is_boolean, is_relaxed)
 
 
 def branch(condition, if_true, if_false, inputs, ctx):
@@ -200,6 +201,8 @@ class Merger:
             return self._merge_sequences(list, value_true, value_false)
         if _static_equal(value_true, value_false):
             return value_true
+        if isinstance(value_true, Categorical) and isinstance(value_false, Categorical):
+            return categorical.merge(self.p, value_true, value_false)
         if _is_number(value_true) and _is_number(value_false):
             return self.blend(value_true, value_false)
         raise TypeError(
@@ -267,7 +270,8 @@ def _as_tensor(value, like, dtype=None):
 
 
 def _is_number(value):
-    return is_relaxed(value) or isinstance(value, (int, float))
+    return (is_relaxed(value) and not isinstance(value, Categorical)) or isinstance(value,
+                                                                                  (int, float))
 
 
 def _static_equal(a, b):

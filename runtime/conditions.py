@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import torch
 
-from .values import Event, align, expectation, is_boolean, is_relaxed, probability
+from . import categorical
+from .values import Categorical, Event, align, expectation, is_boolean, is_relaxed, probability
 
 
 def _decides_exactly(a, b, ctx) -> bool:
@@ -63,12 +64,15 @@ def equal(a, b, ctx):
     """``a == b``.
 
     Two booleans (events, bools, bool tensors): XNOR, ``p·q + (1 − p)·(1 − q)``.
+    Categoricals: see ``categorical.equal``.
     Numbers, relaxed: ``P = sech²((b − a)/(2β))``. Hard, per instance::
 
         a == b
     """
     if not (is_relaxed(a) or is_relaxed(b)):
         return a == b
+    if isinstance(a, Categorical) or isinstance(b, Categorical):
+        return categorical.equal(a, b, ctx)
     if is_boolean(a) and is_boolean(b):
         if _decides_exactly(a, b, ctx):
             a, b = align(a, b)

@@ -127,9 +127,11 @@ class Context:
     ilshift = staticmethod(assignments.ilshift)
     irshift = staticmethod(assignments.irshift)
 
-    # min / max (extrema.py).
+    # min / max / argmin / argmax (extrema.py).
     def max(self, *args, **options): return extrema.extremum(args, self, largest=True, **options)
     def min(self, *args, **options): return extrema.extremum(args, self, largest=False, **options)
+    def argmax(self, values): return extrema.arg_extremum(values, self, largest=True)
+    def argmin(self, values): return extrema.arg_extremum(values, self, largest=False)
 
     # Values (values.py).
     unbound = staticmethod(Unbound)

@@ -1,4 +1,4 @@
-"""``min`` and ``max`` over relaxed values: the softmax-weighted sums of the paper's eq. 10.
+"""``min``/``max`` and ``argmin``/``argmax`` over relaxed values (the paper's eq. 10).
 
 Before / after::
 
@@ -19,9 +19,10 @@ from __future__ import annotations
 import builtins
 
 import torch
+import torch.nn.functional as F
 
 from .indexing import iterate
-from .values import align, expectation, is_relaxed
+from .values import Categorical, align, expectation, is_relaxed
 
 
 def _arguments(args):
@@ -59,3 +60,25 @@ def extremum(args, ctx, *, largest: bool, **builtin_options):
     # A dominating infinity (+inf for max) wins outright; all infinite: the exact value.
     dominated = (~finite & (sign * stacked > 0)).any(-1) | ~some_finite.squeeze(-1)
     return torch.where(dominated, exact, soft)
+
+
+def arg_extremum(values, ctx, *, largest: bool):
+    """``argmax(values)`` (``largest``) or ``argmin``.
+
+    Plain values: the index of the first largest (smallest), as Python's ``max(range(n),
+    key=values.__getitem__)``. Relaxed: ``Categorical(softmax(±x / β))`` over the positions; hard:
+    its one-hot.
+    """
+    elements = list(iterate(values)) if isinstance(values, torch.Tensor) else list(values)
+    if not any(is_relaxed(v) for v in elements):
+        pick = builtins.max if largest else builtins.min
+        return pick(range(len(elements)), key=elements.__getitem__)
+    reference = next(expectation(v) for v in elements if is_relaxed(v))
+    dtype = reference.dtype if reference.is_floating_point() else torch.get_default_dtype()
+    tensors = [torch.as_tensor(expectation(v), dtype=dtype, device=reference.device)
+               for v in elements]
+    stacked = torch.stack(torch.broadcast_tensors(*align(*tensors)), dim=-1)
+    if ctx.hard:
+        index = stacked.argmax(-1) if largest else stacked.argmin(-1)
+        return Categorical(F.one_hot(index, stacked.shape[-1]).to(dtype))
+    return Categorical(torch.softmax((stacked if largest else -stacked) / ctx.beta, dim=-1))

@@ -24,7 +24,7 @@ import torch.nn.functional as F
 
 from .branches import BranchList
 from .paths import inactive
-from .values import Event, align, expectation, is_relaxed
+from .values import Categorical, Event, align, expectation, is_relaxed
 
 
 def _per_instance(tensor: torch.Tensor, what: str):
@@ -42,14 +42,47 @@ def _tensor_index(tensor: torch.Tensor, index):
 
 
 def _per_instance_index(index) -> bool:
-    if isinstance(index, tuple) and any(is_relaxed(i) for i in index):
-        raise TypeError(
-            "a multi-dimensional index with a per-instance (relaxed) part is not supported: "
-            "index one dimension at a time (`grid[i][j]`)"
-        )
+    """Whether ``index`` selects per instance (a ``(B,)`` tensor or a categorical)."""
+    if isinstance(index, tuple):
+        if not any(is_relaxed(i) for i in index):
+            return False
+        if not all(is_relaxed(i) or isinstance(i, int) for i in index):
+            raise TypeError("a multi-dimensional index with a relaxed part takes ints and "
+                            "relaxed indices only (no slices)")
+        return True
     if isinstance(index, Event):
         raise TypeError("cannot index with a relaxed boolean: use an int")
-    return isinstance(index, torch.Tensor)
+    return isinstance(index, (torch.Tensor, Categorical))
+
+
+def _product_weights(index: tuple, shape, ctx):
+    """Weights ``(B, n_1, …, n_d)`` of a multi-dimensional index: the product of the per-dimension
+    kernels (a static int is one-hot in its dimension)."""
+    total = None
+    for dimension, (component, n) in enumerate(zip(index, shape)):
+        if is_relaxed(component):
+            weights = _weights(component, n, ctx)
+        else:
+            weights = torch.arange(n) == (component % n)
+        view = [1] * (len(index) + 1)
+        view[0], view[dimension + 1] = -1, n
+        weights = weights.reshape(view)
+        if total is None:
+            total = weights
+        elif total.dtype == torch.bool and weights.dtype == torch.bool:
+            total = total & weights
+        else:
+            total = total * weights
+    return total
+
+
+def _weights(index, n, ctx):
+    if not isinstance(index, Categorical):
+        return index_weights(index, n, ctx)
+    if index.classes != n:
+        raise ValueError(f"a categorical index over {index.classes} classes cannot index a "
+                         f"sequence of length {n}")
+    return index.probs == 1 if ctx.hard else index.probs
 
 
 def index_weights(index: torch.Tensor, n: int, ctx) -> torch.Tensor:
@@ -80,6 +113,8 @@ def index_weights(index: torch.Tensor, n: int, ctx) -> torch.Tensor:
 
 def _weighted_read(weights, elements):
     """Σ_j w_j · elements[j] (exact selection where ``weights`` is boolean)."""
+    if isinstance(elements[0], Categorical):
+        return Categorical(_weighted_read(weights, [e.probs for e in elements]))
     if weights.dtype == torch.bool:
         result = elements[-1]
         for j in range(len(elements) - 2, -1, -1):
@@ -105,8 +140,15 @@ def getitem(container, index, ctx):
     if isinstance(container, Event):
         raise TypeError("cannot index a relaxed boolean")
     if _per_instance_index(index):
-        elements = iterate(container)
-        return _weighted_read(index_weights(index, len(elements), ctx), list(elements))
+        if isinstance(index, tuple):   # Σ_{j,k} w_j w_k · grid[j][k], one dimension at a time
+            for component in index:
+                container = getitem(container, component, ctx)
+            return container
+        elements = list(iterate(container))
+        return _weighted_read(_weights(index, len(elements), ctx), elements)
+    if isinstance(container, Categorical):
+        _per_instance(container.probs[..., 0], "index")
+        return Categorical(container.probs[_tensor_index(container.probs, index)])
     if isinstance(container, torch.Tensor):
         return container[_tensor_index(container, index)]
     value = container[index]
@@ -124,7 +166,9 @@ def setitem(container, index, value, ctx):
     A per-instance index updates every position ``j`` to ``w_j·value + (1 − w_j)·container[j]``.
     """
     if _per_instance_index(index):
-        return _weighted_write(container, index_weights(index, length(container), ctx),
+        if isinstance(index, tuple):
+            return _product_write(container, index, expectation(value), ctx)
+        return _weighted_write(container, _weights(index, length(container), ctx),
                                expectation(value))
     if isinstance(container, torch.Tensor):
         position = _tensor_index(container, index)
@@ -156,8 +200,23 @@ def _weighted_write(container, weights, value):
     return container
 
 
+def _product_write(container, index: tuple, value, ctx):
+    """``grid[i, j] = v``: every cell becomes ``W·v + (1 − W)·cell`` with the product weights W."""
+    if not isinstance(container, torch.Tensor):
+        raise TypeError("a multi-dimensional relaxed index writes into a tensor (B, n, m, ...)")
+    _per_instance(container, "index")
+    shape = container.shape[1:1 + len(index)]
+    weights = _product_weights(index, shape, ctx).to(container.device)
+    weights, value, old = align(weights, value, container)
+    if weights.dtype == torch.bool:
+        return torch.where(weights, value, old)
+    return weights * value + (1 - weights) * old
+
+
 def length(container):
     """``len(container)`` for one instance: ``n`` for a tensor ``(B, n, ...)``; else Python's."""
+    if isinstance(container, Categorical):
+        container = container.probs[..., 0]   # (B, n): a sequence of n categoricals
     if isinstance(container, torch.Tensor):
         _per_instance(container, "take len() of")
         return container.shape[1]
@@ -179,6 +238,9 @@ def static_range(*bounds):
 def iterate(iterable):
     """What ``for v in iterable`` sees for one instance: a tensor ``(B, n, ...)`` yields its
     ``n`` elements ``(B, ...)``; anything else is iterated as in Python."""
+    if isinstance(iterable, Categorical):
+        _per_instance(iterable.probs[..., 0], "iterate over")
+        return [Categorical(p) for p in iterable.probs.unbind(1)]
     if isinstance(iterable, torch.Tensor):
         _per_instance(iterable, "iterate over")
         return iterable.unbind(1)

@@ -22,6 +22,7 @@ assigned; merging it with a value under a relaxed condition is the error "assign
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 
 
 class Event:
@@ -131,9 +132,46 @@ class Returned:
         return f"Returned({self.value!r}, mass={self.mass!r})"
 
 
+class Categorical:
+    """A distribution over ``k`` classes per instance: ``probs`` of shape ``(B, ..., k)``."""
+
+    __slots__ = ("probs",)
+
+    def __init__(self, probs):
+        probs = torch.as_tensor(probs)
+        if probs.dim() < 2:
+            raise ValueError(
+                f"a Categorical needs probabilities of shape (B, ..., k), got shape "
+                f"{tuple(probs.shape)}: the batch comes first and the classes last"
+            )
+        if not probs.is_floating_point():
+            probs = probs.to(torch.get_default_dtype())
+        self.probs = probs
+
+    @property
+    def classes(self) -> int:
+        return self.probs.shape[-1]
+
+    def __repr__(self) -> str:
+        return f"Categorical(probs={self.probs!r})"
+
+    def __bool__(self):
+        raise TypeError("a categorical value has no single truth value: compare it with `==`")
+
+    def __add__(self, offset):
+        """``c + i`` for a static int ``i``: the same distribution over indices shifted by ``i``
+        (``i + argmin(xs[i:])`` is an index into ``xs``)."""
+        if not (isinstance(offset, int) and not isinstance(offset, bool) and offset >= 0):
+            raise TypeError("a categorical index can only be shifted by a static int >= 0 "
+                            "(`i + relaxc.argmin(xs[i:])`)")
+        return Categorical(F.pad(self.probs, (offset, 0)))
+
+    __radd__ = __add__
+
+
 def is_relaxed(value) -> bool:
-    """Whether ``value`` carries a per-instance (batched) value: a tensor or an event."""
-    return isinstance(value, (torch.Tensor, Event))
+    """Whether ``value`` carries a per-instance (batched) value: a tensor, event or categorical."""
+    return isinstance(value, (torch.Tensor, Event, Categorical))
 
 
 def is_boolean(value) -> bool:
@@ -179,6 +217,8 @@ def to_output(value):
     """A returned value as the caller sees it: events become probability tensors."""
     if isinstance(value, Event):
         return value.prob
+    if isinstance(value, Categorical):
+        return value.probs
     if isinstance(value, Returned):
         return to_output(value.value)
     if isinstance(value, Unbound):

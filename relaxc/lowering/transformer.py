@@ -34,6 +34,7 @@ class Lowering(cst.CSTTransformer):
         self.context_repr = context_repr
         self.builtins = {n for n in SPECIAL_BUILTINS
                          if n not in facts.locals and n not in user_globals}
+        self.user_globals = user_globals
         self._elifs: set = set()
         self._store_chains: set = set()
 
@@ -87,6 +88,9 @@ class Lowering(cst.CSTTransformer):
         return updated
 
     def leave_Call(self, original, updated):
+        method = extrema.compiled_function(updated.func, self.user_globals)
+        if method:
+            return extrema.lower_compiled_function(updated, method, self.rx)
         if not (isinstance(updated.func, cst.Name) and updated.func.value in self.builtins):
             return updated
         if updated.func.value == "len" and len(updated.args) == 1:

@@ -1,0 +1,193 @@
+"""Relaxed data access (DESIGN §1.4): argmax/argmin, real-valued and categorical indexing,
+categorical values — closed forms, hard mode against Python on strings, gradients, errors."""
+
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+import torch.nn.functional as F
+from hypothesis import given, settings, strategies as st
+from torch.autograd import gradcheck
+
+import relaxc
+from relaxc_runtime import Categorical, Context
+
+sys.path.insert(0, str(Path(__file__).parent.parent / "examples"))
+from levenshtein import levenshtein  # noqa: E402
+
+BETA = 0.6
+RX = Context(beta=BETA)
+ALPHABET = "ACGT"
+
+
+def one_hot(*words):
+    """A batch of words as a one-hot categorical sequence (B, n, 4)."""
+    codes = torch.tensor([[ALPHABET.index(c) for c in w] for w in words])
+    return Categorical(F.one_hot(codes, len(ALPHABET)).double())
+
+
+def test_argmax_and_argmin_are_softmax_over_positions():
+    xs = torch.randn(4, 5, dtype=torch.float64)
+    torch.testing.assert_close(RX.argmax(xs).probs, torch.softmax(xs / BETA, -1))
+    torch.testing.assert_close(RX.argmin(xs).probs, torch.softmax(-xs / BETA, -1))
+    hard = Context(mode="hard").argmax(xs).probs
+    torch.testing.assert_close(hard, F.one_hot(xs.argmax(-1), 5).double())
+    assert relaxc.argmax([3, 7, 7, 5]) == 1 and relaxc.argmin([3, 1, 1]) == 1   # first, as Python
+
+
+def test_real_valued_index_read_and_write_use_the_normalised_logistic_kernel():
+    xs = torch.randn(3, 6, dtype=torch.float64)
+    k = torch.tensor([0.3, 2.5, 5.0], dtype=torch.float64)
+    d = (torch.arange(6, dtype=torch.float64) - k[:, None]) / BETA
+    kernel = torch.sigmoid(d) * torch.sigmoid(-d)
+    w = kernel / kernel.sum(-1, keepdim=True)
+    torch.testing.assert_close(RX.getitem(xs, k), (w * xs).sum(-1))
+    v = torch.tensor([10.0, 20.0, 30.0], dtype=torch.float64)
+    torch.testing.assert_close(RX.setitem(xs, k, v), w * v[:, None] + (1 - w) * xs)
+
+
+def test_the_kernel_normaliser_is_a_constant_for_the_gradient():
+    xs = torch.randn(2, 4, dtype=torch.float64)
+    k = torch.tensor([1.2, 2.7], dtype=torch.float64, requires_grad=True)
+    RX.getitem(xs, k).sum().backward()
+    d = (torch.arange(4, dtype=torch.float64) - k.detach()[:, None]) / BETA
+    kernel = torch.sigmoid(d) * torch.sigmoid(-d)
+    k2 = k.detach().clone().requires_grad_(True)
+    d2 = (torch.arange(4, dtype=torch.float64) - k2[:, None]) / BETA
+    kernel2 = torch.sigmoid(d2) * torch.sigmoid(-d2)
+    (kernel2 / kernel.sum(-1, keepdim=True) * xs).sum().backward()
+    torch.testing.assert_close(k.grad, k2.grad)
+
+
+def test_categorical_index_is_the_weighted_sum():
+    xs = torch.randn(2, 3, dtype=torch.float64)
+    c = Categorical(torch.tensor([[0.2, 0.5, 0.3], [1.0, 0.0, 0.0]], dtype=torch.float64))
+    torch.testing.assert_close(RX.getitem(xs, c), (c.probs * xs).sum(-1))
+    v = torch.tensor([1.0, 2.0], dtype=torch.float64)
+    torch.testing.assert_close(RX.setitem(xs, c, v), c.probs * v[:, None] + (1 - c.probs) * xs)
+
+
+def test_categorical_equality_inner_product_or_cosine():
+    soft_a = torch.tensor([[0.6, 0.4, 0.0]], dtype=torch.float64)
+    soft_b = torch.tensor([[0.3, 0.3, 0.4]], dtype=torch.float64)
+    hot = torch.tensor([[0.0, 1.0, 0.0]], dtype=torch.float64)
+    equal = RX.eq(Categorical(soft_a), Categorical(hot)).prob
+    torch.testing.assert_close(equal, (soft_a * hot).sum(-1))
+    cosine = RX.eq(Categorical(soft_a), Categorical(soft_b)).prob
+    torch.testing.assert_close(cosine, F.cosine_similarity(soft_a, soft_b, dim=-1))
+    assert Context(mode="hard").eq(Categorical(soft_a), Categorical(hot)).tolist() == [False]
+    torch.testing.assert_close(RX.eq(Categorical(soft_b), 2).prob, soft_b[:, 2])
+
+
+def test_merging_categoricals_mixes_their_probabilities():
+    @relaxc.relax(beta=BETA)
+    def pick(x, a, b):
+        c = a if x > 0 else b
+        return c
+
+    x = torch.tensor([0.3], dtype=torch.float64)
+    a, b = one_hot("A"), one_hot("C")
+    p = torch.sigmoid(x / BETA)
+    torch.testing.assert_close(pick(x, Categorical(a.probs[:, 0]), Categorical(b.probs[:, 0])),
+                               p[:, None] * a.probs[:, 0] + (1 - p[:, None]) * b.probs[:, 0])
+
+
+def hamming(a, b):
+    distance = 0
+    for i in range(len(a)):
+        if a[i] != b[i]:
+            distance += 1
+    return distance
+
+
+def lcs_length(a, b):
+    table = [[0] * (len(b) + 1) for _ in range(len(a) + 1)]
+    for i in range(1, len(a) + 1):
+        for j in range(1, len(b) + 1):
+            if a[i - 1] == b[j - 1]:
+                table[i][j] = table[i - 1][j - 1] + 1
+            else:
+                table[i][j] = max(table[i - 1][j], table[i][j - 1])
+    return table[len(a)][len(b)]
+
+
+def selection_sort(xs):
+    for i in range(len(xs) - 1):
+        j = i + relaxc.argmin(xs[i:])
+        xs[i], xs[j] = xs[j], xs[i]
+    return xs
+
+
+WORDS = st.text(alphabet=ALPHABET, min_size=1, max_size=5)
+
+
+@settings(max_examples=40, deadline=None)
+@given(pairs=st.lists(st.tuples(WORDS, WORDS), min_size=1, max_size=3))
+def test_string_algorithms_hard_mode_equal_python_on_strings(pairs):
+    pairs = [(a, b) for a, b in pairs if len(a) == len(pairs[0][0]) and len(b) == len(pairs[0][1])]
+    left, right = one_hot(*[a for a, _ in pairs]), one_hot(*[b for _, b in pairs])
+    table = relaxc.relax(levenshtein, mode="hard")(left, right)
+    for i, (a, b) in enumerate(pairs):
+        expected = levenshtein(a, b)
+        assert [[int(v[i]) if isinstance(v, torch.Tensor) else v for v in row]
+                for row in table] == expected
+    hard = relaxc.relax(lcs_length, mode="hard")(left, right)
+    assert hard.tolist() == [lcs_length(a, b) for a, b in pairs]
+    same_length = [(a, a[::-1]) for a, _ in pairs]
+    hard = relaxc.relax(hamming, mode="hard")(left, one_hot(*[b for _, b in same_length]))
+    assert hard.tolist() == [hamming(a, b) for a, b in same_length]
+
+
+@settings(max_examples=30, deadline=None)
+@given(rows=st.lists(st.lists(st.integers(-3, 3).map(float), min_size=4, max_size=4),
+                     min_size=1, max_size=4))
+def test_selection_sort_by_argmin_hard_mode_equals_python(rows):
+    result = relaxc.relax(selection_sort, mode="hard")(torch.tensor(rows, dtype=torch.float64))
+    assert result.tolist() == [selection_sort(list(r)) for r in rows]
+
+
+def test_selection_sort_by_argmin_relaxed_converges_to_sorted():
+    xs = torch.randn(16, 5, dtype=torch.float64, generator=torch.Generator().manual_seed(1))
+    result = relaxc.relax(selection_sort, beta=1e-4)(xs)
+    torch.testing.assert_close(result, xs.sort(-1).values, atol=1e-6, rtol=0)
+
+
+def test_gradcheck_indexing_ops():
+    # With respect to the values and probabilities. The gradient with respect to a real-valued
+    # index treats the kernel's normaliser as a constant (paper §3.2), so it is not the numerical
+    # derivative; test_the_kernel_normaliser_is_a_constant_for_the_gradient checks it instead.
+    xs = torch.randn(2, 4, dtype=torch.float64, requires_grad=True)
+    k = torch.tensor([0.7, 2.2], dtype=torch.float64)
+    v = torch.randn(2, dtype=torch.float64, requires_grad=True)
+    probs = torch.softmax(torch.randn(2, 4, dtype=torch.float64), -1).requires_grad_(True)
+    assert gradcheck(lambda xs: RX.getitem(xs, k), (xs,))
+    assert gradcheck(lambda xs, v: RX.setitem(xs, k, v), (xs, v))
+    assert gradcheck(lambda xs, p: RX.getitem(xs, Categorical(p)), (xs, probs))
+    assert gradcheck(lambda xs, p, v: RX.setitem(xs, Categorical(p), v), (xs, probs, v))
+    grid = torch.randn(2, 3, 4, dtype=torch.float64, requires_grad=True)
+    j = torch.tensor([1.6, 0.2], dtype=torch.float64)
+    assert gradcheck(lambda g, v: RX.setitem(g, (k / 2, j), v), (grid, v))
+    assert gradcheck(lambda g: RX.getitem(g, (k / 2, j)), (grid,))
+
+
+def test_gradcheck_levenshtein_on_soft_inputs():
+    relaxed = relaxc.relax(levenshtein, beta=1.0)
+    a = torch.softmax(torch.randn(1, 3, 4, dtype=torch.float64), -1).requires_grad_(True)
+    b = torch.softmax(torch.randn(1, 2, 4, dtype=torch.float64), -1).requires_grad_(True)
+    assert gradcheck(lambda a, b: relaxed(Categorical(a), Categorical(b))[-1][-1], (a, b))
+
+
+def test_bad_data_access_is_refused_clearly():
+    xs = torch.randn(2, 3)
+    with pytest.raises(ValueError, match="categorical index over 4 classes cannot index a "
+                                         "sequence of length 3"):
+        RX.getitem(xs, Categorical(torch.full((2, 4), 0.25)))
+    with pytest.raises(ValueError, match="cannot compare categoricals over 4 and 3 classes"):
+        RX.eq(Categorical(torch.full((2, 4), 0.25)), Categorical(torch.full((2, 3), 1 / 3)))
+    with pytest.raises(ValueError, match="relaxed index is not finite"):
+        RX.getitem(xs, torch.tensor([float("nan"), 1.0]))
+    with pytest.raises(TypeError, match="cannot index a relaxed scalar"):
+        RX.getitem(torch.randn(2), 0)
+    with pytest.raises(ValueError, match=r"needs probabilities of shape \(B, ..., k\)"):
+        Categorical(torch.ones(3))
