@@ -191,3 +191,33 @@ def test_bad_data_access_is_refused_clearly():
         RX.getitem(torch.randn(2), 0)
     with pytest.raises(ValueError, match=r"needs probabilities of shape \(B, ..., k\)"):
         Categorical(torch.ones(3))
+
+
+def test_relaxed_levenshtein_is_the_papers_relaxation():
+    # cost = 1 - P[a_i == b_j] with the cosine similarity of soft symbols; min is the softmin.
+    beta = 1.5
+    a = torch.softmax(torch.randn(2, 3, 4, dtype=torch.float64), -1)
+    b = torch.softmax(torch.randn(2, 4, 4, dtype=torch.float64), -1)
+    table = relaxc.relax(levenshtein, beta=beta)(Categorical(a), Categorical(b))
+
+    def softmin(*values):
+        stacked = torch.stack(torch.broadcast_tensors(*values), -1)
+        return (torch.softmax(-stacked / beta, -1) * stacked).sum(-1)
+
+    d = [[torch.full((2,), float(i + j)) if i == 0 or j == 0 else None for j in range(5)]
+         for i in range(4)]
+    for i in range(1, 4):
+        for j in range(1, 5):
+            cost = 1 - F.cosine_similarity(a[:, i - 1], b[:, j - 1], dim=-1)
+            d[i][j] = softmin(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost)
+    torch.testing.assert_close(table[-1][-1], d[-1][-1].double())
+
+
+def test_an_index_promoted_by_a_relaxed_while_is_used_as_a_real_valued_index():
+    from corpus import insertion_sort
+    xs = torch.randn(8, 5, dtype=torch.float64, generator=torch.Generator().manual_seed(2))
+    # These inputs hold a near-tie (3.5e-3 apart): beta well below it.
+    result = relaxc.relax(insertion_sort, beta=1e-4)(xs)
+    torch.testing.assert_close(result, xs.sort(-1).values, atol=1e-4, rtol=0)
+    warm = relaxc.relax(insertion_sort, beta=0.3)(xs)
+    assert torch.isfinite(warm).all() and not torch.allclose(warm, xs.sort(-1).values)
