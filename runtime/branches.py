@@ -90,13 +90,15 @@ class BranchCopies:
     def __init__(self, inputs, negligible):
         self.negligible = negligible
         self._copies = {}        # id(original container) -> (original, copy)
-        self._originals = {}     # id(copy or guarded tensor) -> original
+        # id(copy or guarded tensor) -> (that object, original). Holding the object keeps its id
+        # from being reused by a new value while this branch runs.
+        self._originals = {}
         self.inputs = tuple(self._copy(v) for v in inputs)
 
     def guard(self, value):
         guarded = guard(value, self.negligible)
         if guarded is not value:
-            self._originals[id(guarded)] = value
+            self._originals[id(guarded)] = (guarded, value)
         return guarded
 
     def _copy(self, value):
@@ -109,7 +111,7 @@ class BranchCopies:
             else:
                 copy = {}
             self._copies[id(value)] = (value, copy)
-            self._originals[id(copy)] = value
+            self._originals[id(copy)] = (copy, value)
             if isinstance(value, list):
                 copy.extend(self._copy(v) if isinstance(v, (list, dict, tuple)) else v
                             for v in value)
@@ -129,9 +131,9 @@ class BranchCopies:
 
     def restore(self, value):
         """Map copies and guarded tensors in ``value`` back to the originals they stand for."""
-        original = self._originals.get(id(value))
-        if original is not None:
-            return original
+        entry = self._originals.get(id(value))
+        if entry is not None and entry[0] is value:
+            return entry[1]
         if isinstance(value, tuple):
             return tuple(self.restore(v) for v in value)
         if isinstance(value, list):
