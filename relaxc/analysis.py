@@ -263,9 +263,9 @@ class _Liveness:
         return set(live_out) | set(reads(stmt))
 
     def loop(self, stmt, live_out: set) -> set:
-        if self.record is not None:
-            self.record[stmt] = set(live_out)
         exit_live = self.block(_loop_else(stmt), live_out)
+        if self.record is not None:   # what is live where the loop itself ends: its else part
+            self.record[stmt] = set(exit_live)
         head: set = set()
         while True:
             self.loops.append((live_out, head))
@@ -418,6 +418,7 @@ def analyse(source: UserSource) -> FunctionFacts:
             exposed = _Liveness(None).block(body_of(node), set()) | set(reads(node.test))
             assigned = set(writes_in(body_of(node)))
             state = exposed | (assigned & (live_after.get(node, set()) | exposed))
+            state |= {n for pair in source.loop_exits.get(node, ()) for n in pair if n}
             state = _ordered(state & facts.locals, order)
             facts.branches[node] = BranchFacts(state, state)
             needs_declaring.update(set(state) - definite.before.get(node, set()))

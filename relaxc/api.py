@@ -55,8 +55,13 @@ class RelaxedFunction:
         return other
 
     def __call__(self, *args, **kwargs):
+        return self.__relaxc_call__(self.context, *args, **kwargs)
+
+    def __relaxc_call__(self, context, *args, **kwargs):
+        """Run with ``context``: a relaxed caller passes its own (``rx.call``), so a hard or
+        colder evaluation stays so all the way down."""
         compiled = self._compiled
-        kwargs[compiled.rx_name] = self.context
+        kwargs[compiled.rx_name] = context
         try:
             return compiled.function(*args, **kwargs)
         except Exception as error:

@@ -74,6 +74,29 @@ class _Checker(cst.CSTVisitor):
             raise self.source.error(target, "a starred index is not supported: build the index "
                                             "tuple first")
 
+    def visit_BooleanOperation(self, node: cst.BooleanOperation):
+        self._no_walrus(node.right, "the right operand of `and`/`or` (it runs only if needed)")
+
+    def visit_IfExp(self, node: cst.IfExp):
+        self._no_walrus(node.body, "a branch of a conditional expression")
+        self._no_walrus(node.orelse, "a branch of a conditional expression")
+
+    def visit_While(self, node: cst.While):
+        self._no_walrus(node.test, "a `while` condition")
+
+    def _no_walrus(self, expression, where: str):
+        found = []
+
+        class _Walrus(cst.CSTVisitor):
+            def visit_NamedExpr(self, inner):
+                found.append(inner)
+
+        expression.visit(_Walrus())
+        if found:
+            raise self.source.error(found[0], f"an assignment expression (`:=`) in {where} is "
+                                              f"not supported: assign the value in a statement "
+                                              f"before it")
+
     def visit_For(self, node: cst.For):
         if node.asynchronous:
             raise self.source.error(node, "`async for` is not supported in a relaxed function")

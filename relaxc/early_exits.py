@@ -198,6 +198,8 @@ class EarlyExits:
         """The statements that replace an exit, or None if ``small`` stays as written."""
         if isinstance(small, cst.Return) and scope.returned:
             value = small.value if small.value is not None else _NONE
+            if isinstance(value, cst.Tuple) and not value.lpar:   # `return a, b`
+                value = value.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
             returning = cst.Call(self._runtime("returned"), [cst.Arg(value)])
             return [self._set(scope.return_value, returning, small),
                     self._set(scope.returned, _TRUE, small)]
@@ -238,15 +240,14 @@ class EarlyExits:
 
         prefix = [self._set(inner.continued, _FALSE, stmt)] if inner.continued else []
         if isinstance(stmt, cst.While):
-            test = stmt.test
-            if stops:
-                test = cst.BooleanOperation(
-                    left=cst.UnaryOperation(operator=cst.Not(), expression=self._flags_test(stops)),
-                    operator=cst.And(),
-                    right=test.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
-                    if isinstance(test, (cst.BooleanOperation, cst.IfExp)) else test)
-            new_body = prefix + body
-            loop = stmt.with_changes(test=self._from(test, stmt))
+            # The exit flags join the condition in the runtime (`exits=`), which conditions the
+            # state it records on the way the loop stopped. The body runs on the path that is
+            # still going: there the flags are false and nothing is returned yet.
+            refined = [self._set(flag, _FALSE, stmt) for flag in stops]
+            if inner.returned in stops:
+                refined.append(self._set(inner.return_value, self._runtime("pending"), stmt))
+            new_body = refined + prefix + body
+            loop = stmt
         else:
             if stops:
                 # Once stopped, the loop still iterates (the flag may be relaxed), so the target
@@ -265,6 +266,9 @@ class EarlyExits:
             loop = stmt
         loop = self._from(loop.with_changes(body=cst.IndentedBlock(body=new_body), orelse=None),
                           stmt)
+        if isinstance(stmt, cst.While) and stops:
+            self.source.loop_exits[loop] = tuple(
+                (flag, inner.return_value if flag == inner.returned else None) for flag in stops)
         out = [self._set(inner.broke, _FALSE, stmt)] if inner.broke else []
         out.append(loop)
         else_statements, else_exits = self.block(_else_of(stmt), scope)

@@ -29,6 +29,8 @@ class UserSource:
     wrapper: MetadataWrapper  # the parsed tree with positions
     node: cst.FunctionDef     # the function definition (after canonicalization, a new node)
     origins: dict = field(default_factory=dict)   # node made by a pass -> user node it stands for
+    # A `while` with early exits -> its (flag, return value or None) pairs (canonicalization).
+    loop_exits: dict = field(default_factory=dict)
 
     def position(self, node):
         """The position of ``node``, or of the user's node it was made from."""

@@ -194,8 +194,8 @@ class Merger:
                 # assigned it, so the unbound side is never selected where it is read.
                 return value_false if unbound is value_true else value_true
             error = UnboundLocalError(
-                f"{unbound.name!r} is assigned on only one path of a relaxed `if` and read "
-                f"afterwards: assign it before the `if`, or on both paths"
+                f"{unbound.name!r} is assigned on only one path of a relaxed `if` (or relaxed "
+                f"`while`) and read afterwards: assign it before, or on both paths"
             )
             error.name = unbound.name
             raise error
@@ -205,8 +205,16 @@ class Merger:
             return value_true
         if isinstance(value_true, Categorical) and isinstance(value_false, Categorical):
             return categorical.merge(self.p, value_true, value_false)
+        if isinstance(value_true, dict) and isinstance(value_false, dict):
+            if value_true.keys() != value_false.keys():
+                raise ValueError("a dict gets different keys on the two paths of a relaxed `if`")
+            return {k: self.merge(value_true[k], value_false[k]) for k in value_true}
         if _is_number(value_true) and _is_number(value_false):
             return self.blend(value_true, value_false)
+        if value_true is None or value_false is None:
+            raise TypeError(
+                "one path gives None where the other gives a value (a function that falls off "
+                "its end, or a bare `return`, returns None): return a value on every path")
         raise TypeError(
             f"cannot merge a {type(value_true).__name__} with a {type(value_false).__name__} "
             f"under a relaxed condition: only numbers, booleans, tensors and lists/tuples of them "
@@ -249,7 +257,12 @@ class Merger:
         a, b = expectation(value_true), expectation(value_false)
         p = self.p
         if p.dtype == torch.bool:
-            p, a, b = align(p, _as_tensor(a, p), _as_tensor(b, p))
+            # A Python float keeps double precision (hard mode is the Python program), unless the
+            # other side is a floating tensor whose dtype it joins.
+            dtype = next((v.dtype for v in (a, b)
+                          if isinstance(v, torch.Tensor) and v.is_floating_point()), torch.float64)
+            a, b = (_as_tensor(v, p, dtype if isinstance(v, float) else None) for v in (a, b))
+            p, a, b = align(p, a, b)
             return torch.where(p, a, b)
         dtype = p.dtype
         for value in (a, b):

@@ -92,8 +92,8 @@ class Context:
         return truth
 
     # Loops and early exits (loops.py, values.py).
-    def while_loop(self, condition, body, state, where="a relaxed `while`"):
-        return loops.while_loop(condition, body, state, self, where)
+    def while_loop(self, condition, body, state, where="a relaxed `while`", exits=()):
+        return loops.while_loop(condition, body, state, self, where, exits)
 
     @staticmethod
     def stop(flag) -> bool:
@@ -132,6 +132,15 @@ class Context:
     def min(self, *args, **options): return extrema.extremum(args, self, largest=False, **options)
     def argmax(self, values): return extrema.arg_extremum(values, self, largest=True)
     def argmin(self, values): return extrema.arg_extremum(values, self, largest=False)
+
+    # Calls of other relaxed functions.
+    def call(self, function, *args, **kwargs):
+        """``function(*args, **kwargs)``; a relaxed function (one with ``__relaxc_call__``) runs
+        with this context, so the caller's mode and β reach it."""
+        relaxed_call = getattr(function, "__relaxc_call__", None)
+        if relaxed_call is None:
+            return function(*args, **kwargs)
+        return relaxed_call(self, *args, **kwargs)
 
     # Values (values.py).
     unbound = staticmethod(Unbound)

@@ -14,6 +14,7 @@ the weights of a logistic kernel around it when it is real-valued (paper §3.2):
     w_j ∝ σ((j − k)/β) · σ((k − j)/β)     over the valid positions j = 0 … n−1
 
 normalised to sum to one in the forward pass only (the normaliser is a constant for the gradient).
+An index exactly at a position (an integer value) selects that position.
 Reading gives ``Σ_j w_j · xs[j]``; assigning ``xs[k] = v`` gives ``xs[j] ← w_j·v + (1 − w_j)·xs[j]``.
 """
 
@@ -108,7 +109,12 @@ def index_weights(index: torch.Tensor, n: int, ctx) -> torch.Tensor:
     distance = (positions.to(index.dtype) - index.unsqueeze(-1)) / ctx.beta
     # log σ(d) + log σ(−d), normalised in log space so a far-away index cannot divide 0 by 0.
     log_kernel = F.logsigmoid(distance) + F.logsigmoid(-distance)
-    return torch.exp(log_kernel - torch.logsumexp(log_kernel, -1, keepdim=True).detach())
+    kernel = torch.exp(log_kernel - torch.logsumexp(log_kernel, -1, keepdim=True).detach())
+    # An index exactly at a valid position selects it, as the static int it stands for would (a
+    # counter promoted only because other instances of the batch went on).
+    at_position = (positions == index.unsqueeze(-1)).to(kernel.dtype)
+    exact = at_position.sum(-1, keepdim=True) == 1
+    return torch.where(exact, at_position, kernel)
 
 
 def _weighted_read(weights, elements):
@@ -235,9 +241,12 @@ def static_range(*bounds):
     return range(*bounds)
 
 
-def iterate(iterable):
+def iterate(iterable, unpack: bool = False):
     """What ``for v in iterable`` sees for one instance: a tensor ``(B, n, ...)`` yields its
-    ``n`` elements ``(B, ...)``; anything else is iterated as in Python."""
+    ``n`` elements ``(B, ...)``; anything else is iterated as in Python. With ``unpack`` (a tuple
+    target, ``for a, b in pairs``) each element is itself split per instance."""
+    if unpack:
+        return [iterate(element) for element in iterate(iterable)]
     if isinstance(iterable, Categorical):
         _per_instance(iterable.probs[..., 0], "iterate over")
         return [Categorical(p) for p in iterable.probs.unbind(1)]

@@ -24,10 +24,11 @@ import torch
 
 from .branches import BranchCopies, Merger
 from .conditions import truth
-from .paths import inactive_where
+from .paths import inactive, inactive_where
+from .values import Event, Returned, align, is_relaxed, probability
 
 
-def while_loop(condition, body, state, ctx, where: str = "a relaxed `while`"):
+def while_loop(condition, body, state, ctx, where: str = "a relaxed `while`", exits=()):
     """Run ``state = body(*state)`` while ``condition(*state)``; return the merged final state.
 
     Hard meaning, per instance::
@@ -40,15 +41,28 @@ def while_loop(condition, body, state, ctx, where: str = "a relaxed `while`"):
     is frozen: its remaining mass goes to its current state, later iterations no longer touch its
     result (nor its gradient), so it never depends on the rest of the batch. The loop stops when
     every instance is frozen or exited, or after ``max_iter`` iterations with the remaining mass on
-    the last state (and a warning). With ``ctx.fixed_iterations`` it never stops early on data:
-    exactly ``max_iter`` iterations run unless the condition is statically false, so the loop has
-    no data-dependent exit (``torch.compile(fullgraph=True)`` can capture it).
+    the last state (and a warning); iterations whose condition is static are Python's own loop and
+    not counted.
+
+    ``exits`` are ``(flag, return value or None)`` positions in the state: the flags of a ``break``
+    or ``return`` in the body. The loop goes on only where no flag is set and the condition holds,
+    and the state it records for stopping is conditioned on having stopped: there a flag is set with
+    probability ``flag / P(stop)`` (a return value's mass likewise), not with its merged probability. With ``ctx.fixed_iterations`` it never stops early on data: exactly ``max_iter``
+    relaxed iterations run unless the condition is statically false, so the loop has no
+    data-dependent exit (``torch.compile(fullgraph=True)`` can capture it).
     """
     initial = state = tuple(state)
     records = []        # (state_i, exit weight_i): the probability of stopping at i, given i
     running = None      # probability (or bool) of still running at this iteration; None: surely
-    for iteration in range(ctx.max_iter + 1):
+    relaxed_iterations = 0   # max_iter bounds these; static iterations are Python's own loop
+    while True:
+        flags = [state[flag] for flag, _ in exits]
+        if any(not is_relaxed(f) and f for f in flags):
+            break   # a `break`/`return` surely happened: Python never evaluates the condition
         q = truth(condition(*state), ctx)
+        staying = _staying([f for f in flags if is_relaxed(f)], ctx)
+        if staying is not None:
+            q = staying if q is True else (q if q is False else _and(q, staying))
         if not isinstance(q, torch.Tensor):
             if not q:
                 break
@@ -56,14 +70,19 @@ def while_loop(condition, body, state, ctx, where: str = "a relaxed `while`"):
         else:
             running = q if running is None else _and(running, q)
             frozen = ~running if running.dtype == torch.bool else running < ctx.eps
-            records.append((state, ~running if running.dtype == torch.bool
-                            else torch.where(frozen, torch.ones_like(q), 1 - q)))
+            dormant = inactive(q.shape[0]) if q.dim() > 0 else None
+            if dormant is not None:   # instances for which this loop does not matter
+                frozen = frozen | align(dormant, frozen)[0]
+            stop = (~running if running.dtype == torch.bool
+                    else torch.where(frozen, torch.ones_like(q), 1 - q))
+            records.append((_stopped_state(state, exits, stop), stop))
             if not ctx.fixed_iterations and bool(frozen.all()):
                 break
-        if iteration == ctx.max_iter:
-            if not ctx.fixed_iterations:   # fixed: the user chose the count (and no sync)
-                _warn_unfinished(running, ctx, where)
-            break
+            if relaxed_iterations == ctx.max_iter:
+                if not ctx.fixed_iterations:   # fixed: the user chose the count (and no sync)
+                    _warn_unfinished(running, ctx, where)
+                break
+            relaxed_iterations += 1
         if frozen is None:
             state = tuple(body(*state))
             continue
@@ -79,6 +98,36 @@ def while_loop(condition, body, state, ctx, where: str = "a relaxed `while`"):
         _write_back(original, merged)
     return tuple(original if isinstance(original, list) and isinstance(merged, list) else merged
                  for original, merged in zip(initial, result))
+
+
+def _staying(flags, ctx):
+    """The probability that none of the relaxed exit ``flags`` is set (None without any)."""
+    staying = None
+    for flag in flags:
+        p = truth(flag, ctx)
+        not_set = ~p if p.dtype == torch.bool else 1 - p
+        staying = not_set if staying is None else _and(staying, not_set)
+    return staying
+
+
+def _stopped_state(state, exits, stop):
+    """``state`` given that the loop stops here (probability ``stop``): each relaxed exit flag
+    becomes ``flag / stop``, the share of stopping that is due to it."""
+    if not exits or stop.dtype == torch.bool:
+        return state   # exact choices: each instance's flag already says why it stopped
+    refined = list(state)
+    stopping = stop > 0
+    safe = torch.where(stopping, stop, torch.ones_like(stop))
+    for flag, value in exits:
+        if not is_relaxed(state[flag]):
+            continue
+        share = probability(state[flag])
+        share, safe_, stopping_ = align(share, safe, stopping)
+        share = torch.where(stopping_, (share / safe_).clamp(max=1), torch.zeros_like(share))
+        refined[flag] = Event(share)
+        if value is not None and isinstance(state[value], Returned):
+            refined[value] = Returned(state[value].value, share)
+    return tuple(refined)
 
 
 def _and(running, q):

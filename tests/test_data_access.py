@@ -38,13 +38,19 @@ def test_argmax_and_argmin_are_softmax_over_positions():
 
 def test_real_valued_index_read_and_write_use_the_normalised_logistic_kernel():
     xs = torch.randn(3, 6, dtype=torch.float64)
-    k = torch.tensor([0.3, 2.5, 5.0], dtype=torch.float64)
+    k = torch.tensor([0.3, 2.5, 4.6], dtype=torch.float64)
     d = (torch.arange(6, dtype=torch.float64) - k[:, None]) / BETA
     kernel = torch.sigmoid(d) * torch.sigmoid(-d)
     w = kernel / kernel.sum(-1, keepdim=True)
     torch.testing.assert_close(RX.getitem(xs, k), (w * xs).sum(-1))
     v = torch.tensor([10.0, 20.0, 30.0], dtype=torch.float64)
     torch.testing.assert_close(RX.setitem(xs, k, v), w * v[:, None] + (1 - w) * xs)
+
+
+def test_an_index_exactly_at_a_position_selects_it():
+    xs = torch.randn(2, 4, dtype=torch.float64)
+    assert RX.getitem(xs, torch.tensor([1.0, 3.0], dtype=torch.float64)).tolist() == [
+        xs[0, 1].item(), xs[1, 3].item()]
 
 
 def test_the_kernel_normaliser_is_a_constant_for_the_gradient():

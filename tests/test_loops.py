@@ -177,3 +177,92 @@ def test_a_list_argument_sorted_by_a_relaxed_while_is_the_callers_list():
     assert any(a is not b for a, b in zip(xs, originals))
     torch.testing.assert_close(torch.stack(xs, 1), torch.tensor([[1.0, 2.0, 3.0], [0.0, 1.0, 2.0]]),
                                atol=1e-3, rtol=0)
+
+
+def countdown_return(x):
+    while x > 0:
+        x = x - 1
+        if x < 0.5:
+            return 10.0
+    return 20.0
+
+
+def exact_countdown_return(x, beta, depth=40):
+    """The expectation over every path: each condition is an independent Bernoulli."""
+    expected, reach = 0.0, 1.0
+    for k in range(depth):
+        go_on = torch.sigmoid(torch.tensor((x - k) / beta)).item()
+        expected += reach * (1 - go_on) * 20.0        # the loop ends, then `return 20.0`
+        reach *= go_on
+        stop = torch.sigmoid(torch.tensor((0.5 - (x - k - 1)) / beta)).item()
+        expected += reach * stop * 10.0
+        reach *= 1 - stop
+    return expected
+
+
+def test_return_inside_a_relaxed_while_is_the_exact_expectation():
+    # The loop state is deterministic along each path here, so merging loses nothing.
+    x = torch.tensor([1.3, 2.7, 0.2], dtype=torch.float64)
+    result = relaxc.relax(countdown_return, beta=BETA, eps=1e-12)(x)
+    expected = [exact_countdown_return(v, BETA) for v in x.tolist()]
+    torch.testing.assert_close(result, torch.tensor(expected, dtype=torch.float64))
+
+
+def last_before_zero(x):
+    while x > 0:
+        x = x - 1
+        last = x
+    else:
+        result = last
+    return result
+
+
+def test_while_else_reads_a_variable_assigned_in_the_body():
+    assert relaxc.relax(last_before_zero)(2.5) == last_before_zero(2.5)
+
+
+def count_to(n):
+    i = 0
+    while i < n:
+        i += 1
+    return i
+
+
+def test_a_static_while_is_not_cut_off_at_max_iter():
+    assert relaxc.relax(count_to, max_iter=8)(2000) == 2000
+
+
+def loop_in_an_untaken_branch(x, y):
+    n = 0
+    if x > 0:
+        while y != 0:
+            y = y - 1
+            n += 1
+    return n
+
+
+def test_a_loop_in_a_branch_an_instance_does_not_take_stops_for_it_at_once():
+    hard = relaxc.relax(loop_in_an_untaken_branch, mode="hard", max_iter=50)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)   # no 'stopped after max_iter' warning
+        result = hard(torch.tensor([-1.0, 1.0]), torch.tensor([-1.0, 3.0]))
+    assert result.tolist() == [0, 3]
+
+
+def gain_of_pairs(pairs):
+    gain = 0
+    for a, b in pairs:
+        if a > b:
+            gain += a - b
+    first, *rest = pairs
+    low, high = first
+    return gain, high - low, len(rest)
+
+
+def test_unpacking_a_batched_sequence_unpacks_each_instance():
+    pairs = torch.tensor([[[3.0, 1.0], [0.0, 2.0]], [[5.0, 1.0], [2.0, 2.0]],
+                          [[1.0, 1.0], [1.0, 0.0]]])
+    gain, spread, rest = relaxc.relax(gain_of_pairs, mode="hard")(pairs)
+    expected = [gain_of_pairs(p.tolist()) for p in pairs]
+    assert gain.tolist() == [e[0] for e in expected]
+    assert spread.tolist() == [e[1] for e in expected] and rest == 1

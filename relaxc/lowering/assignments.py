@@ -11,6 +11,7 @@ updated in place (``rx.setitem`` returns the same list)::
                                          xs = rx.setitem(xs, j, value)
                                          xs = rx.setitem(xs, j + 1, value_1)
     count += 1                       ->  count = rx.iadd(count, 1)
+    a, b = pair                      ->  a, b = rx.iterate(pair)     # per instance, not the batch
 
 Targets are assigned left to right after the value is computed, as in Python.
 """
@@ -66,6 +67,15 @@ def lower_assign(updated: cst.Assign, rx: str, temporaries) -> list:
     unpack = assign(cst.Tuple([cst.Element(name(n)) for n in names], lpar=[], rpar=[]),
                     updated.value)
     return [unpack] + [_store(element, name(n), rx) for element, n in zip(elements, names)]
+
+
+def lower_unpacking(updated: cst.Assign, rx: str) -> cst.Assign:
+    """``a, b = value`` unpacks one instance: a batched tensor is split along dim 1, not 0. A
+    literal tuple on the right (``a, b = b, a``) is already per instance and stays as written."""
+    unpacks = any(isinstance(t.target, (cst.Tuple, cst.List)) for t in updated.targets)
+    if not unpacks or isinstance(updated.value, (cst.Tuple, cst.List)):
+        return updated
+    return updated.with_changes(value=runtime_call(rx, "iterate", updated.value))
 
 
 def lower_augmented(updated: cst.AugAssign, rx: str) -> cst.BaseSmallStatement:

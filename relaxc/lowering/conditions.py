@@ -24,26 +24,28 @@ _OPERATIONS = {
 
 
 def lower_comparison(node: cst.Comparison, rx: str, fresh_name) -> cst.BaseExpression:
-    """A comparison chain as ``rx`` calls joined by ``rx.and_``.
+    """A comparison chain as ``rx`` calls joined by nested ``rx.and_``.
 
-    A middle operand that calls something is evaluated once (bound with ``:=``), as in Python.
+    ``a < f() < g() < c`` is ``rx.and_(rx.lt(a, (m := f())), lambda: rx.and_(rx.lt(m, (m_1 :=
+    g())), lambda: rx.lt(m_1, c)))``: a middle operand that calls something is evaluated once, as
+    in Python, and each thunk is nested in the previous one so it sees the names bound before it.
     """
     left = _bare(node.left)
     parts = []
     for position, target in enumerate(node.comparisons):
-        right = target.comparator
+        right = _bare(target.comparator)
+        operation = _OPERATIONS[type(target.operator)]
         if position < len(node.comparisons) - 1 and contains(right, cst.Call):
-            bound = cst.Name(fresh_name())
-            right = cst.NamedExpr(target=bound, value=right, lpar=[cst.LeftParen()],
-                                  rpar=[cst.RightParen()])
-            parts.append(runtime_call(rx, _OPERATIONS[type(target.operator)], left, right))
+            bound = cst.Name(fresh_name(position))
+            parts.append(runtime_call(rx, operation, left, cst.NamedExpr(
+                target=bound, value=right, lpar=[cst.LeftParen()], rpar=[cst.RightParen()])))
             left = bound
-            continue
-        parts.append(runtime_call(rx, _OPERATIONS[type(target.operator)], left, _bare(right)))
-        left = _bare(right)
-    result = parts[0]
-    for part in parts[1:]:
-        result = runtime_call(rx, "and_", result, thunk(part))
+        else:
+            parts.append(runtime_call(rx, operation, left, right))
+            left = right
+    result = parts[-1]
+    for part in reversed(parts[:-1]):
+        result = runtime_call(rx, "and_", part, thunk(result))
     return result.with_changes(lpar=node.lpar, rpar=node.rpar) if node.lpar else result
 
 

@@ -27,7 +27,20 @@ from .nodes import assign, function, line, name, names_target, runtime_call, str
 
 
 def lower_for(updated: cst.For, rx: str, builtin_names: set) -> cst.For:
-    return updated.with_changes(iter=lower_iterable(updated.iter, rx, builtin_names))
+    iterable = lower_iterable(updated.iter, rx, builtin_names)
+    if isinstance(updated.target, (cst.Tuple, cst.List)) and _iterates_whole(iterable, rx):
+        # `for a, b in pairs`: each element is unpacked per instance too.
+        iterable = iterable.with_changes(args=[*iterable.args, cst.Arg(
+            cst.Name("True"), keyword=cst.Name("unpack"),
+            equal=cst.AssignEqual(whitespace_before=cst.SimpleWhitespace(""),
+                                  whitespace_after=cst.SimpleWhitespace("")))])
+    return updated.with_changes(iter=iterable)
+
+
+def _iterates_whole(iterable, rx: str) -> bool:
+    return (isinstance(iterable, cst.Call) and isinstance(iterable.func, cst.Attribute)
+            and isinstance(iterable.func.value, cst.Name) and iterable.func.value.value == rx
+            and iterable.func.attr.value == "iterate")
 
 
 def lower_comprehension_for(updated: cst.CompFor, rx: str, builtin_names: set) -> cst.CompFor:
@@ -42,8 +55,12 @@ def _state_value(state: tuple[str, ...]):
 
 
 def lower_while(updated: cst.While, facts: BranchFacts, rx: str, names: tuple[str, str],
-                where: str) -> list:
-    """A ``while`` as a condition function, a body function and one ``rx.while_loop`` call."""
+                where: str, exits: tuple = ()) -> list:
+    """A ``while`` as a condition function, a body function and one ``rx.while_loop`` call.
+
+    ``exits`` are the loop's exit flags (with their return value) from canonicalization; the call
+    names their positions in the state: ``exits=((1, 2),)``.
+    """
     state = facts.inputs
     condition_name, body_name = names
     condition = function(condition_name, state, [line(cst.Return(updated.test))])
@@ -51,6 +68,13 @@ def lower_while(updated: cst.While, facts: BranchFacts, rx: str, names: tuple[st
                     list(updated.body.body) + [line(cst.Return(_state_value(state)))])
     loop = runtime_call(rx, "while_loop", name(condition_name), name(body_name), tuple_of(state),
                         string(where))
+    if exits:
+        positions = cst.parse_expression(repr(tuple(
+            (state.index(flag), state.index(value) if value else None) for flag, value in exits)))
+        loop = loop.with_changes(args=[*loop.args, cst.Arg(
+            positions, keyword=name("exits"),
+            equal=cst.AssignEqual(whitespace_before=cst.SimpleWhitespace(""),
+                                  whitespace_after=cst.SimpleWhitespace("")))])
     result = assign(_state_value(state), loop) if state else cst.Expr(loop)
     orelse = list(updated.orelse.body.body) if updated.orelse else []
     return [condition, body, line(result)] + orelse

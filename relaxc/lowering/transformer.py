@@ -77,7 +77,10 @@ class Lowering(cst.CSTTransformer):
         return indexing.lower_subscript(updated, self.rx)
 
     def leave_Comparison(self, original, updated):
-        return conditions.lower_comparison(updated, self.rx, lambda: self.namer.fixed("compared"))
+        return conditions.lower_comparison(
+            updated, self.rx,
+            lambda position: self.namer.fixed("compared" if position == 0 else
+                                              f"compared_{position}"))
 
     def leave_BooleanOperation(self, original, updated):
         return conditions.lower_boolean_operation(updated, self.rx)
@@ -88,6 +91,12 @@ class Lowering(cst.CSTTransformer):
         return updated
 
     def leave_Call(self, original, updated):
+        if (isinstance(updated.func, cst.Name)
+                and hasattr(self.user_globals.get(updated.func.value), "__relaxc_call__")):
+            # Another @relax function: it gets this call's context (`rx.call`).
+            return updated.with_changes(
+                func=cst.Attribute(cst.Name(self.rx), cst.Name("call")),
+                args=[cst.Arg(updated.func), *updated.args])
         method = extrema.compiled_function(updated.func, self.user_globals)
         if method:
             return extrema.lower_compiled_function(updated, method, self.rx)
@@ -113,6 +122,8 @@ class Lowering(cst.CSTTransformer):
     def leave_SimpleStatementLine(self, original, updated):
         smalls = []
         for small in updated.body:
+            if isinstance(small, cst.Assign):
+                small = assignments.lower_unpacking(small, self.rx)
             if isinstance(small, cst.Assign) and assignments.holds_subscript(small.targets[0].target):
                 smalls += assignments.lower_assign(small, self.rx, self._temporaries)
             elif isinstance(small, cst.AugAssign):
@@ -136,7 +147,7 @@ class Lowering(cst.CSTTransformer):
         line_number = self.source.line_of(original)
         where = f"{os.path.basename(self.source.filename)}:{line_number}"
         statements = loops.lower_while(updated, self.facts.branches[original], self.rx, names,
-                                       where)
+                                       where, self.source.loop_exits.get(original, ()))
         return cst.FlattenSentinel(self._mark(statements, updated, original, line_number, 2))
 
     def _mark(self, statements, updated, original, line_number, call_index):

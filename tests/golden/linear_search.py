@@ -15,7 +15,7 @@ def linear_search(xs, key, *, rx=relaxc_runtime.Context(beta=0.125, mode='relaxe
         def if_true(key, return_value, item):
             returned = False
             return_value = rx.pending
-            i, x = item
+            i, x = rx.iterate(item)
             # L51: if x == key:
             def if_true(returned, return_value, i):
                 # L52: return i

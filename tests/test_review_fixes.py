@@ -1,0 +1,114 @@
+"""Regression tests for bugs found in review: each was a wrong result, a crash or a misleading
+message on ordinary code, and each test fails on the code before its fix."""
+
+import pytest
+import torch
+
+import relaxc
+
+
+def chained_calls(xs):
+    return xs[0] <= xs[1] < abs(xs[2]) <= abs(xs[3])
+
+
+def test_chained_comparison_with_several_call_operands():
+    xs = torch.tensor([[1.0, 2.0, -3.0, 4.0], [1.0, 0.0, 3.0, 4.0]])
+    result = relaxc.relax(chained_calls, mode="hard")(xs)
+    assert result.tolist() == [chained_calls(r) for r in xs.tolist()]
+
+
+def returns_a_pair(a, b):
+    if a > b:
+        return a, b
+    return b, a
+
+
+def test_returning_a_tuple_from_a_branch():
+    a, b = torch.tensor([3.0, 1.0]), torch.tensor([2.0, 5.0])
+    high, low = relaxc.relax(returns_a_pair, mode="hard")(a, b)
+    assert high.tolist() == [3.0, 5.0] and low.tolist() == [2.0, 1.0]
+
+
+def walrus_in_and(x, y):
+    r = 0
+    if x > 0 and (z := y * 2) > 1:
+        r = z
+    return r
+
+
+def walrus_in_while(x):
+    n = 0
+    while (x := x - 1) > 0:
+        n += 1
+    return n
+
+
+@pytest.mark.parametrize("function", [walrus_in_and, walrus_in_while])
+def test_an_assignment_expression_whose_binding_would_be_lost_is_refused(function):
+    with pytest.raises(relaxc.RelaxcSyntaxError, match=r"assignment expression \(`:=`\)"):
+        relaxc.relax(function)
+
+
+@relaxc.relax
+def larger(a, b):
+    return a if a > b else b
+
+
+def largest_of_three(a, b, c):
+    return larger(larger(a, b), c)
+
+
+def test_a_relaxed_helper_runs_with_the_callers_options():
+    a, b, c = torch.tensor([1.0]), torch.tensor([2.0]), torch.tensor([3.0])
+    assert relaxc.relax(largest_of_three, mode="hard")(a, b, c).tolist() == [3.0]
+    warm = relaxc.relax(largest_of_three, beta=5.0)(a, b, c).item()
+    cold = relaxc.relax(largest_of_three, beta=0.01)(a, b, c).item()
+    assert abs(cold - 3.0) < 1e-6 < abs(warm - 3.0)
+
+
+def constant_or_value(x):
+    y = 0.1 if x > 0 else x
+    return y
+
+
+def test_hard_merges_keep_python_float_precision():
+    x = torch.tensor([1.0, -2.0], dtype=torch.float64)
+    assert relaxc.relax(constant_or_value, mode="hard")(x).tolist() == [0.1, -2.0]
+
+
+def builds_dicts(x):
+    if x > 0:
+        d = {"a": x, "b": 1.0}
+    else:
+        d = {"a": -x, "b": 2.0}
+    return d["a"] + d["b"]
+
+
+def test_dicts_built_on_both_paths_merge_by_key():
+    x = torch.tensor([1.0, -3.0])
+    assert relaxc.relax(builds_dicts, mode="hard")(x).tolist() == [2.0, 5.0]
+
+
+def falls_off_the_end(x):
+    if x > 0:
+        return x
+
+
+def test_falling_off_the_end_names_the_implicit_none():
+    with pytest.raises(TypeError, match="falls off its end"):
+        relaxc.relax(falls_off_the_end)(torch.tensor([1.0, -1.0]))
+
+
+def index_after_loop(xs, t):
+    j = 0
+    while j < 2 and xs[j] < t:
+        j += 1
+    return xs[j]
+
+
+def test_a_decided_instance_reads_its_promoted_index_exactly():
+    xs = torch.tensor([[10.0, 20.0, 30.0], [0.0, 0.0, 0.0]])
+    t = torch.tensor([0.0, 5.0])
+    relaxed = relaxc.relax(index_after_loop, beta=0.3)
+    together = relaxed(xs, t)
+    assert together[0].item() == relaxed(xs[:1], t[:1]).item() == 10.0
