@@ -46,10 +46,13 @@ def while_loop(condition, body, state, ctx, where: str = "a relaxed `while`", ex
 
     ``exits`` are ``(flag, return value or None)`` positions in the state: the flags of a ``break``
     or ``return`` in the body. The loop goes on only where no flag is set and the condition holds,
-    and the state it records for stopping is conditioned on having stopped: there a flag is set with
-    probability ``flag / P(stop)`` (a return value's mass likewise), not with its merged probability. With ``ctx.fixed_iterations`` it never stops early on data: exactly ``max_iter``
-    relaxed iterations run unless the condition is statically false, so the loop has no
-    data-dependent exit (``torch.compile(fullgraph=True)`` can capture it).
+    and the state it records for stopping is conditioned on having stopped: there a flag is set
+    with probability ``flag / P(stop)`` (a return value's mass likewise), not with its merged
+    probability.
+
+    With ``ctx.fixed_iterations`` it never stops early on data: exactly ``max_iter`` relaxed
+    iterations run unless the condition is statically false, so the loop has no data-dependent
+    exit (``torch.compile(fullgraph=True)`` can capture it).
     """
     initial = state = tuple(state)
     records = []        # (state_i, exit weight_i): the probability of stopping at i, given i
