@@ -11,6 +11,7 @@ import functools
 import inspect
 import linecache
 
+import relaxc_runtime
 from relaxc_runtime import Context
 
 from . import pipeline
@@ -61,9 +62,9 @@ class RelaxedFunction:
         """Run with ``context``: a relaxed caller passes its own (``rx.call``), so a hard or
         colder evaluation stays so all the way down."""
         compiled = self._compiled
-        kwargs[compiled.rx_name] = context
         try:
-            return compiled.function(*args, **kwargs)
+            return relaxc_runtime.evaluate(compiled.function, context, args, kwargs,
+                                           compiled.rx_name)
         except Exception as error:
             _add_user_location(error, compiled)
             raise

@@ -6,6 +6,7 @@ meaning as plain Python.
 """
 
 from .context import MODES, Context
+from .modes import evaluate
 from .values import PENDING, Categorical, Event, Unbound
 
-__all__ = ["Categorical", "Context", "Event", "MODES", "PENDING", "Unbound"]
+__all__ = ["Categorical", "Context", "Event", "MODES", "PENDING", "Unbound", "evaluate"]

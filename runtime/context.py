@@ -18,14 +18,15 @@ import torch
 from . import assignments, branches, conditions, extrema, indexing, loops
 from .values import PENDING, Returned, Unbound, is_relaxed, to_output
 
-MODES = ("relaxed", "hard")
+MODES = ("relaxed", "hard", "straight_through")
 
 
 class Context:
     """Options of one evaluation.
 
     beta: the temperature β of the logistic perturbation (β → 0 is the discrete program).
-    mode: ``"relaxed"`` (closed-form expectation with path merging) or ``"hard"`` (exact).
+    mode: ``"relaxed"`` (closed-form expectation with path merging), ``"hard"`` (exact), or
+        ``"straight_through"`` (the hard result with the relaxed gradient; ``modes.evaluate``).
     eps: a path whose probability is below ``eps`` is negligible: its non-finite values are
         dropped and no gradient flows through it.
     max_iter: the bound on the iterations of a relaxed ``while``.
@@ -34,7 +35,7 @@ class Context:
         same as the early-exit form up to the mass below ``eps`` (no warning is given).
     """
 
-    __slots__ = ("beta", "mode", "eps", "max_iter", "fixed_iterations", "hard")
+    __slots__ = ("beta", "mode", "eps", "max_iter", "fixed_iterations")
 
     def __init__(self, beta: float = 0.125, mode: str = "relaxed", eps: float = 1e-5,
                  max_iter: int = 1024, fixed_iterations: bool = False):
@@ -48,7 +49,16 @@ class Context:
             raise ValueError(f"max_iter must be a positive int, got {max_iter!r}")
         self.beta, self.mode, self.eps, self.max_iter = float(beta), mode, float(eps), max_iter
         self.fixed_iterations = bool(fixed_iterations)
-        self.hard = mode == "hard"
+
+    @property
+    def hard(self) -> bool:
+        """Whether decisions are exact. A straight-through context never runs code itself:
+        ``modes.evaluate`` runs the hard and the relaxed mode and combines them."""
+        if self.mode == "straight_through":
+            raise RuntimeError(
+                "a straight-through context runs the function twice: call it through "
+                "relaxc_runtime.evaluate(function, context, args, kwargs, 'rx'), not directly")
+        return self.mode == "hard"
 
     def __repr__(self) -> str:
         fixed = ", fixed_iterations=True" if self.fixed_iterations else ""

@@ -103,3 +103,29 @@ def test_compiled_bubble_pass_gradcheck():
     relaxed = relaxc.relax(bubble_pass, beta=0.8)
     (xs,) = tensors((3, 4), seed=2)
     assert gradcheck(lambda xs: torch.stack([relaxed(xs)[0].sum(1), relaxed(xs)[1]]), (xs,))
+
+
+def test_straight_through_is_the_hard_forward_with_the_relaxed_gradient():
+    relaxed = relaxc.relax(bubble_pass, beta=0.8)
+    xs = torch.tensor([[3.0, 1.0, 2.0], [0.5, 0.6, 0.4]], dtype=torch.float64)
+    x_st = xs.clone().requires_grad_(True)
+    x_relaxed = xs.clone().requires_grad_(True)
+    values, swaps = relaxed.options(mode="straight_through")(x_st)
+    hard_values, hard_swaps = relaxed.options(mode="hard")(xs)
+    assert torch.equal(values.detach(), hard_values) and torch.equal(swaps.detach(),
+                                                                   hard_swaps.double())
+    (values.sum() + swaps.sum()).backward()
+    relaxed_values, relaxed_swaps = relaxed(x_relaxed)
+    (relaxed_values.sum() + relaxed_swaps.sum()).backward()
+    torch.testing.assert_close(x_st.grad, x_relaxed.grad)
+
+
+def test_straight_through_mutates_a_list_argument_once():
+    xs = [torch.tensor([3.0]), torch.tensor([1.0])]
+    values, _ = relaxc.relax(bubble_pass, mode="straight_through")(xs)
+    assert values is xs and [v.item() for v in xs] == [1.0, 3.0]
+
+
+def test_a_straight_through_context_refuses_to_run_code_directly():
+    with pytest.raises(RuntimeError, match="through relaxc_runtime.evaluate"):
+        Context(mode="straight_through").lt(torch.zeros(1), 1.0)
