@@ -49,7 +49,8 @@ class RelaxedFunction:
         functools.update_wrapper(self, function)
 
     def options(self, **changes) -> "RelaxedFunction":
-        """The same function with other options (``beta``, ``mode``, ``eps``, ``max_iter``)."""
+        """The same function with other options (``beta``, ``mode``, ``eps``, ``max_iter``,
+        ``fixed_iterations``, ``samples``, ``seed``)."""
         other = object.__new__(RelaxedFunction)
         other.__dict__.update(self.__dict__)
         other.context = self.context.replace(**changes)
@@ -58,13 +59,17 @@ class RelaxedFunction:
     def __call__(self, *args, **kwargs):
         return self.__relaxc_call__(self.context, *args, **kwargs)
 
-    def __relaxc_call__(self, context, *args, **kwargs):
+    def with_standard_error(self, *args, **kwargs):
+        """In ``mode="sample"``: ``(mean over the draws, standard error of that mean)``."""
+        return self.__relaxc_call__(self.context, *args, _standard_error=True, **kwargs)
+
+    def __relaxc_call__(self, context, *args, _standard_error=False, **kwargs):
         """Run with ``context``: a relaxed caller passes its own (``rx.call``), so a hard or
         colder evaluation stays so all the way down."""
         compiled = self._compiled
         try:
             return relaxc_runtime.evaluate(compiled.function, context, args, kwargs,
-                                           compiled.rx_name)
+                                           compiled.rx_name, _standard_error)
         except Exception as error:
             _add_user_location(error, compiled)
             raise

@@ -17,7 +17,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from .values import Categorical, Event, align, is_relaxed
+from .values import Categorical, align, is_relaxed
 
 
 def one_hot_where(probs: torch.Tensor) -> torch.Tensor:
@@ -41,7 +41,7 @@ def equal(a, b, ctx):
                             "int class index")
         if ctx.hard:
             return a.probs.argmax(-1) == b
-        return Event(a.probs[..., b])
+        return ctx.outcome(a.probs[..., b])
     if a.classes != b.classes:
         raise ValueError(f"cannot compare categoricals over {a.classes} and {b.classes} classes")
     if ctx.hard:
@@ -52,7 +52,7 @@ def equal(a, b, ctx):
     inner = (p * q).sum(-1)
     cosine = F.cosine_similarity(p, q, dim=-1)
     either_one_hot = one_hot_where(p) | one_hot_where(q)
-    return Event(torch.where(either_one_hot, inner, cosine))
+    return ctx.outcome(torch.where(either_one_hot, inner, cosine))
 
 
 def merge(p, value_true, value_false):

@@ -52,7 +52,7 @@ def less(a, b, ctx, *, strict: bool):
     a, b = align(expectation(a), expectation(b))
     if _decides_exactly(a, b, ctx):
         return a < b if strict else a <= b
-    return Event(torch.sigmoid((b - a) / ctx.beta))
+    return ctx.outcome(torch.sigmoid((b - a) / ctx.beta))
 
 
 def greater(a, b, ctx, *, strict: bool):
@@ -78,11 +78,11 @@ def equal(a, b, ctx):
             a, b = align(a, b)
             return a == b
         p, q = align(probability(a), probability(b))
-        return Event(p * q + (1 - p) * (1 - q))
+        return ctx.outcome(p * q + (1 - p) * (1 - q))
     a, b = align(expectation(a), expectation(b))
     if _decides_exactly(a, b, ctx):
         return a == b
-    return Event(_equal_probability(a, b, ctx.beta))
+    return ctx.outcome(_equal_probability(a, b, ctx.beta))
 
 
 def not_equal(a, b, ctx):
@@ -105,7 +105,8 @@ def truth(value, ctx):
         return value
     if ctx.hard or not value.is_floating_point():
         return value != 0
-    return 1 - _equal_probability(value, 0.0, ctx.beta)
+    p = 1 - _equal_probability(value, 0.0, ctx.beta)
+    return ctx.draw(p) if ctx.sampling else p
 
 
 def logical_and(left, right_thunk, ctx):

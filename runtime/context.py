@@ -16,9 +16,9 @@ import math
 import torch
 
 from . import assignments, branches, conditions, extrema, indexing, loops
-from .values import PENDING, Returned, Unbound, is_relaxed, to_output
+from .values import PENDING, Event, Returned, Unbound, is_relaxed, to_output
 
-MODES = ("relaxed", "hard", "straight_through")
+MODES = ("relaxed", "hard", "straight_through", "sample")
 
 
 class Context:
@@ -26,7 +26,10 @@ class Context:
 
     beta: the temperature β of the logistic perturbation (β → 0 is the discrete program).
     mode: ``"relaxed"`` (closed-form expectation with path merging), ``"hard"`` (exact), or
-        ``"straight_through"`` (the hard result with the relaxed gradient; ``modes.evaluate``).
+        ``"straight_through"`` (the hard result with the relaxed gradient; ``modes.evaluate``),
+        or ``"sample"`` (every relaxed decision drawn; the mean over ``samples`` draws).
+    samples, seed: for ``"sample"``: how many draws, and the seed of their ``torch.Generator``
+        (the same seed gives the same draws).
     eps: a path whose probability is below ``eps`` is negligible: its non-finite values are
         dropped and no gradient flows through it.
     max_iter: the bound on the iterations of a relaxed ``while``.
@@ -35,10 +38,12 @@ class Context:
         same as the early-exit form up to the mass below ``eps`` (no warning is given).
     """
 
-    __slots__ = ("beta", "mode", "eps", "max_iter", "fixed_iterations")
+    __slots__ = ("beta", "mode", "eps", "max_iter", "fixed_iterations", "samples", "seed",
+                 "_generators")
 
     def __init__(self, beta: float = 0.125, mode: str = "relaxed", eps: float = 1e-5,
-                 max_iter: int = 1024, fixed_iterations: bool = False):
+                 max_iter: int = 1024, fixed_iterations: bool = False, samples: int = 100,
+                 seed: int = 0):
         if mode not in MODES:
             raise ValueError(f"unknown mode {mode!r}: choose one of {', '.join(MODES)}")
         if not (isinstance(beta, (int, float)) and math.isfinite(beta) and beta > 0):
@@ -49,6 +54,10 @@ class Context:
             raise ValueError(f"max_iter must be a positive int, got {max_iter!r}")
         self.beta, self.mode, self.eps, self.max_iter = float(beta), mode, float(eps), max_iter
         self.fixed_iterations = bool(fixed_iterations)
+        if not (isinstance(samples, int) and samples > 0):
+            raise ValueError(f"samples must be a positive int, got {samples!r}")
+        self.samples, self.seed = samples, int(seed)
+        self._generators = {}   # device -> torch.Generator, made on the first draw
 
     @property
     def hard(self) -> bool:
@@ -60,14 +69,45 @@ class Context:
                 "relaxc_runtime.evaluate(function, context, args, kwargs, 'rx'), not directly")
         return self.mode == "hard"
 
+    @property
+    def sampling(self) -> bool:
+        return self.mode == "sample"
+
+    # Outcomes of relaxed decisions: their distribution (relaxed) or a draw from it (sample).
+    def outcome(self, p):
+        """The result of a relaxed condition with probability ``p``: an event, or a drawn bool."""
+        return self.draw(p) if self.sampling else Event(p)
+
+    def draw(self, p):
+        """A Bernoulli(p) draw per element (sample mode)."""
+        return torch.bernoulli(p.detach(), generator=self._generator(p.device)).bool()
+
+    def choice(self, weights):
+        """A categorical decision with ``weights`` over the last dim: the weights themselves, or
+        (sample mode) the one-hot of a drawn class, as a bool tensor."""
+        if not self.sampling:
+            return weights
+        flat = weights.detach().reshape(-1, weights.shape[-1])
+        picked = torch.multinomial(flat, 1, generator=self._generator(weights.device))
+        return torch.nn.functional.one_hot(picked[:, 0], weights.shape[-1]).reshape(
+            weights.shape).bool()
+
+    def _generator(self, device):
+        if device not in self._generators:
+            self._generators[device] = torch.Generator(device=device).manual_seed(self.seed)
+        return self._generators[device]
+
     def __repr__(self) -> str:
         fixed = ", fixed_iterations=True" if self.fixed_iterations else ""
+        sample = (f", samples={self.samples!r}, seed={self.seed!r}" if self.mode == "sample"
+                  else "")
         return (f"relaxc_runtime.Context(beta={self.beta!r}, mode={self.mode!r}, eps={self.eps!r}, "
-                f"max_iter={self.max_iter!r}{fixed})")
+                f"max_iter={self.max_iter!r}{fixed}{sample})")
 
     def options(self) -> dict:
         return {"beta": self.beta, "mode": self.mode, "eps": self.eps, "max_iter": self.max_iter,
-                "fixed_iterations": self.fixed_iterations}
+                "fixed_iterations": self.fixed_iterations, "samples": self.samples,
+                "seed": self.seed}
 
     def replace(self, **changes) -> "Context":
         return Context(**{**self.options(), **changes})

@@ -56,7 +56,9 @@ def extremum(args, ctx, *, largest: bool, **builtin_options):
     logits = torch.where(finite, sign * safe / ctx.beta, torch.full_like(safe, -torch.inf))
     some_finite = finite.any(-1, keepdim=True)
     weights = torch.softmax(torch.where(some_finite, logits, torch.zeros_like(logits)), dim=-1)
-    soft = (weights * safe).sum(-1)
+    weights = ctx.choice(weights)   # sample mode: the one-hot of a drawn argument
+    soft = (torch.where(weights, safe, 0.0) if weights.dtype == torch.bool
+            else weights * safe).sum(-1)
     # A dominating infinity (+inf for max) wins outright; all infinite: the exact value.
     dominated = (~finite & (sign * stacked > 0)).any(-1) | ~some_finite.squeeze(-1)
     return torch.where(dominated, exact, soft)
@@ -81,4 +83,5 @@ def arg_extremum(values, ctx, *, largest: bool):
     if ctx.hard:
         index = stacked.argmax(-1) if largest else stacked.argmin(-1)
         return Categorical(F.one_hot(index, stacked.shape[-1]).to(dtype))
-    return Categorical(torch.softmax((stacked if largest else -stacked) / ctx.beta, dim=-1))
+    weights = ctx.choice(torch.softmax((stacked if largest else -stacked) / ctx.beta, dim=-1))
+    return Categorical(weights.to(dtype))

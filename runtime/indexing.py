@@ -83,7 +83,7 @@ def _weights(index, n, ctx):
     if index.classes != n:
         raise ValueError(f"a categorical index over {index.classes} classes cannot index a "
                          f"sequence of length {n}")
-    return index.probs == 1 if ctx.hard else index.probs
+    return index.probs == 1 if ctx.hard else ctx.choice(index.probs)
 
 
 def index_weights(index: torch.Tensor, n: int, ctx) -> torch.Tensor:
@@ -114,7 +114,7 @@ def index_weights(index: torch.Tensor, n: int, ctx) -> torch.Tensor:
     # counter promoted only because other instances of the batch went on).
     at_position = (positions == index.unsqueeze(-1)).to(kernel.dtype)
     exact = at_position.sum(-1, keepdim=True) == 1
-    return torch.where(exact, at_position, kernel)
+    return ctx.choice(torch.where(exact, at_position, kernel))
 
 
 def _weighted_read(weights, elements):

@@ -1,21 +1,31 @@
-"""Evaluation modes that run a compiled function more than once (DESIGN §1.5).
+"""Evaluation modes that run a compiled function in another way than once (DESIGN §1.5).
 
 ``evaluate(function, ctx, args, kwargs, rx_name)`` is how a relaxed function is called: once, with
-``ctx``, for the relaxed and hard modes; for ``"straight_through"``:
+``ctx``, for the relaxed and hard modes. For ``"straight_through"``:
 
     forward  = the hard result           (the discrete algorithm, batched)
     gradient = the relaxed result's      (hard + (relaxed − relaxed.detach()))
 
-Both runs get private copies of the caller's lists, and the combined values are written back
-into them, so a list argument is mutated once, as Python would.
+For ``"sample"``: every relaxed decision is drawn (``Context.outcome``/``choice``); the batch is
+repeated ``ctx.samples`` times and run once, and the result is the mean over the draws, per
+instance (``standard_error=True`` also gives the standard error of that mean).
+
+Each run works on private copies of the caller's lists; the combined (or mean) values are written
+back into them, so a list argument is updated once, as Python would.
 """
 
 from __future__ import annotations
 
 import torch
 
+from .values import Categorical
 
-def evaluate(function, ctx, args, kwargs, rx_name: str):
+
+def evaluate(function, ctx, args, kwargs, rx_name: str, standard_error: bool = False):
+    if ctx.mode == "sample":
+        return _sample(function, ctx, args, kwargs, rx_name, standard_error)
+    if standard_error:
+        raise ValueError("a standard error exists for mode='sample' only")
     if ctx.mode != "straight_through":
         return function(*args, **{**kwargs, rx_name: ctx})
     relaxed_args, relaxed_kwargs = _private(args), _private(kwargs)
@@ -64,3 +74,47 @@ def _write_back(original, combined):
         original[:] = [o if isinstance(o, list) else c for o, c in zip(original, combined)]
     elif isinstance(original, dict) and isinstance(combined, dict):
         original.update(combined)
+
+
+def _sample(function, ctx, args, kwargs, rx_name, standard_error):
+    draws = ctx.samples
+    repeated_args, repeated_kwargs = _repeat(args, draws), _repeat(kwargs, draws)
+    # A fresh context: its generators start from the seed, so a call is reproducible.
+    result = function(*repeated_args, **{**repeated_kwargs, rx_name: ctx.replace()})
+    for original, repeated in zip(args, repeated_args):
+        _write_back(original, _statistics(repeated, draws)[0])
+    mean, error = _statistics(result, draws)
+    return (mean, error) if standard_error else mean
+
+
+def _repeat(value, draws):
+    """The batch repeated ``draws`` times along dim 0 (draw-major)."""
+    if isinstance(value, torch.Tensor):
+        return value.repeat(draws, *([1] * (value.dim() - 1))) if value.dim() > 0 else value
+    if isinstance(value, Categorical):
+        return Categorical(_repeat(value.probs, draws))
+    if isinstance(value, list):
+        return [_repeat(v, draws) for v in value]
+    if isinstance(value, tuple):
+        return tuple(_repeat(v, draws) for v in value)
+    if isinstance(value, dict):
+        return {k: _repeat(v, draws) for k, v in value.items()}
+    return value
+
+
+def _statistics(value, draws):
+    """(mean over the draws, standard error of that mean), structurally."""
+    if isinstance(value, torch.Tensor) and value.dim() > 0:
+        per_draw = value.reshape(draws, -1, *value.shape[1:])
+        per_draw = per_draw.to(torch.get_default_dtype()) if not per_draw.is_floating_point() \
+            else per_draw
+        error = (per_draw.std(0) / draws ** 0.5 if draws > 1
+                 else torch.zeros_like(per_draw[0]))
+        return per_draw.mean(0), error
+    if isinstance(value, (list, tuple)):
+        pairs = [_statistics(v, draws) for v in value]
+        return type(value)(m for m, _ in pairs), type(value)(e for _, e in pairs)
+    if isinstance(value, dict):
+        pairs = {k: _statistics(v, draws) for k, v in value.items()}
+        return {k: m for k, (m, _) in pairs.items()}, {k: e for k, (_, e) in pairs.items()}
+    return value, None
