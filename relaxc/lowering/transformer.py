@@ -92,7 +92,7 @@ class Lowering(cst.CSTTransformer):
 
     def leave_Call(self, original, updated):
         if (isinstance(updated.func, cst.Name)
-                and hasattr(self.user_globals.get(updated.func.value), "__relaxc_call__")):
+                and hasattr(type(self.user_globals.get(updated.func.value)), "__relaxc_call__")):
             # Another @relax function: it gets this call's context (`rx.call`).
             return updated.with_changes(
                 func=cst.Attribute(cst.Name(self.rx), cst.Name("call")),
