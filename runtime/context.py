@@ -18,7 +18,7 @@ import torch
 from . import assignments, branches, conditions, extrema, indexing, loops
 from .values import PENDING, Event, Returned, Unbound, is_relaxed, to_output
 
-MODES = ("relaxed", "hard", "straight_through", "sample")
+MODES = ("relaxed", "hard", "straight_through", "sample", "exact")
 
 
 class Context:
@@ -27,7 +27,8 @@ class Context:
     beta: the temperature β of the logistic perturbation (β → 0 is the discrete program).
     mode: ``"relaxed"`` (closed-form expectation with path merging), ``"hard"`` (exact), or
         ``"straight_through"`` (the hard result with the relaxed gradient; ``modes.evaluate``),
-        or ``"sample"`` (every relaxed decision drawn; the mean over ``samples`` draws).
+        ``"sample"`` (every relaxed decision drawn; the mean over ``samples`` draws), or
+        ``"exact"`` (every combination of decisions enumerated, at most ``max_paths``).
     samples, seed: for ``"sample"``: how many draws, and the seed of their ``torch.Generator``
         (the same seed gives the same draws).
     eps: a path whose probability is below ``eps`` is negligible: its non-finite values are
@@ -39,11 +40,11 @@ class Context:
     """
 
     __slots__ = ("beta", "mode", "eps", "max_iter", "fixed_iterations", "samples", "seed",
-                 "_generators")
+                 "max_paths", "_generators", "script")
 
     def __init__(self, beta: float = 0.125, mode: str = "relaxed", eps: float = 1e-5,
                  max_iter: int = 1024, fixed_iterations: bool = False, samples: int = 100,
-                 seed: int = 0):
+                 seed: int = 0, max_paths: int = 10_000):
         if mode not in MODES:
             raise ValueError(f"unknown mode {mode!r}: choose one of {', '.join(MODES)}")
         if not (isinstance(beta, (int, float)) and math.isfinite(beta) and beta > 0):
@@ -58,6 +59,10 @@ class Context:
             raise ValueError(f"samples must be a positive int, got {samples!r}")
         self.samples, self.seed = samples, int(seed)
         self._generators = {}   # device -> torch.Generator, made on the first draw
+        if not (isinstance(max_paths, int) and max_paths > 0):
+            raise ValueError(f"max_paths must be a positive int, got {max_paths!r}")
+        self.max_paths = max_paths
+        self.script = None      # exact mode: the DecisionScript of the path being run
 
     @property
     def hard(self) -> bool:
@@ -71,26 +76,37 @@ class Context:
 
     @property
     def sampling(self) -> bool:
-        return self.mode == "sample"
+        """Whether each relaxed decision is taken (drawn, or enumerated in exact mode)."""
+        return self.mode in ("sample", "exact")
 
-    # Outcomes of relaxed decisions: their distribution (relaxed) or a draw from it (sample).
+    # Outcomes of relaxed decisions: their distribution (relaxed), a draw from it (sample), or
+    # the scripted choice of the path being enumerated (exact).
     def outcome(self, p):
-        """The result of a relaxed condition with probability ``p``: an event, or a drawn bool."""
+        """The result of a relaxed condition with probability ``p``: an event, or a bool."""
         return self.draw(p) if self.sampling else Event(p)
 
     def draw(self, p):
-        """A Bernoulli(p) draw per element (sample mode)."""
+        """A Bernoulli(p) outcome per element: drawn (sample) or scripted (exact)."""
+        if self.mode == "exact":
+            _one_decision_per_instance(p)
+            chosen = self.script.decide([p, 1 - p], [True, False])
+            return torch.full(p.shape, chosen, dtype=torch.bool, device=p.device)
         return torch.bernoulli(p.detach(), generator=self._generator(p.device)).bool()
 
     def choice(self, weights):
         """A categorical decision with ``weights`` over the last dim: the weights themselves, or
-        (sample mode) the one-hot of a drawn class, as a bool tensor."""
+        the one-hot (bool) of a drawn (sample) or scripted (exact) class."""
         if not self.sampling:
             return weights
-        flat = weights.detach().reshape(-1, weights.shape[-1])
+        classes = weights.shape[-1]
+        if self.mode == "exact":
+            _one_decision_per_instance(weights[..., 0])
+            chosen = self.script.decide([weights[..., c] for c in range(classes)],
+                                        list(range(classes)))
+            return (torch.arange(classes, device=weights.device) == chosen).expand(weights.shape)
+        flat = weights.detach().reshape(-1, classes)
         picked = torch.multinomial(flat, 1, generator=self._generator(weights.device))
-        return torch.nn.functional.one_hot(picked[:, 0], weights.shape[-1]).reshape(
-            weights.shape).bool()
+        return torch.nn.functional.one_hot(picked[:, 0], classes).reshape(weights.shape).bool()
 
     def _generator(self, device):
         if device not in self._generators:
@@ -100,14 +116,14 @@ class Context:
     def __repr__(self) -> str:
         fixed = ", fixed_iterations=True" if self.fixed_iterations else ""
         sample = (f", samples={self.samples!r}, seed={self.seed!r}" if self.mode == "sample"
-                  else "")
+                  else f", max_paths={self.max_paths!r}" if self.mode == "exact" else "")
         return (f"relaxc_runtime.Context(beta={self.beta!r}, mode={self.mode!r}, eps={self.eps!r}, "
                 f"max_iter={self.max_iter!r}{fixed}{sample})")
 
     def options(self) -> dict:
         return {"beta": self.beta, "mode": self.mode, "eps": self.eps, "max_iter": self.max_iter,
                 "fixed_iterations": self.fixed_iterations, "samples": self.samples,
-                "seed": self.seed}
+                "seed": self.seed, "max_paths": self.max_paths}
 
     def replace(self, **changes) -> "Context":
         return Context(**{**self.options(), **changes})
@@ -194,3 +210,10 @@ class Context:
     # Values (values.py).
     unbound = staticmethod(Unbound)
     result = staticmethod(to_output)
+
+
+def _one_decision_per_instance(p):
+    if p.dim() > 1 and p[0].numel() > 1:
+        raise ValueError(
+            "exact mode enumerates one decision per instance, and this condition is elementwise "
+            f"({tuple(p.shape[1:])} decisions per instance): use mode='sample'")

@@ -6,6 +6,9 @@
     forward  = the hard result           (the discrete algorithm, batched)
     gradient = the relaxed result's      (hard + (relaxed − relaxed.detach()))
 
+For ``"exact"``: every combination of decisions is enumerated (``enumeration``) and the results
+are summed with their weights.
+
 For ``"sample"``: every relaxed decision is drawn (``Context.outcome``/``choice``); the batch is
 repeated ``ctx.samples`` times and run once, and the result is the mean over the draws, per
 instance (``standard_error=True`` also gives the standard error of that mean).
@@ -16,14 +19,19 @@ back into them, so a list argument is updated once, as Python would.
 
 from __future__ import annotations
 
+import math
+
 import torch
 
-from .values import Categorical
+from .enumeration import DecisionScript
+from .values import Categorical, align
 
 
 def evaluate(function, ctx, args, kwargs, rx_name: str, standard_error: bool = False):
     if ctx.mode == "sample":
         return _sample(function, ctx, args, kwargs, rx_name, standard_error)
+    if ctx.mode == "exact" and not standard_error:
+        return _enumerate(function, ctx, args, kwargs, rx_name)
     if standard_error:
         raise ValueError("a standard error exists for mode='sample' only")
     if ctx.mode != "straight_through":
@@ -118,3 +126,50 @@ def _statistics(value, draws):
         pairs = {k: _statistics(v, draws) for k, v in value.items()}
         return {k: m for k, (m, _) in pairs.items()}, {k: e for k, (_, e) in pairs.items()}
     return value, None
+
+
+def _enumerate(function, ctx, args, kwargs, rx_name):
+    script = DecisionScript(ctx.max_paths)
+    total = totals_of_args = None
+    paths = 0
+    while True:
+        run = ctx.replace()
+        run.script = script
+        script.start()
+        private_args, private_kwargs = _private(args), _private(kwargs)
+        result = function(*private_args, **{**private_kwargs, rx_name: run})
+        total = _weighted_sum(total, result, script.weight)
+        totals_of_args = _weighted_sum(totals_of_args, private_args, script.weight)
+        paths += 1
+        if paths == 1 and script.paths_estimate() > math.log2(ctx.max_paths):
+            script.refuse(f"about 2^{script.paths_estimate():.0f}")   # refused at once
+        if not script.advance():
+            break
+        if paths == ctx.max_paths:
+            script.refuse(f"more than {ctx.max_paths}")
+    for original, combined in zip(args, totals_of_args):
+        _write_back(original, combined)
+    return total
+
+
+def _weighted_sum(total, value, weight):
+    """``total + weight · value``, structurally; a value without decisions is returned as is."""
+    if weight is None:
+        return value
+    if isinstance(value, (list, tuple)):
+        parts = [_weighted_sum(None if total is None else t, v, weight)
+                 for t, v in zip(total if total is not None else [None] * len(value), value)]
+        return type(value)(parts)
+    if isinstance(value, dict):
+        return {k: _weighted_sum(None if total is None else total[k], v, weight)
+                for k, v in value.items()}
+    if isinstance(value, Categorical):
+        value = value.probs
+    if isinstance(value, (torch.Tensor, bool, int, float)):
+        number = value.to(weight.dtype) if isinstance(value, torch.Tensor) else float(value)
+        w, number = align(weight, number)
+        if isinstance(number, torch.Tensor) and number.dim() > w.dim() > 0:
+            w = w.reshape(w.shape + (1,) * (number.dim() - w.dim()))
+        term = w * number
+        return term if total is None else total + term
+    return value   # static and equal on every path (e.g. None, a string)

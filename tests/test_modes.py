@@ -1,9 +1,20 @@
-"""Evaluation modes (DESIGN §1.5): sample mode draws every relaxed decision and averages."""
+"""Evaluation modes (DESIGN §1.5): sample mode draws every relaxed decision and averages; exact
+mode enumerates every combination of decisions with its weight."""
 
+import sys
+import time
+from pathlib import Path
+
+import pytest
 import torch
 
+import corpus
 import relaxc
 from corpus import bubble_pass, linear_search
+from relaxc_runtime.enumeration import TooManyPathsError
+
+sys.path.insert(0, str(Path(__file__).parent.parent / "examples"))
+from bubble_sort import bubble_sort  # noqa: E402
 
 BETA = 0.3
 
@@ -56,3 +67,63 @@ def test_each_draw_is_a_run_of_the_discrete_algorithm():
     drawn = relaxc.relax(bubble_pass, beta=1e-6, mode="sample", samples=1)(xs)
     hard = relaxc.relax(bubble_pass, mode="hard")(xs)
     assert torch.equal(drawn[0], hard[0]) and torch.equal(drawn[1], hard[1].double())
+
+
+def test_exact_equals_the_hand_derived_expectation_with_dependent_blocks():
+    c = torch.tensor([0.1, -0.3, 0.0], dtype=torch.float64)
+    x = torch.tensor([0.2, 0.5, -0.1], dtype=torch.float64)
+    exact = relaxc.relax(dependent_blocks, beta=BETA, mode="exact")(c, x)
+    torch.testing.assert_close(exact, exact_dependent_blocks(c, x), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("function, specs", [
+    (corpus.absolute, ("x",)), (corpus.max_of_three, ("x", "x", "x")),
+    (corpus.mixed_logic, ("x", "x", "x")), (corpus.count_greater, ("xs4", 0.3)),
+    (corpus.skip_negatives, ("xs4",)),
+])
+def test_exact_equals_relaxed_without_dependence_between_sequential_blocks(function, specs):
+    generator = torch.Generator().manual_seed(5)
+    args = [torch.randn(6, dtype=torch.float64, generator=generator) if s == "x" else
+            torch.randn(6, int(s[2:]), dtype=torch.float64, generator=generator)
+            if isinstance(s, str) else s for s in specs]
+    relaxed = relaxc.relax(function, beta=BETA)
+    torch.testing.assert_close(relaxed.options(mode="exact")(*args), relaxed(*args),
+                               rtol=1e-9, atol=1e-9)
+
+
+def test_sample_mean_is_within_four_standard_errors_of_exact_mode():
+    xs = torch.randn(4, 4, dtype=torch.float64, generator=torch.Generator().manual_seed(6))
+    relaxed = relaxc.relax(bubble_sort, beta=0.5)
+    exact = relaxed.options(mode="exact")(xs)
+    mean, error = relaxed.options(mode="sample", samples=3000).with_standard_error(xs)
+    for e, m, s in zip(exact, mean, error):
+        assert ((e - m).abs() <= 4 * s + 1e-12).all()
+
+
+def test_exact_converges_to_hard_as_beta_goes_to_zero():
+    xs = torch.randn(8, 5, dtype=torch.float64, generator=torch.Generator().manual_seed(7))
+    hard = relaxc.relax(bubble_sort, mode="hard")(xs)
+    exact = relaxc.relax(bubble_sort, beta=1e-4, mode="exact")(xs)
+    for h, e in zip(hard, exact):
+        torch.testing.assert_close(e, h.to(e.dtype), atol=1e-9, rtol=0)
+
+
+def test_exact_mode_refuses_a_40_element_bubble_sort_quickly_naming_the_line():
+    started = time.perf_counter()
+    with pytest.raises(TooManyPathsError) as caught:
+        relaxc.relax(bubble_sort, mode="exact")(torch.randn(2, 40))
+    assert time.perf_counter() - started < 5
+    line = next(n for n, text in enumerate(Path(bubble_sort.__code__.co_filename).read_text()
+                                           .splitlines(), 1) if "if xs[j] > xs[j + 1]:" in text)
+    message = str(caught.value)
+    assert f"the decisions at line {line} (if xs[j] > xs[j + 1]:) multiply them most" in message
+    assert "mode='sample'" in message
+
+
+def test_the_relaxation_gap_to_exact_shrinks_as_beta_goes_to_zero():
+    xs = torch.randn(8, 4, dtype=torch.float64, generator=torch.Generator().manual_seed(4))
+    gaps = []
+    for beta in (0.5, 0.25, 0.1, 0.05):
+        relaxed = relaxc.relax(bubble_sort, beta=beta)
+        gaps.append((relaxed(xs)[0] - relaxed.options(mode="exact")(xs)[0]).abs().mean().item())
+    assert all(later < earlier for earlier, later in zip(gaps, gaps[1:])), gaps

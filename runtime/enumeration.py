@@ -1,0 +1,107 @@
+"""Exact mode: every combination of relaxed decisions, enumerated with its weight (DESIGN §1.5).
+
+The compiled function runs once per path. A :class:`DecisionScript` replays the choices of the
+path being run and opens new decisions as they come (an odometer over each decision's options);
+each run's result is weighted, per instance, by the product of the probabilities of its choices:
+
+    exact(f) = Σ_paths Π_{decisions on the path} P(choice) · f(path)
+
+Options with probability 0 for every instance are skipped, which changes nothing. Past
+``ctx.max_paths`` paths the enumeration stops with an error that names the user line whose
+decisions multiply the paths most, and suggests sample mode.
+"""
+
+from __future__ import annotations
+
+import linecache
+import math
+import re
+import sys
+
+import torch
+
+_PROVENANCE = re.compile(r"^\s*# L(\d+): (.*)$|.*  # L(\d+)$")
+
+
+class TooManyPathsError(RuntimeError):
+    """Exact mode would enumerate more paths than ``max_paths``."""
+
+
+class DecisionScript:
+    """The choices of the path being run, and the options still to try at each decision."""
+
+    def __init__(self, max_paths: int):
+        self.max_paths = max_paths
+        self.choices: list[int] = []     # the option index taken at each decision
+        self.options: list[list] = []    # the options (True/False, or class indices) of each
+        self.sites: list[tuple] = []     # where each decision was made in generated code
+        self.position = 0
+        self.weight = None
+
+    def start(self):
+        self.position, self.weight = 0, None
+
+    def decide(self, probabilities: list[torch.Tensor], labels: list):
+        """Take the scripted option at this decision (opening it if new); returns its label."""
+        if self.position == len(self.choices):
+            alive = [i for i, p in enumerate(probabilities) if bool((p > 0).any())]
+            self.choices.append(0)
+            self.options.append([labels[i] for i in alive] or [labels[0]])
+            self.sites.append(_generated_site())
+        chosen = self.options[self.position][self.choices[self.position]]
+        p = probabilities[labels.index(chosen)].detach()
+        self.weight = p if self.weight is None else self.weight * p
+        self.position += 1
+        return chosen
+
+    def paths_estimate(self) -> float:
+        """log2 of the number of paths if every path had the decisions of the last one."""
+        return sum(math.log2(len(o)) for o in self.options)
+
+    def advance(self) -> bool:
+        """Move to the next path; False when every path has been run."""
+        while self.choices:
+            if self.choices[-1] + 1 < len(self.options[-1]):
+                self.choices[-1] += 1
+                return True
+            self.choices.pop()
+            self.options.pop()
+            self.sites.pop()
+        return False
+
+    def refuse(self, paths: str):
+        """The error for too many paths, naming the line that multiplies them most."""
+        per_line: dict = {}
+        for site, options in zip(self.sites, self.options):
+            line = _user_line(*site) if site else None
+            per_line[line] = per_line.get(line, 0.0) + math.log2(len(options))
+        worst = max(per_line, key=per_line.get)
+        where = f"line {worst[0]} ({worst[1]})" if worst else "an unknown line"
+        raise TooManyPathsError(
+            f"exact mode would enumerate {paths} paths, more than max_paths={self.max_paths}; "
+            f"the decisions at {where} multiply them most (2^{per_line[worst]:.0f} on one path). "
+            f"Use mode='sample' (an unbiased estimate of the same expectation), or raise "
+            f"max_paths")
+
+
+def _generated_site():
+    """(pseudo-filename, line) of the generated code that made the current decision."""
+    frame = sys._getframe(2)
+    while frame is not None and not frame.f_code.co_filename.startswith("<relaxc "):
+        frame = frame.f_back
+    return (frame.f_code.co_filename, frame.f_lineno) if frame is not None else None
+
+
+def _user_line(filename: str, line: int):
+    """The user's (line, text) for a generated line, from its ``# L<n>`` tag or the nearest
+    ``# L<n>: text`` comment above it."""
+    lines = linecache.getlines(filename)
+    wanted = None
+    if 0 < line <= len(lines):
+        tag = _PROVENANCE.match(lines[line - 1].rstrip("\n"))
+        wanted = int(tag.group(3)) if tag and tag.group(3) else None
+    for number in range(min(line, len(lines)), 0, -1):
+        match = _PROVENANCE.match(lines[number - 1].rstrip("\n"))
+        if match and match.group(1) and (wanted is None or int(match.group(1)) == wanted):
+            return int(match.group(1)), match.group(2).strip()
+    return (wanted, "") if wanted else None
