@@ -10,6 +10,7 @@ from relaxc_runtime import Categorical
 from .api import RelaxedFunction, relax, to_source
 from .errors import RelaxcSyntaxError, SourceUnavailableError
 from .functions import argmax, argmin
+from .report import Report, report
 
-__all__ = ["Categorical", "RelaxedFunction", "RelaxcSyntaxError", "SourceUnavailableError",
-           "argmax", "argmin", "relax", "to_source"]
+__all__ = ["Categorical", "RelaxedFunction", "RelaxcSyntaxError", "Report",
+           "SourceUnavailableError", "argmax", "argmin", "relax", "report", "to_source"]

@@ -1,4 +1,12 @@
-"""The ``relaxc`` command line: ``relaxc show package.module:function [--beta B] [--mode M]``."""
+"""The ``relaxc`` command line.
+
+    relaxc show package.module:function [--beta B] [--mode M]     the generated code
+    relaxc check package.module:function [--args module:factory] [--batch 8] [--length N] [--beta B]
+                                                                  relaxc.report on some inputs
+
+``check`` calls ``factory(batch)`` for the arguments when given; otherwise every parameter gets
+random values: a ``(batch,)`` tensor, or a ``(batch, N)`` sequence with ``--length N``.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +15,10 @@ import importlib
 import os
 import sys
 
+import torch
+
 from .api import RelaxedFunction, relax, to_source
+from .report import report
 
 
 def _load(target: str):
@@ -27,6 +38,16 @@ def _load(target: str):
     return function
 
 
+def _check_arguments(function, args) -> tuple:
+    if args.args:
+        return tuple(_load(args.args)(args.batch))
+    generator = torch.Generator().manual_seed(args.seed)
+    python = function.python if isinstance(function, RelaxedFunction) else function
+    shape = (args.batch,) if args.length is None else (args.batch, args.length)
+    count = python.__code__.co_argcount
+    return tuple(torch.randn(*shape, generator=generator) for _ in range(count))
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="relaxc", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -34,9 +55,20 @@ def main(argv=None) -> int:
     show.add_argument("target", help="package.module:function")
     show.add_argument("--beta", type=float, help="temperature written into the code's default")
     show.add_argument("--mode", help="evaluation mode written into the code's default")
+    check = commands.add_parser("check", help="compare relaxed, exact (or sampled) and hard")
+    check.add_argument("target", help="package.module:function")
+    check.add_argument("--args", help="module:factory; factory(batch) returns the arguments")
+    check.add_argument("--batch", type=int, default=8)
+    check.add_argument("--length", type=int, help="give every parameter a (batch, N) sequence")
+    check.add_argument("--beta", type=float)
+    check.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
 
     function = _load(args.target)
+    if args.command == "check":
+        print(report(function, *_check_arguments(function, args),
+                     **({"beta": args.beta} if args.beta is not None else {})))
+        return 0
     options = {k: v for k, v in (("beta", args.beta), ("mode", args.mode)) if v is not None}
     relaxed = (function.options(**options) if isinstance(function, RelaxedFunction)
                else relax(function, **options))

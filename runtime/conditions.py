@@ -106,6 +106,8 @@ def truth(value, ctx):
     if ctx.hard or not value.is_floating_point():
         return value != 0
     p = 1 - _equal_probability(value, 0.0, ctx.beta)
+    if ctx.recorder is not None:
+        ctx.recorder(p.detach(), "condition")
     return ctx.draw(p) if ctx.sampling else p
 
 

@@ -40,7 +40,7 @@ class Context:
     """
 
     __slots__ = ("beta", "mode", "eps", "max_iter", "fixed_iterations", "samples", "seed",
-                 "max_paths", "_generators", "script")
+                 "max_paths", "_generators", "script", "recorder")
 
     def __init__(self, beta: float = 0.125, mode: str = "relaxed", eps: float = 1e-5,
                  max_iter: int = 1024, fixed_iterations: bool = False, samples: int = 100,
@@ -63,6 +63,7 @@ class Context:
             raise ValueError(f"max_paths must be a positive int, got {max_paths!r}")
         self.max_paths = max_paths
         self.script = None      # exact mode: the DecisionScript of the path being run
+        self.recorder = None    # relaxed mode, for relaxc.report: called with each decision
 
     @property
     def hard(self) -> bool:
@@ -83,6 +84,8 @@ class Context:
     # the scripted choice of the path being enumerated (exact).
     def outcome(self, p):
         """The result of a relaxed condition with probability ``p``: an event, or a bool."""
+        if self.recorder is not None:
+            self.recorder(p.detach(), "condition")
         return self.draw(p) if self.sampling else Event(p)
 
     def draw(self, p):
@@ -96,6 +99,8 @@ class Context:
     def choice(self, weights):
         """A categorical decision with ``weights`` over the last dim: the weights themselves, or
         the one-hot (bool) of a drawn (sample) or scripted (exact) class."""
+        if self.recorder is not None:
+            self.recorder(weights.detach(), "choice")
         if not self.sampling:
             return weights
         classes = weights.shape[-1]

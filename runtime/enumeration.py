@@ -47,7 +47,7 @@ class DecisionScript:
             alive = [i for i, p in enumerate(probabilities) if bool((p > 0).any())]
             self.choices.append(0)
             self.options.append([labels[i] for i in alive] or [labels[0]])
-            self.sites.append(_generated_site())
+            self.sites.append(generated_site())
         chosen = self.options[self.position][self.choices[self.position]]
         p = probabilities[labels.index(chosen)].detach()
         self.weight = p if self.weight is None else self.weight * p
@@ -73,7 +73,7 @@ class DecisionScript:
         """The error for too many paths, naming the line that multiplies them most."""
         per_line: dict = {}
         for site, options in zip(self.sites, self.options):
-            line = _user_line(*site) if site else None
+            line = user_line(*site) if site else None
             per_line[line] = per_line.get(line, 0.0) + math.log2(len(options))
         worst = max(per_line, key=per_line.get)
         where = f"line {worst[0]} ({worst[1]})" if worst else "an unknown line"
@@ -84,7 +84,7 @@ class DecisionScript:
             f"max_paths")
 
 
-def _generated_site():
+def generated_site():
     """(pseudo-filename, line) of the generated code that made the current decision."""
     frame = sys._getframe(2)
     while frame is not None and not frame.f_code.co_filename.startswith("<relaxc "):
@@ -92,7 +92,7 @@ def _generated_site():
     return (frame.f_code.co_filename, frame.f_lineno) if frame is not None else None
 
 
-def _user_line(filename: str, line: int):
+def user_line(filename: str, line: int):
     """The user's (line, text) for a generated line, from its ``# L<n>`` tag or the nearest
     ``# L<n>: text`` comment above it."""
     lines = linecache.getlines(filename)

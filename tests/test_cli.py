@@ -48,3 +48,10 @@ def test_dumped_code_runs_without_the_compiler(tmp_path):
     values, swaps, swapped = relaxc.relax(golden_functions.bubble_pass, beta=0.5)(
         torch.tensor(xs))
     assert result.stdout.strip() == f"{values.tolist()} {swaps.tolist()} {swapped.tolist()}"
+
+
+def test_check_prints_the_report():
+    result = run("-m", "relaxc", "check", "golden_functions:swap_if_greater", "--beta", "0.5")
+    assert result.returncode == 0, result.stderr
+    assert "relaxc report for swap_if_greater at beta=0.5 (reference: exact" in result.stdout
+    assert "if a > b:" in result.stdout and "k = 1 relaxed decisions per run" in result.stdout

@@ -127,3 +127,30 @@ def test_the_relaxation_gap_to_exact_shrinks_as_beta_goes_to_zero():
         relaxed = relaxc.relax(bubble_sort, beta=beta)
         gaps.append((relaxed(xs)[0] - relaxed.options(mode="exact")(xs)[0]).abs().mean().item())
     assert all(later < earlier for earlier, later in zip(gaps, gaps[1:])), gaps
+
+
+def test_report_compares_relaxed_exact_and_hard_per_output_and_per_line():
+    c = torch.tensor([0.1, -0.3, 0.0], dtype=torch.float64)
+    x = torch.tensor([0.2, 0.5, -0.1], dtype=torch.float64)
+    report = relaxc.report(dependent_blocks, c, x, beta=BETA)
+    relaxed = relaxc.relax(dependent_blocks, beta=BETA)(c, x)
+    exact = exact_dependent_blocks(c, x)
+    hard = relaxc.relax(dependent_blocks, mode="hard")(c, x)
+    (output,) = report.outputs
+    assert report.reference == "exact"
+    assert output.gap == pytest.approx((relaxed - exact).abs().mean().item())
+    assert output.hard_gap == pytest.approx((exact - hard).abs().mean().item())
+    first = dependent_blocks.__code__.co_firstlineno
+    assert [(s.line, s.decisions) for s in report.sites] == [(first + 1, 3), (first + 2, 3)]
+    p = torch.sigmoid(-c / BETA)
+    assert report.sites[0].decidedness == pytest.approx((2 * p - 1).abs().mean().item())
+    assert report.k == 2 and report.suggested_beta == pytest.approx(2 ** -0.5)
+    text = str(report)
+    assert "reference: exact" in text and "a suggestion; not applied" in text
+    assert "<table>" in report._repr_html_()
+
+
+def test_report_falls_back_to_sample_mode_past_the_exact_bound():
+    xs = torch.randn(2, 9, dtype=torch.float64, generator=torch.Generator().manual_seed(8))
+    report = relaxc.report(bubble_sort, xs, beta=0.5, max_paths=100)
+    assert report.reference.startswith("sample (")

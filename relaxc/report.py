@@ -1,0 +1,140 @@
+"""``relaxc.report``: how far the relaxation is from the truth, for one call (DESIGN §1.5–1.6).
+
+For each output: the relaxed value, the true expectation (exact mode, or sample mode where exact
+would enumerate too many paths) and the hard value, averaged over the batch, and the gaps. For each
+line that makes relaxed decisions: how decided they were on average (|2p − 1| for a condition, the
+largest weight for a softmax choice; 1 is certain, 0 a coin flip). And k, the number of relaxed
+decisions in one run, with the paper's heuristic β = 1/√k as a suggestion (never applied).
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from dataclasses import dataclass
+
+import torch
+
+from relaxc_runtime.enumeration import TooManyPathsError, generated_site, user_line
+
+from .api import RelaxedFunction, relax
+
+
+@dataclass
+class OutputGap:
+    """Batch means of one output, and the mean absolute elementwise gaps."""
+
+    name: str
+    relaxed: float
+    reference: float
+    hard: float
+    gap: float           # mean |relaxed − reference|
+    hard_gap: float      # mean |reference − hard|
+
+
+def _output_gap(name, relaxed, reference, hard) -> OutputGap:
+    r, e, h = (torch.as_tensor(v).double() for v in (relaxed, reference, hard))
+    return OutputGap(name, float(r.mean()), float(e.mean()), float(h.mean()),
+                     float((r - e).abs().mean()), float((e - h).abs().mean()))
+
+
+@dataclass
+class DecisionSite:
+    line: int | None
+    text: str
+    decisions: int
+    decidedness: float
+
+
+@dataclass
+class Report:
+    function: str
+    beta: float
+    reference: str            # "exact" or "sample (N draws)"
+    outputs: list
+    sites: list
+    k: float                  # relaxed decisions per instance in one run
+
+    @property
+    def suggested_beta(self) -> float | None:
+        return 1 / math.sqrt(self.k) if self.k else None
+
+    def __str__(self) -> str:
+        lines = [f"relaxc report for {self.function} at beta={self.beta:g} "
+                 f"(reference: {self.reference}; batch means, gaps are mean absolute "
+                 f"differences)",
+                 f"  {'output':<14} {'relaxed':>10} {'reference':>10} {'hard':>10} "
+                 f"{'|rel-ref|':>10} {'|ref-hard|':>10}"]
+        for o in self.outputs:
+            lines.append(f"  {o.name:<14} {o.relaxed:>10.4g} {o.reference:>10.4g} "
+                         f"{o.hard:>10.4g} {o.gap:>10.3g} {o.hard_gap:>10.3g}")
+        lines.append(f"  {'line':<6} {'decisions':>9} {'decided':>8}  source")
+        for s in self.sites:
+            where = f"L{s.line}" if s.line else "?"
+            lines.append(f"  {where:<6} {s.decisions:>9} {s.decidedness:>8.3f}  {s.text}")
+        suggestion = (f"beta = 1/sqrt(k) = {self.suggested_beta:.3g} (a suggestion; not applied)"
+                      if self.k else "no relaxed decisions")
+        lines.append(f"  k = {self.k:g} relaxed decisions per run; {suggestion}")
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        rows = "".join(
+            f"<tr><td>{html.escape(o.name)}</td><td>{o.relaxed:.4g}</td><td>{o.reference:.4g}"
+            f"</td><td>{o.hard:.4g}</td><td>{o.gap:.3g}</td><td>{o.hard_gap:.3g}</td></tr>"
+            for o in self.outputs)
+        sites = "".join(
+            f"<tr><td>L{s.line}</td><td>{s.decisions}</td><td>{s.decidedness:.3f}</td>"
+            f"<td><code>{html.escape(s.text)}</code></td></tr>" for s in self.sites)
+        suggestion = f"{self.suggested_beta:.3g}" if self.k else "–"
+        return (f"<b>relaxc report</b> for <code>{html.escape(self.function)}</code> at "
+                f"β={self.beta:g} (reference: {html.escape(self.reference)})"
+                f"<table><tr><th>output</th><th>relaxed</th><th>reference</th><th>hard</th>"
+                f"<th>|relaxed − reference|</th><th>|reference − hard|</th></tr>{rows}</table>"
+                f"<table><tr><th>line</th><th>decisions</th><th>decided</th><th>source</th></tr>"
+                f"{sites}</table><p>k = {self.k:g}; suggested β = 1/√k = {suggestion} "
+                f"(not applied)</p>")
+
+
+def _leaves(value, name="output"):
+    if isinstance(value, (list, tuple)):
+        for i, v in enumerate(value):
+            yield from _leaves(v, f"{name}[{i}]")
+    elif isinstance(value, (torch.Tensor, int, float, bool)):
+        yield name, value
+
+
+def report(function, *args, **options) -> Report:
+    """Run ``function`` relaxed, exact (or sampled) and hard on ``args``, and compare."""
+    relaxed = function if isinstance(function, RelaxedFunction) else relax(function)
+    relaxed = relaxed.options(**options) if options else relaxed
+    decisions: dict = {}
+    batch = next((a.shape[0] for a in args if isinstance(a, torch.Tensor) and a.dim() > 0), 1)
+
+    def record(p, kind):
+        site = generated_site()
+        located = user_line(*site) if site else None
+        measure = (2 * p - 1).abs() if kind == "condition" else p.max(-1).values
+        entry = decisions.setdefault(located, [0, 0.0])
+        entry[0] += measure.numel()
+        entry[1] += float(measure.double().sum())
+
+    context = relaxed.context.replace(mode="relaxed")
+    context.recorder = record
+    relaxed_result = relaxed.__relaxc_call__(context, *args)
+    try:
+        reference = relaxed.options(mode="exact")(*args)
+        reference_name = "exact"
+    except TooManyPathsError:
+        sampled = relaxed.options(mode="sample", samples=max(relaxed.context.samples, 1000))
+        reference = sampled(*args)
+        reference_name = f"sample ({sampled.context.samples} draws)"
+    hard = relaxed.options(mode="hard")(*args)
+    outputs = [_output_gap(name, r, e, h) for (name, r), (_, e), (_, h) in zip(
+        _leaves(relaxed_result), _leaves(reference), _leaves(hard))]
+    sites = [DecisionSite(line[0] if line else None, line[1] if line else "",
+                          count, total / count)
+             for line, (count, total) in sorted(decisions.items(),
+                                                key=lambda item: (item[0] or (0, ""))[0])]
+    k = sum(count for count, _ in decisions.values()) / batch
+    return Report(relaxed.python.__qualname__, relaxed.context.beta, reference_name, outputs,
+                  sites, k)
