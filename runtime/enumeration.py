@@ -49,7 +49,7 @@ class DecisionScript:
             self.options.append([labels[i] for i in alive] or [labels[0]])
             self.sites.append(generated_site())
         chosen = self.options[self.position][self.choices[self.position]]
-        p = probabilities[labels.index(chosen)].detach()
+        p = probabilities[labels.index(chosen)]   # the weight stays differentiable
         self.weight = p if self.weight is None else self.weight * p
         self.position += 1
         return chosen

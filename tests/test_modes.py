@@ -154,3 +154,14 @@ def test_report_falls_back_to_sample_mode_past_the_exact_bound():
     xs = torch.randn(2, 9, dtype=torch.float64, generator=torch.Generator().manual_seed(8))
     report = relaxc.report(bubble_sort, xs, beta=0.5, max_paths=100)
     assert report.reference.startswith("sample (")
+
+
+def test_exact_mode_is_differentiable_through_the_weights():
+    # Without sequential dependence exact and relaxed are the same function: same gradient.
+    args = [torch.randn(5, dtype=torch.float64, generator=torch.Generator().manual_seed(s),
+                        requires_grad=True) for s in (1, 2, 3)]
+    relaxed = relaxc.relax(corpus.max_of_three, beta=BETA)
+    grads = [torch.autograd.grad(f(*args).sum(), args)
+             for f in (relaxed, relaxed.options(mode="exact"))]
+    for relaxed_grad, exact_grad in zip(*grads):
+        torch.testing.assert_close(exact_grad, relaxed_grad, rtol=1e-9, atol=1e-9)
