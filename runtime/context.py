@@ -91,6 +91,7 @@ class Context:
     def draw(self, p):
         """A Bernoulli(p) outcome per element: drawn (sample) or scripted (exact)."""
         if self.mode == "exact":
+            _enumerating(self)
             _one_decision_per_instance(p)
             chosen = self.script.decide([p, 1 - p], [True, False])
             return torch.full(p.shape, chosen, dtype=torch.bool, device=p.device)
@@ -105,6 +106,7 @@ class Context:
             return weights
         classes = weights.shape[-1]
         if self.mode == "exact":
+            _enumerating(self)
             _one_decision_per_instance(weights[..., 0])
             chosen = self.script.decide([weights[..., c] for c in range(classes)],
                                         list(range(classes)))
@@ -222,3 +224,10 @@ def _one_decision_per_instance(p):
         raise ValueError(
             "exact mode enumerates one decision per instance, and this condition is elementwise "
             f"({tuple(p.shape[1:])} decisions per instance): use mode='sample'")
+
+
+def _enumerating(ctx):
+    if ctx.script is None:
+        raise RuntimeError(
+            "an exact-mode context runs the function once per path: call it through "
+            "relaxc_runtime.evaluate(function, context, args, kwargs, 'rx'), not directly")

@@ -165,3 +165,9 @@ def test_exact_mode_is_differentiable_through_the_weights():
              for f in (relaxed, relaxed.options(mode="exact"))]
     for relaxed_grad, exact_grad in zip(*grads):
         torch.testing.assert_close(exact_grad, relaxed_grad, rtol=1e-9, atol=1e-9)
+
+
+def test_an_exact_context_refuses_to_run_code_directly():
+    from relaxc_runtime import Context
+    with pytest.raises(RuntimeError, match="once per path"):
+        Context(mode="exact").lt(torch.zeros(1), 1.0)
