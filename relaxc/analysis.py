@@ -44,13 +44,31 @@ class _Reads(cst.CSTVisitor):
         return False
 
 
+# Within one analyse() call the tree is alive and immutable, so results can be kept per node: the
+# liveness fixpoints ask for the same statements' effects many times.
+_memo: dict | None = None
+
+
+def _memoised(kind: str, node, compute):
+    if _memo is None:
+        return compute()
+    key = (kind, id(node))
+    if key not in _memo:
+        _memo[key] = compute()
+    return _memo[key]
+
+
 def reads(node) -> list[str]:
     """Names that ``node`` (an expression, or a target's subexpressions) loads."""
     if node is None:
         return []
-    visitor = _Reads()
-    node.visit(visitor)
-    return list(visitor.names)
+
+    def compute():
+        visitor = _Reads()
+        node.visit(visitor)
+        return list(visitor.names)
+
+    return _memoised("reads", node, compute)
 
 
 def target_effects(target) -> tuple[list[str], list[str]]:
@@ -85,16 +103,20 @@ def subscript_base(node) -> str | None:
 
 def contains(node, *types) -> bool:
     """Whether ``node`` or anything inside it is an instance of ``types``."""
-    found = []
+    return bool(present_types(node) & set(types))
 
-    class _Search(cst.CSTVisitor):
+
+def present_types(node) -> set:
+    """The node types that occur in ``node`` (one walk, for several questions)."""
+    found: set = set()
+
+    class _Types(cst.CSTVisitor):
         def on_visit(self, inner):
-            if isinstance(inner, types):
-                found.append(inner)
-            return not found
+            found.add(type(inner))
+            return True
 
-    node.visit(_Search())
-    return bool(found)
+    node.visit(_Types())
+    return found
 
 
 def walrus_targets(node) -> list[str]:
@@ -110,6 +132,10 @@ def walrus_targets(node) -> list[str]:
 
 def small_effects(stmt) -> tuple[list[str], list[str], list[str]]:
     """(reads, writes, kills) of a small statement; kills are writes that overwrite."""
+    return _memoised("effects", stmt, lambda: _small_effects(stmt))
+
+
+def _small_effects(stmt):
     if isinstance(stmt, cst.Assign):
         value_reads = reads(stmt.value)
         writes, target_reads = [], []
@@ -378,6 +404,15 @@ def _loads_in_order(node) -> list[tuple[str, object]]:
 
 def analyse(source: UserSource) -> FunctionFacts:
     """All facts about the user's function that lowering needs."""
+    global _memo
+    _memo = {}
+    try:
+        return _analyse(source)
+    finally:
+        _memo = None
+
+
+def _analyse(source: UserSource) -> FunctionFacts:
     function = source.node
     params = [p.name.value for p in (
         *function.params.posonly_params, *function.params.params, *function.params.kwonly_params)]

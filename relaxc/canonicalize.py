@@ -13,7 +13,7 @@ from __future__ import annotations
 import libcst as cst
 
 from . import early_exits
-from .analysis import contains
+from .analysis import present_types
 from .source import UserSource
 
 
@@ -40,6 +40,8 @@ class _SuitesToBlocks(cst.CSTTransformer):
 
 def canonicalize(source: UserSource, namer, rx: str) -> None:
     """Rewrite ``source.node`` in place (recording origins)."""
-    if contains(source.node.body, cst.SimpleStatementSuite):
+    present = present_types(source.node.body)
+    if cst.SimpleStatementSuite in present:
         source.node = source.node.visit(_SuitesToBlocks(source.origins))
-    source.node = early_exits.canonicalize(source, namer, rx)
+    if present & {cst.Return, cst.Break, cst.Continue}:
+        source.node = early_exits.canonicalize(source, namer, rx)

@@ -21,8 +21,6 @@ from __future__ import annotations
 import builtins
 from dataclasses import dataclass
 
-from libcst.metadata import MetadataWrapper
-
 from . import analysis, canonicalize, checks, emit, loader, source
 from .lowering.transformer import Lowering
 from .naming import Namer
@@ -49,7 +47,7 @@ def compile_function(function, context_repr: str) -> Compiled:
     facts = analysis.analyse(parsed)                                     # analyse
     lowering = Lowering(parsed, facts, namer, context_repr, function.__globals__)
     module = parsed.wrapper.module.with_changes(body=[parsed.node])
-    lowered_module = MetadataWrapper(module, unsafe_skip_copy=True).visit(lowering)   # lower
+    lowered_module = module.visit(lowering)                              # lower
     text = emit.emit(parsed, lowered_module.body[0])                     # emit
     filename = loader.pseudo_filename(function.__qualname__, text)
     generated = loader.load(text, filename, function, lowering.rx)       # load

@@ -6,6 +6,7 @@ The parsed function keeps the user's layout and comments; every position (for er
 
 from __future__ import annotations
 
+import functools
 import inspect
 import linecache
 import textwrap
@@ -32,9 +33,13 @@ class UserSource:
     # A `while` with early exits -> its (flag, return value or None) pairs (canonicalization).
     loop_exits: dict = field(default_factory=dict)
 
+    @functools.cached_property
+    def _positions(self):
+        return self.wrapper.resolve(PositionProvider)   # resolving walks the whole tree: once
+
     def position(self, node):
         """The position of ``node``, or of the user's node it was made from."""
-        return self.wrapper.resolve(PositionProvider)[self.origins.get(node, node)]
+        return self._positions[self.origins.get(node, node)]
 
     def line_of(self, node) -> int:
         """The line of ``node`` in the user's file."""

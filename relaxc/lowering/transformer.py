@@ -2,7 +2,7 @@
 
 Children are lowered before their parents (libcst's ``leave_*``), so a construct's module always
 receives already-lowered operands. Facts come from ``analysis`` (keyed by the original nodes);
-positions from libcst's metadata on the original tree.
+positions from the parsed source (``UserSource.position``).
 """
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 
 import libcst as cst
-from libcst.metadata import ExpressionContext, ExpressionContextProvider, PositionProvider
 
 from ..analysis import FunctionFacts
 from ..source import UserSource
@@ -22,7 +21,6 @@ SPECIAL_BUILTINS = ("len", "range", "enumerate", "zip", "reversed", "min", "max"
 
 
 class Lowering(cst.CSTTransformer):
-    METADATA_DEPENDENCIES = (PositionProvider, ExpressionContextProvider)
 
     def __init__(self, source: UserSource, facts: FunctionFacts, namer, context_repr: str,
                  user_globals: dict):
@@ -60,6 +58,12 @@ class Lowering(cst.CSTTransformer):
     def visit_AugAssign(self, node):
         self._mark_store_chain(node.target)
 
+    def visit_For(self, node):
+        self._mark_store_chain(node.target)
+
+    def visit_CompFor(self, node):
+        self._mark_store_chain(node.target)
+
     def _mark_store_chain(self, target):
         if isinstance(target, cst.Subscript):
             while isinstance(target, cst.Subscript):
@@ -71,9 +75,7 @@ class Lowering(cst.CSTTransformer):
 
     def leave_Subscript(self, original, updated):
         if original in self._store_chains:
-            return updated   # lowered with its assignment
-        if self.get_metadata(ExpressionContextProvider, original, None) != ExpressionContext.LOAD:
-            return updated
+            return updated   # a target: lowered with its assignment (`del` is refused by checks)
         return indexing.lower_subscript(updated, self.rx)
 
     def leave_Comparison(self, original, updated):
