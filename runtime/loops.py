@@ -25,7 +25,7 @@ import torch
 from .branches import BranchCopies, Merger
 from .conditions import truth
 from .paths import inactive, inactive_where
-from .values import Event, Returned, align, is_relaxed, probability
+from .values import Event, Returned, align, is_relaxed, probability, write_back
 
 
 def while_loop(condition, body, state, ctx, where: str = "a relaxed `while`", exits=()):
@@ -98,9 +98,9 @@ def while_loop(condition, body, state, ctx, where: str = "a relaxed `while`", ex
     for recorded, stop in reversed(records):
         result = Merger(stop, ctx).merge(recorded, result)
     for original, merged in zip(initial, result):
-        _write_back(original, merged)
-    return tuple(original if isinstance(original, list) and isinstance(merged, list) else merged
-                 for original, merged in zip(initial, result))
+        write_back(original, merged)
+    return tuple(original if isinstance(original, (list, dict)) and type(merged) is type(original)
+                 else merged for original, merged in zip(initial, result))
 
 
 def _staying(flags, ctx):
@@ -137,15 +137,6 @@ def _and(running, q):
     if running.dtype == torch.bool and q.dtype == torch.bool:
         return running & q
     return running * q
-
-
-def _write_back(original, merged):
-    """Give a list the merged contents in place, so the caller's list is the one updated."""
-    if isinstance(original, list) and isinstance(merged, list) and original is not merged:
-        for inner, value in zip(original, merged):
-            _write_back(inner, value)
-        original[:] = [o if isinstance(o, list) and isinstance(m, list) else m
-                       for o, m in zip(original, merged)]
 
 
 def _warn_unfinished(running, ctx, where):

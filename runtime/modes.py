@@ -24,7 +24,7 @@ import math
 import torch
 
 from .enumeration import DecisionScript
-from .values import Categorical, align
+from .values import Categorical, align, write_back
 
 
 def evaluate(function, ctx, args, kwargs, rx_name: str, standard_error: bool = False):
@@ -43,7 +43,7 @@ def evaluate(function, ctx, args, kwargs, rx_name: str, standard_error: bool = F
     hard = function(*hard_args, **{**hard_kwargs, rx_name: ctx.replace(mode="hard")})
     arguments = list(zip(args, relaxed_args, hard_args))
     for original, relaxed_copy, hard_copy in arguments:
-        _write_back(original, _combine(relaxed_copy, hard_copy, ()))
+        write_back(original, _combine(relaxed_copy, hard_copy, ()))
     return _combine(relaxed, hard, arguments)
 
 
@@ -75,22 +75,13 @@ def _private(value):
     return value
 
 
-def _write_back(original, combined):
-    if isinstance(original, list) and isinstance(combined, list):
-        for inner, value in zip(original, combined):
-            _write_back(inner, value)
-        original[:] = [o if isinstance(o, list) else c for o, c in zip(original, combined)]
-    elif isinstance(original, dict) and isinstance(combined, dict):
-        original.update(combined)
-
-
 def _sample(function, ctx, args, kwargs, rx_name, standard_error):
     draws = ctx.samples
     repeated_args, repeated_kwargs = _repeat(args, draws), _repeat(kwargs, draws)
     # A fresh context: its generators start from the seed, so a call is reproducible.
     result = function(*repeated_args, **{**repeated_kwargs, rx_name: ctx.replace()})
     for original, repeated in zip(args, repeated_args):
-        _write_back(original, _statistics(repeated, draws)[0])
+        write_back(original, _statistics(repeated, draws)[0])
     mean, error = _statistics(result, draws)
     return (mean, error) if standard_error else mean
 
@@ -148,7 +139,7 @@ def _enumerate(function, ctx, args, kwargs, rx_name):
         if paths == ctx.max_paths:
             script.refuse(f"more than {ctx.max_paths}")
     for original, combined in zip(args, totals_of_args):
-        _write_back(original, combined)
+        write_back(original, combined)
     return total
 
 

@@ -232,3 +232,17 @@ def to_output(value):
     if isinstance(value, dict):
         return {k: to_output(v) for k, v in value.items()}
     return value
+
+
+def write_back(original, merged):
+    """Give the caller's list (or dict) the ``merged`` contents in place, so that a relaxed
+    function that mutates an argument leaves that very object updated, as Python would."""
+    if original is merged:
+        return
+    if isinstance(original, list) and isinstance(merged, list):
+        for inner, value in zip(original, merged):
+            write_back(inner, value)
+        original[:] = [o if isinstance(o, list) and isinstance(m, list) else m
+                       for o, m in zip(original, merged)]
+    elif isinstance(original, dict) and isinstance(merged, dict):
+        original.update(merged)
