@@ -20,14 +20,14 @@ import libcst as cst
 from .source import UserSource
 
 
-class _Reads(cst.CSTVisitor):
-    """Collects the names an expression loads, in order of first appearance."""
+class _Loads(cst.CSTVisitor):
+    """Collects every load of a variable, in order: ``(name, Name node)``."""
 
     def __init__(self):
-        self.names: dict[str, None] = {}
+        self.loads: list[tuple[str, cst.Name]] = []
 
     def visit_Name(self, node: cst.Name):
-        self.names.setdefault(node.value, None)
+        self.loads.append((node.value, node))
 
     def visit_Attribute(self, node: cst.Attribute):
         node.value.visit(self)    # `.attr` is not a variable
@@ -39,9 +39,14 @@ class _Reads(cst.CSTVisitor):
 
     def visit_Lambda(self, node: cst.Lambda):
         params = {p.name.value for p in node.params.params}
-        inner = reads(node.body)
-        self.names.update((n, None) for n in inner if n not in params)
+        self.loads += [load for load in _loads_in_order(node.body) if load[0] not in params]
         return False
+
+
+def _loads_in_order(node) -> list[tuple[str, cst.Name]]:
+    visitor = _Loads()
+    node.visit(visitor)
+    return visitor.loads
 
 
 # Within one analyse() call the tree is alive and immutable, so results can be kept per node: the
@@ -64,9 +69,7 @@ def reads(node) -> list[str]:
         return []
 
     def compute():
-        visitor = _Reads()
-        node.visit(visitor)
-        return list(visitor.names)
+        return list(dict.fromkeys(name for name, _ in _loads_in_order(node)))
 
     return _memoised("reads", node, compute)
 
@@ -101,33 +104,32 @@ def subscript_base(node) -> str | None:
     return node.value if isinstance(node, cst.Name) else None
 
 
+def nodes_of(node, *types) -> list:
+    """Every node inside ``node`` (itself included) that is an instance of ``types``, in order."""
+    found = []
+
+    class _Collect(cst.CSTVisitor):
+        def on_visit(self, inner):
+            if isinstance(inner, types):
+                found.append(inner)
+            return True
+
+    node.visit(_Collect())
+    return found
+
+
 def contains(node, *types) -> bool:
     """Whether ``node`` or anything inside it is an instance of ``types``."""
-    return bool(present_types(node) & set(types))
+    return bool(nodes_of(node, *types))
 
 
 def present_types(node) -> set:
     """The node types that occur in ``node`` (one walk, for several questions)."""
-    found: set = set()
-
-    class _Types(cst.CSTVisitor):
-        def on_visit(self, inner):
-            found.add(type(inner))
-            return True
-
-    node.visit(_Types())
-    return found
+    return {type(inner) for inner in nodes_of(node, cst.CSTNode)}
 
 
 def walrus_targets(node) -> list[str]:
-    found = []
-
-    class _Walrus(cst.CSTVisitor):
-        def visit_NamedExpr(self, n):
-            found.append(n.target.value)
-
-    node.visit(_Walrus())
-    return found
+    return [n.target.value for n in nodes_of(node, cst.NamedExpr)]
 
 
 def small_effects(stmt) -> tuple[list[str], list[str], list[str]]:
@@ -369,37 +371,13 @@ class _DefiniteAssignment:
         return bound
 
     def _note_ifexps(self, node, bound):
-        before = self.before
-
-        class _IfExps(cst.CSTVisitor):
-            def visit_IfExp(self, n):
-                before[n] = bound
-
-        node.visit(_IfExps())
+        for ifexp in nodes_of(node, cst.IfExp):
+            self.before[ifexp] = bound
 
 
 def _ordered(names, order: list[str]) -> tuple[str, ...]:
     rank = {n: i for i, n in enumerate(order)}
     return tuple(sorted(set(names), key=lambda n: rank.get(n, len(rank))))
-
-
-def _loads_in_order(node) -> list[tuple[str, object]]:
-    found = []
-
-    class _Loads(cst.CSTVisitor):
-        def visit_Name(self, n):
-            found.append((n.value, n))
-
-        def visit_Attribute(self, n):
-            n.value.visit(self)
-            return False
-
-        def visit_Arg(self, n):
-            n.value.visit(self)
-            return False
-
-    node.visit(_Loads())
-    return found
 
 
 def analyse(source: UserSource) -> FunctionFacts:

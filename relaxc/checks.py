@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import libcst as cst
 
+from .analysis import nodes_of
 from .lowering.assignments import holds_subscript
 from .source import UserSource
 
@@ -85,13 +86,7 @@ class _Checker(cst.CSTVisitor):
         self._no_walrus(node.test, "a `while` condition")
 
     def _no_walrus(self, expression, where: str):
-        found = []
-
-        class _Walrus(cst.CSTVisitor):
-            def visit_NamedExpr(self, inner):
-                found.append(inner)
-
-        expression.visit(_Walrus())
+        found = nodes_of(expression, cst.NamedExpr)
         if found:
             raise self.source.error(found[0], f"an assignment expression (`:=`) in {where} is "
                                               f"not supported: assign the value in a statement "

@@ -4,20 +4,15 @@ from __future__ import annotations
 
 import libcst as cst
 
+from .analysis import nodes_of
+
 
 class Namer:
     """Hands out ``base``, ``base_1``, ``base_2``… avoiding every identifier in the user's code
     and every global of the user's module (generated code must not shadow what the user reads)."""
 
     def __init__(self, tree: cst.CSTNode, reserved=()):
-        taken = set(reserved)
-
-        class _Identifiers(cst.CSTVisitor):
-            def visit_Name(self, node):
-                taken.add(node.value)
-
-        tree.visit(_Identifiers())
-        self._taken = taken
+        self._taken = set(reserved) | {name.value for name in nodes_of(tree, cst.Name)}
         self._given: dict[str, str] = {}
 
     def fixed(self, base: str) -> str:
