@@ -169,10 +169,8 @@ class Merger:
             original[:] = [self.merge(on_true.restore(t), on_false.restore(f))
                            for t, f in zip(copy_true, copy_false)]
         else:
-            if copy_true.keys() != copy_false.keys():
-                raise ValueError("a dict gets different keys on the two paths of a relaxed `if`")
-            merged = {k: self.merge(on_true.restore(copy_true[k]), on_false.restore(copy_false[k]))
-                      for k in copy_true}
+            merged = self.merge({k: on_true.restore(v) for k, v in copy_true.items()},
+                                {k: on_false.restore(v) for k, v in copy_false.items()})
             original.clear()
             original.update(merged)
 
