@@ -17,6 +17,8 @@ every output and every list among the inputs: ``v = p·v_true + (1 − p)·v_fal
 
 from __future__ import annotations
 
+import math
+
 import torch
 
 from . import categorical
@@ -262,18 +264,39 @@ class Merger:
             a, b = (_as_tensor(v, p, dtype if isinstance(v, float) else None) for v in (a, b))
             p, a, b = align(p, a, b)
             return torch.where(p, a, b)
+        merged = self._expectation(a, b)
+        return Event(merged) if boolean else merged
+
+    def _expectation(self, a, b):
+        """``p·a + (1 − p)·b``; where a negligible side is not finite, the other side alone.
+
+        A merge is finite wherever both sides are (``lerp`` with a weight in [0, 1]), so the plain
+        merge is kept when it is finite everywhere, which on the CPU one sum tells (a free sync).
+        Elsewhere (on an accelerator, where a sync stalls the queue, or under ``torch.compile``,
+        which cannot branch on data) the places to repair come
+        from one merge without gradient, and the merge that counts sees only finite negligible
+        sides: a NaN there would reach the gradient of ``p`` as ``0·NaN``.
+        """
+        p = self.p
+        if not isinstance(a, torch.Tensor) and not isinstance(b, torch.Tensor):
+            if math.isfinite(a) and math.isfinite(b):   # two static numbers (``flag = True``)
+                return p * (a - b) + b if b else (p if a == 1 else p * a)
         dtype = p.dtype
         for value in (a, b):
             if isinstance(value, torch.Tensor) and value.is_floating_point():
                 dtype = torch.promote_types(dtype, value.dtype)
         a, b = _as_tensor(a, p, dtype), _as_tensor(b, p, dtype)
-        p, a, b, negligible_true, negligible_false = align(
-            p.to(dtype), a, b, self.negligible_true, self.negligible_false)
-        # A negligible branch's non-finite value is replaced by the other value, never mixed in.
-        a_safe = torch.where(negligible_true & ~torch.isfinite(a), b, a)
-        b_safe = torch.where(negligible_false & ~torch.isfinite(b), a, b)
-        merged = torch.lerp(b_safe, a_safe, p)
-        return Event(merged) if boolean else merged
+        p, a, b = align(p.to(dtype), a, b)
+        merged = torch.lerp(b, a, p)
+        if (merged.device.type == "cpu" and not torch.compiler.is_compiling()
+                and math.isfinite(merged.detach().sum())):
+            return merged
+        negligible_true, negligible_false = align(self.negligible_true, self.negligible_false)
+        with torch.no_grad():
+            not_finite = merged * 0 != 0   # 0·x is NaN exactly where x is not finite
+        a = torch.where(not_finite & negligible_true, b, a)
+        b = torch.where(not_finite & negligible_false, a, b)
+        return torch.lerp(b, a, p)
 
 
 def _as_tensor(value, like, dtype=None):

@@ -179,7 +179,15 @@ def setitem(container, index, value, ctx):
     if isinstance(container, torch.Tensor):
         position = _tensor_index(container, index)
         value = expectation(value)
-        dtype = torch.result_type(container, value)
+        dtype = (torch.promote_types(container.dtype, value.dtype)
+                 if isinstance(value, torch.Tensor) else _promoted_by_number(container, value))
+        if isinstance(index, int):
+            # One column: select_scatter is a single out-of-place op (no clone, no in-place copy).
+            _per_instance(container, "index")
+            slot_shape = (container.shape[0],) + container.shape[2:]
+            value = torch.as_tensor(value, dtype=dtype, device=container.device)
+            value = align(value, torch.empty(slot_shape, device="meta"))[0].expand(slot_shape)
+            return torch.select_scatter(container.to(dtype), value, 1, index)
         updated = container.to(dtype, copy=True)
         if isinstance(value, torch.Tensor) and value.dim() > 0:
             slot = updated[position]
@@ -190,6 +198,15 @@ def setitem(container, index, value, ctx):
         raise TypeError("cannot assign into a relaxed boolean")
     container[index] = value
     return container
+
+
+def _promoted_by_number(container, value):
+    """The dtype of ``container`` after storing the Python number ``value`` in it."""
+    if isinstance(value, bool) or container.is_floating_point() or container.is_complex():
+        return container.dtype
+    if isinstance(value, float):
+        return torch.get_default_dtype()
+    return container.dtype
 
 
 def _weighted_write(container, weights, value):
