@@ -47,12 +47,24 @@ def branch(condition, if_true, if_false, inputs, ctx):
     on_true = BranchCopies(inputs, merger.negligible_true)
     with inactive_where(merger.negligible_true):
         out_true = if_true(*on_true.inputs)
-    on_false = BranchCopies(inputs, merger.negligible_false)
-    with inactive_where(merger.negligible_false):
-        out_false = if_false(*on_false.inputs)
+    if getattr(if_false, "passes_through", False):
+        # It computes nothing and mutates nothing: the originals are its copies.
+        on_false = BranchCopies((), merger.negligible_false)
+        out_false = if_false(*inputs)
+    else:
+        on_false = BranchCopies(inputs, merger.negligible_false)
+        with inactive_where(merger.negligible_false):
+            out_false = if_false(*on_false.inputs)
     for original, copy_true in on_true.containers():
         merger.merge_in_place(original, copy_true, on_false.copy_of(original), on_true, on_false)
     return merger.merge(on_true.restore(out_true), on_false.restore(out_false))
+
+
+def passes_through(function):
+    """Mark a branch function that only returns some of its inputs (an ``if`` without ``else``):
+    :func:`branch` runs it on the original inputs, since there is nothing to copy or guard."""
+    function.passes_through = True
+    return function
 
 
 def guard(value, negligible):
@@ -129,7 +141,9 @@ class BranchCopies:
         return list(self._copies.values())
 
     def copy_of(self, original):
-        return self._copies[id(original)][1]
+        """This branch's copy of ``original`` (``original`` itself where nothing was copied)."""
+        entry = self._copies.get(id(original))
+        return original if entry is None else entry[1]
 
     def restore(self, value):
         """Map copies and guarded tensors in ``value`` back to the originals they stand for."""

@@ -154,6 +154,8 @@ class Context:
     def branch(self, condition, if_true, if_false, inputs):
         return branches.branch(condition, if_true, if_false, inputs, self)
 
+    passes_through = staticmethod(branches.passes_through)
+
     def static_condition(self, condition, construct: str):
         """The truth of a condition that must be static here (``construct`` says why)."""
         truth = conditions.truth(condition, self)

@@ -69,6 +69,25 @@ def test_branch_merges_lists_in_place_and_keeps_untouched_elements():
     torch.testing.assert_close(xs[0], p * original[1] + (1 - p) * original[0])
 
 
+def test_a_passing_through_false_path_sees_the_originals_and_merges_like_a_copy():
+    xs = tensors((3,), (3,))
+    original = list(xs)
+    seen = []
+
+    def if_true(xs):
+        xs = RX.setitem(xs, 0, RX.getitem(xs, 1))
+
+    @RX.passes_through
+    def if_false(xs):
+        seen.append(xs)
+
+    RX.branch(RX.gt(xs[0], xs[1]), if_true, if_false, (xs,))
+    assert seen[0] is xs                      # no copy was made for the path that changes nothing
+    p = torch.sigmoid((original[0] - original[1]) / RX.beta)
+    torch.testing.assert_close(xs[0], p * original[1] + (1 - p) * original[0])
+    assert xs[1] is original[1]
+
+
 def test_setitem_on_a_tensor_is_functional_and_differentiable():
     x, v = tensors((2, 3), (2,))
     updated = RX.setitem(x, 1, v)

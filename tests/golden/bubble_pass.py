@@ -22,6 +22,7 @@ def bubble_pass(xs, *, rx=relaxc_runtime.Context(beta=0.125, mode='relaxed', eps
             # L34: swapped = True
             swapped = True
             return xs, swaps, swapped
+        @rx.passes_through
         def if_false(xs, swaps, swapped, j):
             return xs, swaps, swapped
         xs, swaps, swapped = rx.branch(rx.gt(rx.getitem(xs, j), rx.getitem(xs, j + 1)), if_true, if_false, (xs, swaps, swapped, j))  # L31

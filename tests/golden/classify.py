@@ -11,6 +11,7 @@ def classify(x, y, *, rx=relaxc_runtime.Context(beta=0.125, mode='relaxed', eps=
         # L16: x, y = y, x
         x, y = y, x
         return x, y
+    @rx.passes_through
     def if_false(x, y):
         return x, y
     x, y = rx.branch(rx.gt(x, y), if_true, if_false, (x, y))  # L15

@@ -22,6 +22,7 @@ def linear_search(xs, key, *, rx=relaxc_runtime.Context(beta=0.125, mode='relaxe
                 return_value = rx.returned(i)
                 returned = True
                 return returned, return_value
+            @rx.passes_through
             def if_false(returned, return_value, i):
                 return returned, return_value
             returned, return_value = rx.branch(rx.eq(x, key), if_true, if_false, (returned, return_value, i))  # L51

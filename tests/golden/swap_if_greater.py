@@ -11,6 +11,7 @@ def swap_if_greater(a, b, *, rx=relaxc_runtime.Context(beta=0.125, mode='relaxed
         # L9: a, b = b, a
         a, b = b, a
         return a, b
+    @rx.passes_through
     def if_false(a, b):
         return a, b
     a, b = rx.branch(rx.gt(a, b), if_true, if_false, (a, b))  # L8
