@@ -305,7 +305,8 @@ class Merger:
         if (merged.device.type == "cpu" and not torch.compiler.is_compiling()
                 and math.isfinite(merged.detach().sum())):
             return merged
-        negligible_true, negligible_false = align(self.negligible_true, self.negligible_false)
+        negligible_true, negligible_false, _ = align(self.negligible_true, self.negligible_false,
+                                                     merged)
         with torch.no_grad():
             not_finite = merged * 0 != 0   # 0·x is NaN exactly where x is not finite
         a = torch.where(not_finite & negligible_true, b, a)

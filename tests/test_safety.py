@@ -36,6 +36,24 @@ def test_negligible_branch_gives_finite_values_and_gradients(function):
     assert y[0].item() == 0.0 and x.grad[0].item() == 0.0
 
 
+@relaxc.relax
+def safe_sqrt_of_a_row(x, row):
+    if x > 0:
+        row = torch.sqrt(row)
+    return row
+
+
+def test_a_negligible_branch_is_repaired_per_instance_in_a_vector_value():
+    # A (B,) condition merging (B, n) rows: the repair must line the condition up per instance.
+    x = torch.tensor([-4.0, 4.0])
+    row = torch.tensor([[-1.0, 4.0, -9.0], [1.0, 4.0, 9.0]], requires_grad=True)
+    y = safe_sqrt_of_a_row(x, row)
+    y.sum().backward()
+    torch.testing.assert_close(y.detach(), torch.tensor([[-1.0, 4.0, -9.0], [1.0, 2.0, 3.0]]),
+                               atol=1e-6, rtol=0)
+    assert torch.isfinite(row.grad).all()
+
+
 def test_non_finite_values_of_a_likely_branch_are_not_hidden():
     # At x = -0.01 both branches are likely: sqrt's NaN must show, not be papered over.
     y = safe_sqrt(torch.tensor([-0.01]))
