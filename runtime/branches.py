@@ -104,15 +104,18 @@ class BranchCopies:
     def __init__(self, inputs, negligible):
         self.negligible = negligible
         self._copies = {}        # id(original container) -> (original, copy)
-        # id(copy or guarded tensor) -> (that object, original). Holding the object keeps its id
-        # from being reused by a new value while this branch runs.
+        # id(copy) -> (copy, original). Holding the copy keeps its id from being reused by a new
+        # value while this branch runs.
         self._originals = {}
+        # (guarded tensor, original), found by identity: id() of a tensor would make
+        # torch.compile guard on the caller's tensor object and recompile for every new input.
+        self._guarded = []
         self.inputs = tuple(self._copy(v) for v in inputs)
 
     def guard(self, value):
         guarded = guard(value, self.negligible)
         if guarded is not value:
-            self._originals[id(guarded)] = (guarded, value)
+            self._guarded.append((guarded, value))
         return guarded
 
     def _copy(self, value):
@@ -147,6 +150,11 @@ class BranchCopies:
 
     def restore(self, value):
         """Map copies and guarded tensors in ``value`` back to the originals they stand for."""
+        if isinstance(value, torch.Tensor):
+            for guarded, original in self._guarded:
+                if value is guarded:
+                    return original
+            return value
         entry = self._originals.get(id(value))
         if entry is not None and entry[0] is value:
             return entry[1]

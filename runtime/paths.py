@@ -13,12 +13,18 @@ from contextlib import contextmanager
 
 import torch
 
-_local = threading.local()
+class _Paths(threading.local):
+    """Per thread: the masks of the paths now running (each thread starts with none, so no
+    ``hasattr`` test changes between calls, which would make torch.compile recompile)."""
+
+    def __init__(self):
+        self.stack = []
+
+
+_local = _Paths()
 
 
 def _stack() -> list:
-    if not hasattr(_local, "stack"):
-        _local.stack = []
     return _local.stack
 
 

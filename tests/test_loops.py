@@ -9,7 +9,7 @@ import torch
 from torch.autograd import gradcheck
 
 import relaxc
-from corpus import countdown, linear_search
+from corpus import bubble_sort_while, countdown, linear_search
 
 BETA = 0.5
 
@@ -78,6 +78,20 @@ def test_fixed_iterations_compile_with_fullgraph():
     compiled = torch.compile(relaxed, fullgraph=True)
     for a, b in zip(compiled(x), relaxed(x)):
         torch.testing.assert_close(a, b)
+
+
+def test_a_compiled_relaxed_sort_is_captured_once_for_every_new_input():
+    # Identity tests on the caller's tensors (id()) or thread-local state that appears after the
+    # first call would make dynamo guard on them and recompile on every call.
+    from torch._dynamo.testing import CompileCounter
+    torch._dynamo.reset()
+    counter = CompileCounter()
+    relaxed = relaxc.relax(bubble_sort_while, beta=0.2, max_iter=3, fixed_iterations=True)
+    compiled = torch.compile(relaxed, backend=counter, fullgraph=True)
+    for seed in range(3):
+        x = torch.randn(4, 3, generator=torch.Generator().manual_seed(seed), requires_grad=True)
+        torch.testing.assert_close(compiled(x), relaxed(x))
+    assert counter.frame_count == 1
 
 
 def test_early_return_weights_what_follows():
