@@ -300,16 +300,25 @@ class Merger:
         sides: a NaN there would reach the gradient of ``p`` as ``0·NaN``.
         """
         p = self.p
-        if not isinstance(a, torch.Tensor) and not isinstance(b, torch.Tensor):
-            if math.isfinite(a) and math.isfinite(b):   # two static numbers (``flag = True``)
-                return p * (a - b) + b if b else (p if a == 1 else p * a)
+        static_a, static_b = _finite_number(a), _finite_number(b)
+        if static_a and static_b:   # two static numbers (``flag = True``): no tensor to make
+            return p * (a - b) + b if b else (p if a == 1 else p * a)
         dtype = p.dtype
         for value in (a, b):
-            if isinstance(value, torch.Tensor) and value.is_floating_point():
+            if (isinstance(value, torch.Tensor) and value.is_floating_point()
+                    and value.dtype != dtype):
                 dtype = torch.promote_types(dtype, value.dtype)
-        a, b = _as_tensor(a, p, dtype), _as_tensor(b, p, dtype)
-        p, a, b = align(p.to(dtype), a, b)
-        merged = torch.lerp(b, a, p)
+        p = _as_tensor(p, p, dtype)
+        # A finite static side stays a number: one op fewer than making it a tensor to lerp.
+        a = float(a) if static_a else _as_tensor(a, p, dtype)   # float: torch refuses bool - x
+        b = float(b) if static_b else _as_tensor(b, p, dtype)
+        p, a, b = align(p, a, b)
+        if static_a:
+            merged = torch.addcmul(b, p, a - b)
+        elif static_b:
+            merged = p * (a - b) + b
+        else:
+            merged = torch.lerp(b, a, p)
         if (merged.device.type == "cpu" and not torch.compiler.is_compiling()
                 and math.isfinite(merged.detach().sum())):
             return merged
@@ -322,9 +331,13 @@ class Merger:
         return torch.lerp(b, a, p)
 
 
+def _finite_number(value) -> bool:
+    return isinstance(value, (int, float)) and math.isfinite(value)
+
+
 def _as_tensor(value, like, dtype=None):
     if isinstance(value, torch.Tensor):
-        return value if dtype is None else value.to(dtype)
+        return value if dtype is None or value.dtype == dtype else value.to(dtype)
     return torch.as_tensor(value, dtype=dtype, device=like.device)
 
 

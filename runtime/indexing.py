@@ -179,15 +179,21 @@ def setitem(container, index, value, ctx):
     if isinstance(container, torch.Tensor):
         position = _tensor_index(container, index)
         value = expectation(value)
-        dtype = (torch.promote_types(container.dtype, value.dtype)
-                 if isinstance(value, torch.Tensor) else _promoted_by_number(container, value))
-        if isinstance(index, int):
+        if not isinstance(value, torch.Tensor):
+            dtype = _promoted_by_number(container, value)
+        elif value.dtype == container.dtype:
+            dtype = container.dtype
+        else:
+            dtype = torch.promote_types(container.dtype, value.dtype)
+        if type(index) is int:
             # One column: select_scatter is a single out-of-place op (no clone, no in-place copy).
-            _per_instance(container, "index")
             slot_shape = (container.shape[0],) + container.shape[2:]
-            value = torch.as_tensor(value, dtype=dtype, device=container.device)
-            value = align(value, torch.empty(slot_shape, device="meta"))[0].expand(slot_shape)
-            return torch.select_scatter(container.to(dtype), value, 1, index)
+            if not isinstance(value, torch.Tensor) or value.dtype != dtype:
+                value = torch.as_tensor(value, dtype=dtype, device=container.device)
+            if value.dim() > 0:   # per instance: (B,) lines up with the slot's leading dim
+                value = value.reshape(value.shape + (1,) * (len(slot_shape) - value.dim()))
+            container = container if container.dtype == dtype else container.to(dtype)
+            return torch.select_scatter(container, value.expand(slot_shape), 1, index)
         updated = container.to(dtype, copy=True)
         if isinstance(value, torch.Tensor) and value.dim() > 0:
             slot = updated[position]
