@@ -202,8 +202,10 @@ class Merger:
         """``p·value_true + (1 − p)·value_false``, structurally; identical values stay untouched."""
         if isinstance(value_true, tuple) and isinstance(value_false, tuple):
             return self._merge_sequences(tuple, value_true, value_false)
-        if value_true is value_false:
+        if value_true is value_false:   # (after the tuples: dynamo cannot trace `is` on them)
             return value_true
+        if (type(value_true), type(value_false)) in _NUMBER_KINDS:
+            return self.blend(value_true, value_false)   # the common case, before a dozen tests
         if isinstance(value_true, (Returned, Pending)) and isinstance(value_false,
                                                                       (Returned, Pending)):
             return self._merge_returns(value_true, value_false)
@@ -329,6 +331,13 @@ class Merger:
         a = torch.where(not_finite & negligible_true, b, a)
         b = torch.where(not_finite & negligible_false, a, b)
         return torch.lerp(b, a, p)
+
+
+#: Pairs of value types that :meth:`Merger.merge` hands straight to :meth:`Merger.blend`.
+_NUMBER_KINDS = frozenset(
+    (a, b) for a in (torch.Tensor, Event, bool, int, float)
+    for b in (torch.Tensor, Event, bool, int, float)
+    if a in (torch.Tensor, Event) or b in (torch.Tensor, Event))
 
 
 def _finite_number(value) -> bool:

@@ -9,9 +9,9 @@ otherwise compute a placeholder that the merge discards.
 from __future__ import annotations
 
 import threading
-from contextlib import contextmanager
 
 import torch
+
 
 class _Paths(threading.local):
     """Per thread: the masks of the paths now running (each thread starts with none, so no
@@ -24,25 +24,27 @@ class _Paths(threading.local):
 _local = _Paths()
 
 
-def _stack() -> list:
-    return _local.stack
+class inactive_where:
+    """``with inactive_where(mask):`` runs a block for a path that does not matter where ``mask``
+    (bool, batch first) is true. (A class: a generator-based context manager costs several times
+    more, and one is entered for every relaxed ``if``.)"""
 
+    __slots__ = ("mask",)
 
-@contextmanager
-def inactive_where(mask: torch.Tensor):
-    """Run a block for a path that does not matter where ``mask`` (bool, batch first) is true."""
-    stack = _stack()
-    stack.append(mask)
-    try:
-        yield
-    finally:
-        stack.pop()
+    def __init__(self, mask: torch.Tensor):
+        self.mask = mask
+
+    def __enter__(self):
+        _local.stack.append(self.mask)
+
+    def __exit__(self, *exception):
+        _local.stack.pop()
 
 
 def inactive(batch_size: int):
     """A ``(B,)`` bool tensor: instances whose current path does not matter; None if all do."""
     combined = None
-    for mask in _stack():
+    for mask in _local.stack:
         if mask.dim() == 0 or mask.shape[0] != batch_size:
             continue
         per_instance = mask.reshape(batch_size, -1).all(1)
