@@ -20,12 +20,6 @@ import torch.nn.functional as F
 from .values import Categorical, align, is_relaxed
 
 
-def one_hot_where(probs: torch.Tensor) -> torch.Tensor:
-    """Per instance: whether ``probs`` is exactly one-hot (all 0 or 1, summing to one)."""
-    binary = ((probs == 0) | (probs == 1)).all(-1)
-    return binary & (probs.sum(-1) == 1)
-
-
 def equal(a, b, ctx):
     """``a == b`` where an operand is categorical.
 
@@ -49,9 +43,15 @@ def equal(a, b, ctx):
         return left == right
     p, q = align(a.probs, b.probs)
     p, q = torch.broadcast_tensors(p, q)
+    either_one_hot = torch.logical_or(*align(a.one_hot(), b.one_hot()))
+    if p.device.type == "cpu" and not torch.compiler.is_compiling():
+        # Compute only the similarity some instance uses (a sync is free on the CPU).
+        if not bool(either_one_hot.any()):
+            return ctx.outcome(F.cosine_similarity(p, q, dim=-1))
+        if bool(either_one_hot.all()):
+            return ctx.outcome((p * q).sum(-1))
     inner = (p * q).sum(-1)
     cosine = F.cosine_similarity(p, q, dim=-1)
-    either_one_hot = one_hot_where(p) | one_hot_where(q)
     return ctx.outcome(torch.where(either_one_hot, inner, cosine))
 
 

@@ -17,6 +17,7 @@ arguments keep their meaning: ``max(float("-inf"), x)`` is ``x`` (the ``-inf`` g
 from __future__ import annotations
 
 import builtins
+import math
 
 import torch
 import torch.nn.functional as F
@@ -51,17 +52,29 @@ def extremum(args, ctx, *, largest: bool, **builtin_options):
     if ctx.hard:
         return exact
     sign = 1.0 if largest else -1.0
+    if (stacked.device.type == "cpu" and not torch.compiler.is_compiling()
+            and math.isfinite(stacked.detach().sum())):
+        # Every argument finite (one sum says so; a sync is free on the CPU): the softmax sum
+        # alone, which the general form below reduces to, in a fifth of the ops.
+        weights = ctx.choice(torch.softmax(sign * stacked / ctx.beta, dim=-1))
+        return _weighted_sum(weights, stacked)
     finite = torch.isfinite(stacked)
     safe = torch.where(finite, stacked, torch.zeros_like(stacked))
     logits = torch.where(finite, sign * safe / ctx.beta, torch.full_like(safe, -torch.inf))
     some_finite = finite.any(-1, keepdim=True)
     weights = torch.softmax(torch.where(some_finite, logits, torch.zeros_like(logits)), dim=-1)
     weights = ctx.choice(weights)   # sample mode: the one-hot of a drawn argument
-    soft = (torch.where(weights, safe, 0.0) if weights.dtype == torch.bool
-            else weights * safe).sum(-1)
+    soft = _weighted_sum(weights, safe)
     # A dominating infinity (+inf for max) wins outright; all infinite: the exact value.
     dominated = (~finite & (sign * stacked > 0)).any(-1) | ~some_finite.squeeze(-1)
     return torch.where(dominated, exact, soft)
+
+
+def _weighted_sum(weights, values):
+    """Σ_i w_i · x_i over the last dim; boolean weights (a drawn one-hot) select."""
+    if weights.dtype == torch.bool:
+        return torch.where(weights, values, 0.0).sum(-1)
+    return (weights * values).sum(-1)
 
 
 def arg_extremum(values, ctx, *, largest: bool):

@@ -154,7 +154,8 @@ def getitem(container, index, ctx):
         return _weighted_read(_weights(index, len(elements), ctx), elements)
     if isinstance(container, Categorical):
         _per_instance(container.probs[..., 0], "index")
-        return Categorical(container.probs[_tensor_index(container.probs, index)])
+        _tensor_index(container.probs, index)   # refuses what a tensor would refuse
+        return container.element(index)
     if isinstance(container, torch.Tensor):
         return container[_tensor_index(container, index)]
     value = container[index]
@@ -272,7 +273,7 @@ def iterate(iterable, unpack: bool = False):
         return [iterate(element) for element in iterate(iterable)]
     if isinstance(iterable, Categorical):
         _per_instance(iterable.probs[..., 0], "iterate over")
-        return [Categorical(p) for p in iterable.probs.unbind(1)]
+        return [iterable.element(i) for i in range(iterable.probs.shape[1])]
     if isinstance(iterable, torch.Tensor):
         _per_instance(iterable, "iterate over")
         return iterable.unbind(1)

@@ -135,9 +135,12 @@ class Returned:
 class Categorical:
     """A distribution over ``k`` classes per instance: ``probs`` of shape ``(B, ..., k)``."""
 
-    __slots__ = ("probs",)
+    __slots__ = ("probs", "_one_hot")
 
-    def __init__(self, probs):
+    def __init__(self, probs, one_hot=None):
+        """``one_hot``: the :meth:`one_hot` mask when it is already known (the slice of a
+        sequence's mask), so that comparing the elements of a sequence tests it once."""
+        self._one_hot = one_hot
         probs = torch.as_tensor(probs)
         if probs.dim() < 2:
             raise ValueError(
@@ -151,6 +154,21 @@ class Categorical:
     @property
     def classes(self) -> int:
         return self.probs.shape[-1]
+
+    def one_hot(self) -> torch.Tensor:
+        """Per instance (and element): whether ``probs`` is exactly one-hot (all 0 or 1, summing
+        to one); computed once."""
+        if self._one_hot is None:
+            probs = self.probs
+            binary = ((probs == 0) | (probs == 1)).all(-1)
+            self._one_hot = binary & (probs.sum(-1) == 1)
+        return self._one_hot
+
+    def element(self, index) -> "Categorical":
+        """The categorical at ``index`` of this sequence, ``(B, n, …, k)`` → ``(B, …, k)``."""
+        position = (slice(None), index)
+        return Categorical(self.probs[position],
+                           None if self._one_hot is None else self._one_hot[position])
 
     def __repr__(self) -> str:
         return f"Categorical(probs={self.probs!r})"

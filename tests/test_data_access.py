@@ -86,6 +86,25 @@ def test_categorical_equality_inner_product_or_cosine():
     torch.testing.assert_close(RX.eq(Categorical(soft_b), 2).prob, soft_b[:, 2])
 
 
+def test_elements_of_a_sequence_compare_per_instance_by_inner_product_or_cosine():
+    # Instance 0 holds one-hot symbols, instance 1 soft ones: each instance gets its own rule,
+    # with the one-hot test done once on the whole sequence and sliced per element.
+    a = torch.tensor([[[0.0, 1.0, 0.0], [1.0, 0.0, 0.0]],
+                      [[0.6, 0.4, 0.0], [0.2, 0.5, 0.3]]], dtype=torch.float64)
+    b = torch.tensor([[[0.5, 0.5, 0.0]], [[0.3, 0.3, 0.4]]], dtype=torch.float64)
+    sequence_a, sequence_b = Categorical(a), Categorical(b)
+    for i in range(2):
+        element_a, element_b = RX.getitem(sequence_a, i), RX.getitem(sequence_b, 0)
+        got = RX.eq(element_a, element_b).prob
+        inner = (a[:, i] * b[:, 0]).sum(-1)
+        cosine = F.cosine_similarity(a[:, i], b[:, 0], dim=-1)
+        torch.testing.assert_close(got, torch.stack([inner[0], cosine[1]]))
+        assert element_a.one_hot().tolist() == Categorical(a[:, i]).one_hot().tolist()
+    soft = [RX.eq(x, y).prob for x, y in zip(RX.iterate(Categorical(a[1:])), RX.iterate(
+        Categorical(b[1:].expand(1, 2, 3))))]
+    torch.testing.assert_close(torch.cat(soft), F.cosine_similarity(a[1], b[1].expand(2, 3), -1))
+
+
 def test_merging_categoricals_mixes_their_probabilities():
     @relaxc.relax(beta=BETA)
     def pick(x, a, b):
