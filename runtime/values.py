@@ -165,10 +165,10 @@ class Categorical:
         return self._one_hot
 
     def element(self, index) -> "Categorical":
-        """The categorical at ``index`` of this sequence, ``(B, n, …, k)`` → ``(B, …, k)``."""
+        """The categorical at ``index`` of this sequence, ``(B, n, …, k)`` → ``(B, …, k)``; it
+        shares the sequence's one-hot test (made once for all elements)."""
         position = (slice(None), index)
-        return Categorical(self.probs[position],
-                           None if self._one_hot is None else self._one_hot[position])
+        return Categorical(self.probs[position], self.one_hot()[position])
 
     def __repr__(self) -> str:
         return f"Categorical(probs={self.probs!r})"
