@@ -49,12 +49,12 @@ def branch(condition, if_true, if_false, inputs, ctx):
         out_true = if_true(*on_true.inputs)
     if getattr(if_false, "passes_through", False):
         # It computes nothing and mutates nothing: the originals are its copies.
-        on_false = BranchCopies((), merger.negligible_false)
-        out_false = if_false(*inputs)
-    else:
-        on_false = BranchCopies(inputs, merger.negligible_false)
-        with inactive_where(merger.negligible_false):
-            out_false = if_false(*on_false.inputs)
+        for original, copy_true in on_true.containers():
+            merger.merge_in_place(original, copy_true, original, on_true, UNCOPIED)
+        return merger.merge(on_true.restore(out_true), if_false(*inputs))
+    on_false = BranchCopies(inputs, merger.negligible_false)
+    with inactive_where(merger.negligible_false):
+        out_false = if_false(*on_false.inputs)
     for original, copy_true in on_true.containers():
         merger.merge_in_place(original, copy_true, on_false.copy_of(original), on_true, on_false)
     return merger.merge(on_true.restore(out_true), on_false.restore(out_false))
@@ -166,6 +166,17 @@ class BranchCopies:
         return value
 
 
+class _Uncopied:
+    """The copies of a path that ran on the originals: every value is its own original."""
+
+    @staticmethod
+    def restore(value):
+        return value
+
+
+UNCOPIED = _Uncopied()
+
+
 class Merger:
     """Merges the results of two paths taken with probability ``p`` and ``1 - p``.
 
@@ -176,10 +187,23 @@ class Merger:
     def __init__(self, p, ctx):
         self.p = p
         self.ctx = ctx
-        if p.dtype == torch.bool:
-            self.negligible_true, self.negligible_false = ~p, p
-        else:
-            self.negligible_true, self.negligible_false = p < ctx.eps, p > 1 - ctx.eps
+        # Made when first needed: a path that computes nothing, or a merge that is finite, never
+        # asks for its mask. (Not functools.cached_property: its lock stops torch.compile.)
+        self._negligible_true = self._negligible_false = None
+
+    @property
+    def negligible_true(self):
+        if self._negligible_true is None:
+            p = self.p
+            self._negligible_true = ~p if p.dtype == torch.bool else p < self.ctx.eps
+        return self._negligible_true
+
+    @property
+    def negligible_false(self):
+        if self._negligible_false is None:
+            p = self.p
+            self._negligible_false = p if p.dtype == torch.bool else p > 1 - self.ctx.eps
+        return self._negligible_false
 
     def merge_in_place(self, original, copy_true, copy_false, on_true, on_false):
         if len(copy_true) != len(copy_false):
