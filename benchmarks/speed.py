@@ -1,0 +1,266 @@
+"""Benchmark: relaxc against hand-written relaxations and AlgoVision, side by side (issue 7).
+
+Every row is forward + backward on the same inputs in one process: the median of ``--repeats``
+runs after two warm-up runs, and the memory of one run (on CUDA the peak allocated; on the CPU the
+tensors autograd keeps for the backward pass, which torch cannot report as a peak there). Before a
+row's time counts, its outputs and input gradients are checked against relaxc's.
+
+1. the paper's relaxed bubble sort, ``(B, n)`` tensor input: relaxc, hand-written
+   (``handwritten.bubble_sort``), AlgoVision (if installed), and relaxc under ``torch.compile``;
+2. relaxed Levenshtein on soft categorical sequences: relaxc, hand-written, ``torch.compile``;
+3. the compile latency of ``@relax`` (``compile_latency.py``).
+
+``torch.compile`` rows give the compile time (the first call) beside the time per call; they run
+for the sizes in ``--torch-compile-sizes`` only, since compiling an unrolled n = 32 sort takes many
+minutes on a small machine.
+
+    python benchmarks/speed.py [--device cuda] [--json results.json] [--quick]
+"""
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE.parent / "examples"))
+import compile_latency  # noqa: E402
+import handwritten  # noqa: E402
+from algovision_reference import algovision_bubble_sort  # noqa: E402
+from levenshtein import levenshtein as plain_levenshtein  # noqa: E402
+
+import relaxc  # noqa: E402
+
+SORT_BETA = 0.125          # the paper's β for sorting supervision
+EDIT_BETA = 1.5            # the paper's Figure 5
+
+
+def bubble_sort(xs):
+    """The paper's bubble sort, as plain Python (AlgoVision's README computes the same two
+    outputs: the sorted values and the number of swaps)."""
+    n = len(xs) - 1
+    swapped = True
+    swaps = 0
+    while swapped:
+        swapped = False
+        for j in range(n):
+            if xs[j] > xs[j + 1]:
+                xs[j], xs[j + 1] = xs[j + 1], xs[j]
+                swapped = True
+                swaps += 1
+        n -= 1
+    return xs, swaps
+
+
+relaxed_bubble_sort = relaxc.relax(bubble_sort, beta=SORT_BETA)
+relaxed_levenshtein = relaxc.relax(plain_levenshtein, beta=EDIT_BETA)
+
+
+def relaxc_distance(function):
+    """relaxc's Levenshtein on probability tensors, returning the distance ``d[n][m]``."""
+    def distance(a, b):
+        return function(relaxc.Categorical(a), relaxc.Categorical(b))[-1][-1]
+    return distance
+
+
+def forward_backward(function, inputs):
+    """Outputs and input gradients of ``sum of every output`` (the loss every row shares)."""
+    inputs = [x.detach().requires_grad_(True) for x in inputs]
+    outputs = function(*inputs)
+    outputs = outputs if isinstance(outputs, tuple) else (outputs,)
+    sum(o.sum() for o in outputs).backward()
+    return [o.detach() for o in outputs] + [x.grad for x in inputs]
+
+
+def synchronize(device):
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+
+
+def median_seconds(function, inputs, device, repeats):
+    for _ in range(2):
+        forward_backward(function, inputs)
+    times = []
+    for _ in range(repeats):
+        synchronize(device)
+        start = time.perf_counter()
+        forward_backward(function, inputs)
+        synchronize(device)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def memory_bytes(function, inputs, device):
+    """Peak allocated bytes of one run on CUDA; elsewhere the bytes saved for the backward pass
+    (distinct storages)."""
+    if device.type == "cuda":
+        synchronize(device)
+        torch.cuda.reset_peak_memory_stats(device)
+        before = torch.cuda.memory_allocated(device)
+        forward_backward(function, inputs)
+        synchronize(device)
+        return torch.cuda.max_memory_allocated(device) - before
+    storages = {}
+
+    def pack(tensor):
+        storage = tensor.untyped_storage()
+        storages[storage.data_ptr()] = storage.nbytes()
+        return tensor
+
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda tensor: tensor):
+        forward_backward(function, inputs)
+    return sum(storages.values())
+
+
+def measure(case, n, name, function, inputs, reference, device, repeats, tolerance=1e-3):
+    """One row: check agreement with ``reference`` (relaxc's outputs), then time."""
+    start = time.perf_counter()
+    results = forward_backward(function, inputs)
+    first_call_s = time.perf_counter() - start
+    if reference is not None:
+        for ours, theirs in zip(reference, results):
+            torch.testing.assert_close(theirs, ours, atol=tolerance, rtol=tolerance)
+    row = {"case": case, "n": n, "implementation": name,
+           "seconds": median_seconds(function, inputs, device, repeats),
+           "memory_bytes": memory_bytes(function, inputs, device)}
+    if name.endswith("torch.compile"):
+        row["compile_seconds"] = first_call_s   # the first call compiles forward and backward
+    return row, results
+
+
+def compiled(function):
+    torch._dynamo.reset()
+    return torch.compile(function, fullgraph=True)
+
+
+def bubble_sort_rows(args, device):
+    rows = []
+    for n in args.sort_sizes:
+        generator = torch.Generator().manual_seed(n)
+        inputs = [torch.randn(args.sort_batch, n, generator=generator).to(device)]
+        ours, reference = measure("bubble sort", n, "relaxc", relaxed_bubble_sort, inputs, None,
+                                  device, args.repeats)
+        rows.append(ours)
+        rows.append(measure("bubble sort", n, "hand-written",
+                            lambda x: handwritten.bubble_sort(x, SORT_BETA), inputs, reference,
+                            device, args.repeats)[0])
+        try:
+            algovision = algovision_bubble_sort(1 / SORT_BETA, device)
+        except ImportError:
+            algovision = None
+        if algovision is not None:
+            rows.append(measure("bubble sort", n, "AlgoVision", algovision, inputs, reference,
+                                device, args.repeats)[0])
+        if n in args.torch_compile_sizes:
+            # A fixed number of passes: the loop has no data-dependent exit, so dynamo captures it.
+            fixed = relaxed_bubble_sort.options(fixed_iterations=True, max_iter=n)
+            rows.append(measure("bubble sort", n, "relaxc + torch.compile", compiled(fixed),
+                                inputs, reference, device, args.repeats)[0])
+        print_rows(rows[-4:] if n in args.torch_compile_sizes else rows[-3:])
+    return rows
+
+
+def levenshtein_rows(args, device):
+    rows = []
+    for n in args.edit_sizes:
+        generator = torch.Generator().manual_seed(n)
+        inputs = [F.softmax(torch.randn(args.edit_batch, n, 4, generator=generator), -1).to(device)
+                  for _ in range(2)]
+        ours, reference = measure("Levenshtein", n, "relaxc", relaxc_distance(relaxed_levenshtein),
+                                  inputs, None, device, args.repeats)
+        rows += [ours, measure("Levenshtein", n, "hand-written",
+                               lambda a, b: handwritten.levenshtein(a, b, EDIT_BETA), inputs,
+                               reference, device, args.repeats)[0]]
+        if n in args.torch_compile_sizes:
+            rows.append(measure("Levenshtein", n, "relaxc + torch.compile",
+                                compiled(relaxc_distance(relaxed_levenshtein)), inputs, reference,
+                                device, args.repeats)[0])
+        print_rows(rows[-3:] if n in args.torch_compile_sizes else rows[-2:])
+    return rows
+
+
+def print_rows(rows):
+    hand = next(r["seconds"] for r in rows if r["implementation"] == "hand-written")
+    for row in rows:
+        compile_note = (f"  (compile {row['compile_seconds']:.0f} s)" if "compile_seconds" in row
+                        else "")
+        print(f"{row['case']:<12} {row['n']:>3}  {row['implementation']:<24} "
+              f"{1e3 * row['seconds']:9.2f} ms {row['memory_bytes'] / 2**20:9.2f} MB "
+              f"{row['seconds'] / hand:8.2f}x{compile_note}")
+
+
+def targets(rows, latency_ms):
+    """The issue's targets, each as (what, measured ratio or value, bound)."""
+    def seconds(case, n, name):
+        return next((r["seconds"] for r in rows
+                     if (r["case"], r["n"], r["implementation"]) == (case, n, name)), None)
+
+    checks = []
+    for case, n in sorted({(r["case"], r["n"]) for r in rows}):
+        hand = seconds(case, n, "hand-written")
+        checks.append((f"{case} n={n}: relaxc / hand-written", seconds(case, n, "relaxc") / hand,
+                       1.10))
+        if seconds(case, n, "AlgoVision") is not None:
+            checks.append((f"{case} n={n}: relaxc / AlgoVision",
+                           seconds(case, n, "relaxc") / seconds(case, n, "AlgoVision"), 0.25))
+        if seconds(case, n, "relaxc + torch.compile") is not None:
+            checks.append((f"{case} n={n}: relaxc + torch.compile / hand-written",
+                           seconds(case, n, "relaxc + torch.compile") / hand, 0.5))
+    checks.append(("first compile of a 30-line function (ms)", latency_ms, 50))
+    return checks
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--sort-sizes", type=int, nargs="+", default=[5, 16, 32])
+    parser.add_argument("--sort-batch", type=int, default=128)
+    parser.add_argument("--edit-sizes", type=int, nargs="+", default=[8, 16, 32])
+    parser.add_argument("--edit-batch", type=int, default=64)
+    parser.add_argument("--torch-compile-sizes", type=int, nargs="*", default=[5, 8],
+                        help="sizes of either case that also get a torch.compile row")
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--quick", action="store_true",
+                        help="the smallest size of each case, no torch.compile (a smoke run)")
+    parser.add_argument("--json", help="write the rows, the targets and the machine here")
+    args = parser.parse_args()
+    if args.quick:
+        args.sort_sizes, args.edit_sizes, args.torch_compile_sizes = [5], [8], []
+    device = torch.device(args.device)
+    device_name = torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu"
+    print(f"forward + backward, medians of {args.repeats}; device {device_name}, "
+          f"{os.cpu_count()} CPU cores, torch {torch.__version__}")
+    print(f"{'case':<12} {'n':>3}  {'implementation':<24} {'time':>12} {'memory':>12} "
+          f"{'/ hand':>9}")
+    rows = bubble_sort_rows(args, device) + levenshtein_rows(args, device)
+    compile_latency.first_compile()   # imports warm
+    latency_ms = compile_latency.median_ms(compile_latency.first_compile, 15)
+    cached_ms = compile_latency.median_ms(
+        lambda: relaxc.relax(compile_latency.thirty_lines), 15)
+    print(f"@relax on a 30-line function: first compile {latency_ms:.1f} ms, "
+          f"cached {cached_ms:.2f} ms")
+    checks = targets(rows, latency_ms)
+    print("targets:")
+    for what, value, bound in checks:
+        print(f"  {what:<60} {value:8.2f}  (<= {bound}: {'met' if value <= bound else 'MISSED'})")
+    if args.json:
+        Path(args.json).write_text(json.dumps({
+            "machine": {"device": device_name, "cpu_cores": os.cpu_count(),
+                        "platform": platform.platform(), "torch": torch.__version__},
+            "memory": "peak allocated" if device.type == "cuda" else "saved for backward",
+            "rows": rows,
+            "compile_latency_ms": {"first": latency_ms, "cached": cached_ms},
+            "targets": [{"what": w, "value": v, "bound": b, "met": v <= b} for w, v, b in checks],
+        }, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,74 @@
+"""The benchmark compares like with like: its hand-written relaxations compute what relaxc
+derives from the plain Python, in float64, values and gradients; and its smoke run works.
+
+Timings themselves are never asserted here (they belong to ``benchmarks/speed.py``).
+"""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
+sys.path.insert(0, str(BENCHMARKS))
+import handwritten  # noqa: E402
+import speed  # noqa: E402
+
+
+def gradients(function, *inputs):
+    inputs = [x.detach().requires_grad_(True) for x in inputs]
+    outputs = function(*inputs)
+    outputs = outputs if isinstance(outputs, tuple) else (outputs,)
+    sum(o.sum() for o in outputs).backward()
+    return [o.detach() for o in outputs] + [x.grad for x in inputs]
+
+
+@pytest.mark.parametrize("n", [2, 5, 9])
+def test_hand_written_bubble_sort_is_relaxcs_relaxation(n):
+    # β large enough that no comparison is negligible: relaxc's gradient cut for negligible
+    # branches (which the hand-written code leaves out) then plays no part, and all must agree.
+    x = torch.randn(16, n, dtype=torch.float64, generator=torch.Generator().manual_seed(n))
+    beta = 4.0
+    ours = gradients(speed.relaxed_bubble_sort.options(beta=beta), x)
+    theirs = gradients(lambda x: handwritten.bubble_sort(x, beta), x)
+    for a, b in zip(ours, theirs):
+        torch.testing.assert_close(a, b, rtol=1e-10, atol=1e-10)
+
+
+def test_hand_written_bubble_sort_freezes_like_relaxc():
+    # At the paper's β, instances freeze (eps) and negligible branches occur: values still agree
+    # exactly, gradients up to the cut relaxc makes in negligible branches.
+    x = torch.randn(32, 8, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
+    ours = gradients(speed.relaxed_bubble_sort, x)
+    theirs = gradients(lambda x: handwritten.bubble_sort(x, speed.SORT_BETA), x)
+    for a, b in zip(ours[:2], theirs[:2]):
+        torch.testing.assert_close(a, b, rtol=1e-10, atol=1e-10)
+    torch.testing.assert_close(ours[2], theirs[2], rtol=1e-3, atol=1e-3)
+
+
+@pytest.mark.parametrize("n", [1, 3, 6])
+def test_hand_written_levenshtein_is_relaxcs_relaxation(n):
+    generator = torch.Generator().manual_seed(n)
+    a, b = (F.softmax(torch.randn(5, n, 4, dtype=torch.float64, generator=generator), -1)
+            for _ in range(2))
+    ours = gradients(speed.relaxc_distance(speed.relaxed_levenshtein), a, b)
+    theirs = gradients(lambda a, b: handwritten.levenshtein(a, b, speed.EDIT_BETA), a, b)
+    for x, y in zip(ours, theirs):
+        torch.testing.assert_close(x, y, rtol=1e-10, atol=1e-10)
+
+
+def test_the_benchmark_smoke_run_checks_and_reports_every_target(tmp_path):
+    result = subprocess.run(
+        [sys.executable, str(BENCHMARKS / "speed.py"), "--quick", "--repeats", "1",
+         "--json", str(tmp_path / "speed.json")],
+        capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr
+    report = json.loads((tmp_path / "speed.json").read_text())
+    names = {(row["case"], row["implementation"]) for row in report["rows"]}
+    assert {("bubble sort", "relaxc"), ("bubble sort", "hand-written"),
+            ("Levenshtein", "relaxc"), ("Levenshtein", "hand-written")} <= names
+    assert any("first compile" in target["what"] for target in report["targets"])
