@@ -328,7 +328,13 @@ class Merger:
         p = self.p
         static_a, static_b = _finite_number(a), _finite_number(b)
         if static_a and static_b:   # two static numbers (``flag = True``): no tensor to make
-            return p * (a - b) + b if b else (p if a == 1 else p * a)
+            a, b = float(a), float(b)   # float: torch refuses ``True - tensor``
+            difference = a - b
+            if difference == 1:
+                return p + b if b else p
+            if difference == -1:
+                return b - p
+            return p * difference + b if b else p * a
         dtype = p.dtype
         for value in (a, b):
             if (isinstance(value, torch.Tensor) and value.is_floating_point()

@@ -41,8 +41,7 @@ def equal(a, b, ctx):
     if ctx.hard:
         left, right = align(a.probs.argmax(-1), b.probs.argmax(-1))
         return left == right
-    p, q = align(a.probs, b.probs)
-    p, q = torch.broadcast_tensors(p, q)
+    p, q = align(a.probs, b.probs)   # both broadcast in the similarities below
     either_one_hot = torch.logical_or(*align(a.one_hot(), b.one_hot()))
     if p.device.type == "cpu" and not torch.compiler.is_compiling():
         # Compute only the similarity some instance uses (a sync is free on the CPU).

@@ -46,8 +46,7 @@ def extremum(args, ctx, *, largest: bool, **builtin_options):
     values = [expectation(v) for v in values]
     reference = next(v for v in values if isinstance(v, torch.Tensor))
     dtype = reference.dtype if reference.is_floating_point() else torch.get_default_dtype()
-    tensors = [torch.as_tensor(v, dtype=dtype, device=reference.device) for v in values]
-    stacked = torch.stack(torch.broadcast_tensors(*align(*tensors)), dim=-1)
+    stacked = _stack(values, reference, dtype)
     exact = stacked.amax(-1) if largest else stacked.amin(-1)
     if ctx.hard:
         return exact
@@ -70,6 +69,17 @@ def extremum(args, ctx, *, largest: bool, **builtin_options):
     return torch.where(dominated, exact, soft)
 
 
+def _stack(values, reference, dtype):
+    """The values as one tensor ``(B, ..., k)``, numbers and instances lined up."""
+    tensors = [v if isinstance(v, torch.Tensor) and v.dtype == dtype
+               else torch.as_tensor(v, dtype=dtype, device=reference.device) for v in values]
+    tensors = align(*tensors)
+    shape = tensors[0].shape
+    if any(t.shape != shape for t in tensors):
+        tensors = torch.broadcast_tensors(*tensors)
+    return torch.stack(tensors, dim=-1)
+
+
 def _weighted_sum(weights, values):
     """Σ_i w_i · x_i over the last dim; boolean weights (a drawn one-hot) select."""
     if weights.dtype == torch.bool:
@@ -90,9 +100,7 @@ def arg_extremum(values, ctx, *, largest: bool):
         return pick(range(len(elements)), key=elements.__getitem__)
     reference = next(expectation(v) for v in elements if is_relaxed(v))
     dtype = reference.dtype if reference.is_floating_point() else torch.get_default_dtype()
-    tensors = [torch.as_tensor(expectation(v), dtype=dtype, device=reference.device)
-               for v in elements]
-    stacked = torch.stack(torch.broadcast_tensors(*align(*tensors)), dim=-1)
+    stacked = _stack([expectation(v) for v in elements], reference, dtype)
     if ctx.hard:
         index = stacked.argmax(-1) if largest else stacked.argmin(-1)
         return Categorical(F.one_hot(index, stacked.shape[-1]).to(dtype))

@@ -28,9 +28,12 @@ from .paths import inactive
 from .values import Categorical, Event, align, expectation, is_relaxed
 
 
-def _per_instance(tensor: torch.Tensor, what: str):
-    if tensor.dim() < 2:
-        kind = "a shared constant (0-d tensor)" if tensor.dim() == 0 else "a relaxed scalar (B,)"
+def _per_instance(value, what: str):
+    """Refuse to treat ``value`` as a per-instance sequence unless it is one: a tensor
+    ``(B, n, ...)`` or a categorical ``(B, n, ..., k)``."""
+    rank = value.probs.dim() - 1 if isinstance(value, Categorical) else value.dim()
+    if rank < 2:
+        kind = "a shared constant (0-d tensor)" if rank == 0 else "a relaxed scalar (B,)"
         raise TypeError(
             f"cannot {what} {kind}: a per-instance sequence is a tensor of shape (B, n, ...) "
             f"or a list of (B, ...) tensors"
@@ -153,8 +156,7 @@ def getitem(container, index, ctx):
         elements = list(iterate(container))
         return _weighted_read(_weights(index, len(elements), ctx), elements)
     if isinstance(container, Categorical):
-        _per_instance(container.probs[..., 0], "index")
-        _tensor_index(container.probs, index)   # refuses what a tensor would refuse
+        _per_instance(container, "index")
         return container.element(index)
     if isinstance(container, torch.Tensor):
         return container[_tensor_index(container, index)]
@@ -272,7 +274,7 @@ def iterate(iterable, unpack: bool = False):
     if unpack:
         return [iterate(element) for element in iterate(iterable)]
     if isinstance(iterable, Categorical):
-        _per_instance(iterable.probs[..., 0], "iterate over")
+        _per_instance(iterable, "iterate over")
         return [iterable.element(i) for i in range(iterable.probs.shape[1])]
     if isinstance(iterable, torch.Tensor):
         _per_instance(iterable, "iterate over")

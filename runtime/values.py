@@ -141,7 +141,8 @@ class Categorical:
         """``one_hot``: the :meth:`one_hot` mask when it is already known (the slice of a
         sequence's mask), so that comparing the elements of a sequence tests it once."""
         self._one_hot = one_hot
-        probs = torch.as_tensor(probs)
+        if not isinstance(probs, torch.Tensor):
+            probs = torch.as_tensor(probs)
         if probs.dim() < 2:
             raise ValueError(
                 f"a Categorical needs probabilities of shape (B, ..., k), got shape "
