@@ -44,16 +44,17 @@ def branch(condition, if_true, if_false, inputs, ctx):
     if not isinstance(p, torch.Tensor):
         return if_true(*inputs) if p else if_false(*inputs)
     merger = Merger(p, ctx)
-    on_true = BranchCopies(inputs, merger.negligible_true)
-    with inactive_where(merger.negligible_true):
+    # The masks are made only if something asks (a guard, an index out of range).
+    on_true = BranchCopies(inputs, lambda: merger.negligible_true)
+    with inactive_where(lambda: merger.negligible_true):
         out_true = if_true(*on_true.inputs)
     if getattr(if_false, "passes_through", False):
         # It computes nothing and mutates nothing: the originals are its copies.
         for original, copy_true in on_true.containers():
             merger.merge_in_place(original, copy_true, original, on_true, UNCOPIED)
         return merger.merge(on_true.restore(out_true), if_false(*inputs))
-    on_false = BranchCopies(inputs, merger.negligible_false)
-    with inactive_where(merger.negligible_false):
+    on_false = BranchCopies(inputs, lambda: merger.negligible_false)
+    with inactive_where(lambda: merger.negligible_false):
         out_false = if_false(*on_false.inputs)
     for original, copy_true in on_true.containers():
         merger.merge_in_place(original, copy_true, on_false.copy_of(original), on_true, on_false)
@@ -72,10 +73,9 @@ def guard(value, negligible):
 
     A branch evaluated where its probability is below ``eps`` may compute NaN or inf
     (``sqrt(-4)``); its value is dropped by the merge, and this cut keeps the backward pass of
-    such computations (``0 * nan``) out of the gradient.
+    such computations (``0 * nan``) out of the gradient. ``value`` is a tensor that needs a
+    gradient (:meth:`BranchCopies.guard` passes only those).
     """
-    if not (isinstance(value, torch.Tensor) and value.requires_grad):
-        return value
     mask = negligible
     if mask.dim() > value.dim():
         # A vectorised condition over a per-instance value: cut only where every element is
@@ -102,7 +102,9 @@ class BranchCopies:
     """
 
     def __init__(self, inputs, negligible):
-        self.negligible = negligible
+        """``negligible``: the bool mask where this path does not matter, or a function that
+        makes it (called only if a tensor that needs a gradient has to be guarded)."""
+        self._negligible = negligible
         self._copies = {}        # id(original container) -> (original, copy)
         # id(copy) -> (copy, original). Holding the copy keeps its id from being reused by a new
         # value while this branch runs.
@@ -113,7 +115,11 @@ class BranchCopies:
         self.inputs = tuple(self._copy(v) for v in inputs)
 
     def guard(self, value):
-        guarded = guard(value, self.negligible)
+        if not (isinstance(value, torch.Tensor) and value.requires_grad):
+            return value
+        if callable(self._negligible):
+            self._negligible = self._negligible()
+        guarded = guard(value, self._negligible)
         if guarded is not value:
             self._guarded.append((guarded, value))
         return guarded

@@ -26,12 +26,13 @@ _local = _Paths()
 
 class inactive_where:
     """``with inactive_where(mask):`` runs a block for a path that does not matter where ``mask``
-    (bool, batch first) is true. (A class: a generator-based context manager costs several times
-    more, and one is entered for every relaxed ``if``.)"""
+    (bool, batch first) is true; ``mask`` may be a function that makes it, called only if asked.
+    (A class: a generator-based context manager costs several times more, and one is entered
+    for every relaxed ``if``.)"""
 
     __slots__ = ("mask",)
 
-    def __init__(self, mask: torch.Tensor):
+    def __init__(self, mask):
         self.mask = mask
 
     def __enter__(self):
@@ -45,6 +46,8 @@ def inactive(batch_size: int):
     """A ``(B,)`` bool tensor: instances whose current path does not matter; None if all do."""
     combined = None
     for mask in _local.stack:
+        if callable(mask):
+            mask = mask()
         if mask.dim() == 0 or mask.shape[0] != batch_size:
             continue
         per_instance = mask.reshape(batch_size, -1).all(1)
