@@ -45,7 +45,8 @@ def branch(condition, if_true, if_false, inputs, ctx):
         return if_true(*inputs) if p else if_false(*inputs)
     merger = Merger(p, ctx)
     # The masks are made only if something asks (a guard, an index out of range).
-    on_true = BranchCopies(inputs, lambda: merger.negligible_true)
+    on_true = BranchCopies(inputs, None if getattr(if_true, "linear", False)
+                           else lambda: merger.negligible_true)
     with inactive_where(lambda: merger.negligible_true):
         out_true = if_true(*on_true.inputs)
     if getattr(if_false, "passes_through", False):
@@ -53,12 +54,21 @@ def branch(condition, if_true, if_false, inputs, ctx):
         for original, copy_true in on_true.containers():
             merger.merge_in_place(original, copy_true, original, on_true, UNCOPIED)
         return merger.merge(on_true.restore(out_true), if_false(*inputs))
-    on_false = BranchCopies(inputs, lambda: merger.negligible_false)
+    on_false = BranchCopies(inputs, None if getattr(if_false, "linear", False)
+                            else lambda: merger.negligible_false)
     with inactive_where(lambda: merger.negligible_false):
         out_false = if_false(*on_false.inputs)
     for original, copy_true in on_true.containers():
         merger.merge_in_place(original, copy_true, on_false.copy_of(original), on_true, on_false)
     return merger.merge(on_true.restore(out_true), on_false.restore(out_false))
+
+
+def linear(function):
+    """Mark a branch function that only moves data, adds, subtracts and scales by constants (the
+    compiler checked its code): it cannot turn finite inputs into NaN or inf, so :func:`branch`
+    runs it without :func:`guard`, and its gradient is exact also where it is negligible."""
+    function.linear = True
+    return function
 
 
 def passes_through(function):
@@ -103,7 +113,8 @@ class BranchCopies:
 
     def __init__(self, inputs, negligible):
         """``negligible``: the bool mask where this path does not matter, or a function that
-        makes it (called only if a tensor that needs a gradient has to be guarded)."""
+        makes it (called only if a tensor that needs a gradient has to be guarded), or None for
+        a path that needs no guard (``@rx.linear``)."""
         self._negligible = negligible
         self._copies = {}        # id(original container) -> (original, copy)
         # id(copy) -> (copy, original). Holding the copy keeps its id from being reused by a new
@@ -115,7 +126,8 @@ class BranchCopies:
         self.inputs = tuple(self._copy(v) for v in inputs)
 
     def guard(self, value):
-        if not (isinstance(value, torch.Tensor) and value.requires_grad):
+        if self._negligible is None or not (isinstance(value, torch.Tensor)
+                                            and value.requires_grad):
             return value
         if callable(self._negligible):
             self._negligible = self._negligible()

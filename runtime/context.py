@@ -155,6 +155,7 @@ class Context:
         return branches.branch(condition, if_true, if_false, inputs, self)
 
     passes_through = staticmethod(branches.passes_through)
+    linear = staticmethod(branches.linear)
 
     def static_condition(self, condition, construct: str):
         """The truth of a condition that must be static here (``construct`` says why)."""

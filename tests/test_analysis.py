@@ -1,7 +1,11 @@
 """The analyses, read as compact dumps: which variables each branch receives and returns."""
 
+import libcst as cst
+
+import relaxc
 import relaxc_runtime  # noqa: F401  (the pipeline loads generated code against it)
 from relaxc import analysis, source
+from relaxc.lowering.branches import is_linear
 
 
 def facts(function):
@@ -73,3 +77,41 @@ def early_exit(xs):
 
 def test_an_if_with_an_early_exit_is_static_only():
     assert facts(early_exit) == "L+2 if: static only (`break`)"
+
+
+def linear_marks(body: str) -> bool:
+    """Whether lowered branch statements ``body`` count as linear."""
+    return is_linear(list(cst.parse_module(body).body), "rx")
+
+
+def test_a_linear_branch_only_moves_data_adds_and_scales_by_literals():
+    for body in ["x, y = y, x",
+                 "xs = rx.setitem(xs, j, rx.getitem(xs, j + 1))",
+                 "count = rx.iadd(count, 1)\nflag = True",
+                 "y = -x / 2 + 3 * (y - 1.5)",
+                 "label = 'high'\nreturn label, rx.len(xs)"]:
+        assert linear_marks(body), body
+    for body in ["y = torch.sqrt(x)",        # any call but the data-moving runtime operations
+                 "y = x * y",                # a product of two values
+                 "y = 1 / x", "y = x ** 2", "y = x % 3",
+                 "y = x.abs()",              # an attribute
+                 "y = rx.max(x, 0)",
+                 "y = rx.gt(x, 0)",
+                 "y = rx.branch(rx.gt(x, 0), lambda x: x, lambda x: -x, (x,))",
+                 "y = xs[0]"]:               # (lowered code never has a raw subscript)
+        assert not linear_marks(body), body
+
+
+def test_the_compiler_marks_linear_branches_and_else_less_false_paths():
+    def swap_or_root(a, b):
+        if a > b:
+            a, b = b, a
+        if a > 0:
+            a = torch.sqrt(a)
+        else:
+            b = b - 1
+        return a, b
+
+    code = relaxc.to_source(relaxc.relax(swap_or_root))
+    markers = [line.strip() for line in code.splitlines() if line.strip().startswith("@rx.")]
+    assert markers == ["@rx.linear", "@rx.passes_through", "@rx.linear"], code

@@ -54,6 +54,28 @@ def test_a_negligible_branch_is_repaired_per_instance_in_a_vector_value():
     assert torch.isfinite(row.grad).all()
 
 
+@relaxc.relax
+def shift_if_positive(x, y):
+    if x > 0:
+        y = y + 2 * x
+    return y
+
+
+def test_a_negligible_linear_branch_keeps_its_exact_gradient_a_nonlinear_one_is_cut():
+    # y + 2x under p = σ(x/β): the merge is y + 2·p·x. At x = -3 the branch is negligible
+    # (p ≈ 4e-11); being linear it runs unguarded, so the gradient is the exact one.
+    x = torch.tensor([-3.0, 0.05], dtype=torch.float64, requires_grad=True)
+    y = torch.tensor([1.0, 1.0], dtype=torch.float64, requires_grad=True)
+    shift_if_positive(x, y).sum().backward()
+    p = torch.sigmoid(x.detach() / 0.125)
+    exact = 2 * p + 2 * x.detach() * p * (1 - p) / 0.125
+    torch.testing.assert_close(x.grad, exact, rtol=1e-9, atol=0)   # a cut would miss the 2·p
+    # The sqrt branch is not linear: negligible at -4, its inputs get no gradient through it.
+    root = torch.tensor([-4.0], dtype=torch.float64, requires_grad=True)
+    safe_sqrt(root).sum().backward()
+    assert root.grad.item() == 0.0
+
+
 def test_non_finite_values_of_a_likely_branch_are_not_hidden():
     # At x = -0.01 both branches are likely: sqrt's NaN must show, not be papered over.
     y = safe_sqrt(torch.tensor([-0.01]))

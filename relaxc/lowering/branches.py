@@ -10,7 +10,9 @@ Before / after::
                                     a, b = rx.branch(rx.gt(a, b), if_true, if_false, (a, b))
 
 An ``if`` without ``else`` marks its false path ``@rx.passes_through``: it returns some of its
-inputs unchanged.
+inputs unchanged. A branch that only moves data, adds, subtracts and scales by numeric literals is
+marked ``@rx.linear``: it cannot turn finite inputs into NaN or inf, so the runtime gives it no
+gradient guard (see ``runtime/branches.py``).
 
     y = sqrt(x) if x > 0 else 0     y = rx.branch(rx.gt(x, 0), lambda x: sqrt(x), lambda x: 0, (x,))
 
@@ -39,8 +41,11 @@ def lower_if(updated: cst.If, facts: BranchFacts, rx: str, branch_names: tuple[s
     if not orelse_statements:
         # No `else`: the false path only hands its inputs back, so the runtime may run it on the
         # originals, without copies or gradient guards (about a tenth of a relaxed `if`'s cost).
-        if_false = if_false.with_changes(decorators=[cst.Decorator(
-            cst.Attribute(name(rx), name("passes_through")))])
+        if_false = _decorated(if_false, rx, "passes_through")
+    elif is_linear(orelse_statements, rx):
+        if_false = _decorated(if_false, rx, "linear")
+    if is_linear(statements_of(updated.body), rx):
+        if_true = _decorated(if_true, rx, "linear")
     merged = runtime_call(rx, "branch", updated.test, name(true_name), name(false_name),
                           tuple_of(facts.inputs))
     result = (assign(names_target(facts.outputs), merged) if facts.outputs
@@ -51,3 +56,65 @@ def lower_if(updated: cst.If, facts: BranchFacts, rx: str, branch_names: tuple[s
 def lower_if_expression(updated: cst.IfExp, facts: BranchFacts, rx: str) -> cst.Call:
     return runtime_call(rx, "branch", updated.test, thunk(updated.body, facts.inputs),
                         thunk(updated.orelse, facts.inputs), tuple_of(facts.inputs))
+
+
+def _decorated(function_def: cst.FunctionDef, rx: str, marker: str) -> cst.FunctionDef:
+    return function_def.with_changes(
+        decorators=[cst.Decorator(cst.Attribute(name(rx), name(marker)))])
+
+
+#: Runtime operations that only move data or add: ``xs[j]``, ``xs[j] = v``, ``+=``, ``-=``.
+_LINEAR_OPERATIONS = frozenset({"getitem", "setitem", "iadd", "isub", "len"})
+
+#: Nodes a linear branch may contain; everything not listed (any other call, attribute, ``*`` of
+#: two variables, ``/``, ``**``, comparisons, nested control flow, lambdas) makes it non-linear.
+_LINEAR_NODES = (cst.SimpleStatementLine, cst.Assign, cst.AssignTarget, cst.Expr, cst.Return,
+                 cst.Pass, cst.Name, cst.Tuple, cst.List, cst.Element, cst.Integer, cst.Float,
+                 cst.SimpleString, cst.UnaryOperation, cst.Minus, cst.Plus, cst.BinaryOperation,
+                 cst.Add, cst.Subtract, cst.Multiply, cst.Divide, cst.Call, cst.Arg)
+
+#: Layout: whitespace, comments and punctuation.
+_LAYOUT = (cst.BaseParenthesizableWhitespace, cst.TrailingWhitespace, cst.EmptyLine,
+           cst.Newline, cst.Comment, cst.LeftParen, cst.RightParen, cst.Comma, cst.AssignEqual,
+           cst.Semicolon, cst.Dot, cst.LeftSquareBracket, cst.RightSquareBracket)
+
+
+def is_linear(statements: list, rx: str) -> bool:
+    """Whether lowered ``statements`` only move data, add, subtract and scale by numeric literals.
+
+    The backward pass of such code never multiplies by a value it computed, so evaluating it
+    where it does not apply (a negligible branch) cannot put NaN into the gradient: relaxed
+    indices are allowed too, their kernel's derivative is bounded.
+    """
+    checker = _LinearityChecker(rx)
+    for statement in statements:
+        statement.visit(checker)
+    return checker.linear
+
+
+class _LinearityChecker(cst.CSTVisitor):
+    def __init__(self, rx: str):
+        super().__init__()
+        self.rx = rx
+        self.linear = True
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        if not self.linear or isinstance(node, _LAYOUT):
+            return False
+        if not isinstance(node, _LINEAR_NODES):
+            self.linear = False
+        elif isinstance(node, cst.Call):
+            self.linear = (isinstance(node.func, cst.Attribute)
+                           and isinstance(node.func.value, cst.Name)
+                           and node.func.value.value == self.rx
+                           and node.func.attr.value in _LINEAR_OPERATIONS)
+            for arg in node.args:   # the arguments only: `rx.getitem` is not an attribute read
+                arg.value.visit(self)
+            return False
+        elif isinstance(node, cst.BinaryOperation) and isinstance(node.operator,
+                                                                  (cst.Multiply, cst.Divide)):
+            literal = (cst.Integer, cst.Float)
+            self.linear = (isinstance(node.right, literal)
+                           or (isinstance(node.operator, cst.Multiply)
+                               and isinstance(node.left, literal)))
+        return self.linear

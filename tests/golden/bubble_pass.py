@@ -12,6 +12,7 @@ def bubble_pass(xs, *, rx=relaxc_runtime.Context(beta=0.125, mode='relaxed', eps
     # L30: for j in range(len(xs) - 1):
     for j in rx.range(rx.len(xs) - 1):
         # L31: if xs[j] > xs[j + 1]:
+        @rx.linear
         def if_true(xs, swaps, swapped, j):
             # L32: xs[j], xs[j + 1] = xs[j + 1], xs[j]
             value, value_1 = rx.getitem(xs, j + 1), rx.getitem(xs, j)

@@ -7,6 +7,7 @@ import torch
 def classify(x, y, *, rx=relaxc_runtime.Context(beta=0.125, mode='relaxed', eps=1e-05, max_iter=1024)):
     """Order two values and label how far apart they are."""
     # L15: if x > y:
+    @rx.linear
     def if_true(x, y):
         # L16: x, y = y, x
         x, y = y, x
@@ -18,16 +19,19 @@ def classify(x, y, *, rx=relaxc_runtime.Context(beta=0.125, mode='relaxed', eps=
     # L17: gap = y - x
     gap = y - x
     # L18: if gap < 1 and not x == y:
+    @rx.linear
     def if_true(gap):
         # L19: label = 1
         label = 1
         return label
     def if_false(gap):
         # L20: elif gap > 3:
+        @rx.linear
         def if_true():
             # L21: label = 2
             label = 2
             return label
+        @rx.linear
         def if_false():
             # L23: label = 0
             label = 0

@@ -7,6 +7,7 @@ import torch
 def swap_if_greater(a, b, *, rx=relaxc_runtime.Context(beta=0.125, mode='relaxed', eps=1e-05, max_iter=1024)):
     # A comment of the user's survives in the generated code.
     # L8: if a > b:
+    @rx.linear
     def if_true(a, b):
         # L9: a, b = b, a
         a, b = b, a
