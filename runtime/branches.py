@@ -205,6 +205,9 @@ class Merger:
     def __init__(self, p, ctx):
         self.p = p
         self.ctx = ctx
+        # Whether a merge may test its finiteness with a sync (see _expectation).
+        self._checks_on_host = p.device.type == "cpu" and not torch.compiler.is_compiling()
+        self._weights = {}   # (dtype, rank) -> p in that dtype, lined up with values of that rank
         # Made when first needed: a path that computes nothing, or a merge that is finite, never
         # asks for its mask. (Not functools.cached_property: its lock stops torch.compile.)
         self._negligible_true = self._negligible_false = None
@@ -333,6 +336,13 @@ class Merger:
         merged = self._expectation(a, b)
         return Event(merged) if boolean else merged
 
+    def _weight(self, dtype, rank):
+        """``p`` as the weight of a merge of values of ``rank`` dims (made once per kind)."""
+        key = (dtype, rank)
+        if key not in self._weights:
+            self._weights[key] = _to_rank(_as_tensor(self.p, self.p, dtype), rank)
+        return self._weights[key]
+
     def _expectation(self, a, b):
         """``p·a + (1 − p)·b``; where a negligible side is not finite, the other side alone.
 
@@ -358,19 +368,20 @@ class Merger:
             if (isinstance(value, torch.Tensor) and value.is_floating_point()
                     and value.dtype != dtype):
                 dtype = torch.promote_types(dtype, value.dtype)
-        p = _as_tensor(p, p, dtype)
         # A finite static side stays a number: one op fewer than making it a tensor to lerp.
         a = float(a) if static_a else _as_tensor(a, p, dtype)   # float: torch refuses bool - x
         b = float(b) if static_b else _as_tensor(b, p, dtype)
-        p, a, b = align(p, a, b)
+        rank = max(a.dim() if not static_a else 0, b.dim() if not static_b else 0)
+        p = self._weight(dtype, rank)
+        a = a if static_a else _to_rank(a, rank)
+        b = b if static_b else _to_rank(b, rank)
         if static_a:
             merged = torch.addcmul(b, p, a - b)
         elif static_b:
             merged = p * (a - b) + b
         else:
             merged = torch.lerp(b, a, p)
-        if (merged.device.type == "cpu" and not torch.compiler.is_compiling()
-                and math.isfinite(merged.detach().sum())):
+        if self._checks_on_host and math.isfinite(merged.detach().sum()):
             return merged
         negligible_true, negligible_false, _ = align(self.negligible_true, self.negligible_false,
                                                      merged)
@@ -386,6 +397,13 @@ _NUMBER_KINDS = frozenset(
     (a, b) for a in (torch.Tensor, Event, bool, int, float)
     for b in (torch.Tensor, Event, bool, int, float)
     if a in (torch.Tensor, Event) or b in (torch.Tensor, Event))
+
+
+def _to_rank(tensor, rank):
+    """``tensor`` with trailing singleton dims up to ``rank`` (``values.align`` for one value)."""
+    if 0 < tensor.dim() < rank:
+        return tensor.reshape(tensor.shape + (1,) * (rank - tensor.dim()))
+    return tensor
 
 
 def _finite_number(value) -> bool:
