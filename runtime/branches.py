@@ -168,6 +168,8 @@ class BranchCopies:
 
     def restore(self, value):
         """Map copies and guarded tensors in ``value`` back to the originals they stand for."""
+        if not self._guarded and not self._originals:
+            return value   # nothing was copied or guarded (a linear path over tensors)
         if isinstance(value, torch.Tensor):
             for guarded, original in self._guarded:
                 if value is guarded:
