@@ -373,7 +373,7 @@ class Merger:
         # A finite static side stays a number: one op fewer than making it a tensor to lerp.
         a = float(a) if static_a else _as_tensor(a, p, dtype)   # float: torch refuses bool - x
         b = float(b) if static_b else _as_tensor(b, p, dtype)
-        rank = max(a.dim() if not static_a else 0, b.dim() if not static_b else 0)
+        rank = max(p.dim(), a.dim() if not static_a else 0, b.dim() if not static_b else 0)
         p = self._weight(dtype, rank)
         a = a if static_a else _to_rank(a, rank)
         b = b if static_b else _to_rank(b, rank)

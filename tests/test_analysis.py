@@ -95,6 +95,7 @@ def test_a_linear_branch_only_moves_data_adds_and_scales_by_literals():
     for body in ["y = torch.sqrt(x)",        # any call but the data-moving runtime operations
                  "y = x * y",                # a product of two values
                  "y = 1 / x", "y = x ** 2", "y = x % 3",
+                 "y = x / 0", "y = x / 0.0", "y = x * 1e999", "y = x / 1e-320",
                  "y = x.abs()",              # an attribute
                  "y = rx.max(x, 0)",
                  "y = rx.gt(x, 0)",

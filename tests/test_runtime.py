@@ -88,6 +88,19 @@ def test_a_passing_through_false_path_sees_the_originals_and_merges_like_a_copy(
     assert xs[1] is original[1]
 
 
+@pytest.mark.parametrize("condition", [[[1.0, -1.0, 0.1], [-2.0, 2.0, 0.0]],
+                                       [[0.3, -0.1], [-0.2, 0.05]]])   # square: B == n
+def test_an_elementwise_condition_lines_up_per_instance_values(condition):
+    c = torch.tensor(condition, dtype=torch.float64)
+    s, t = torch.tensor([10.0, 20.0], dtype=torch.float64), torch.tensor([1.0, 2.0],
+                                                                          dtype=torch.float64)
+    p = torch.sigmoid(c / RX.beta)
+    merged = RX.branch(RX.gt(c, 0), lambda s, t: s, lambda s, t: t, (s, t))
+    torch.testing.assert_close(merged, p * s[:, None] + (1 - p) * t[:, None])
+    merged = RX.branch(RX.gt(c, 0), lambda s: 3.0, lambda s: s, (s,))   # a static side
+    torch.testing.assert_close(merged, p * 3.0 + (1 - p) * s[:, None])
+
+
 def test_setitem_on_a_tensor_is_functional_and_differentiable():
     x, v = tensors((2, 3), (2,))
     updated = RX.setitem(x, 1, v)

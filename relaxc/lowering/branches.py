@@ -24,6 +24,8 @@ are read afterwards (its *outputs*); both come from ``analysis``. An ``if`` hold
 
 from __future__ import annotations
 
+import math
+
 import libcst as cst
 
 from ..analysis import BranchFacts
@@ -113,8 +115,19 @@ class _LinearityChecker(cst.CSTVisitor):
             return False
         elif isinstance(node, cst.BinaryOperation) and isinstance(node.operator,
                                                                   (cst.Multiply, cst.Divide)):
-            literal = (cst.Integer, cst.Float)
-            self.linear = (isinstance(node.right, literal)
-                           or (isinstance(node.operator, cst.Multiply)
-                               and isinstance(node.left, literal)))
+            if isinstance(node.operator, cst.Divide):
+                self.linear = _finite_scale(node.right, reciprocal=True)
+            else:
+                self.linear = _finite_scale(node.right) or _finite_scale(node.left)
         return self.linear
+
+
+def _finite_scale(node: cst.CSTNode, reciprocal: bool = False) -> bool:
+    """Whether ``node`` is a numeric literal that scales by a finite factor (``x * 1e999`` and
+    ``x / 0`` do not)."""
+    if not isinstance(node, (cst.Integer, cst.Float)):
+        return False
+    value = float(node.evaluated_value)
+    if reciprocal:
+        value = 1 / value if value != 0 else math.inf
+    return math.isfinite(value)
