@@ -140,7 +140,6 @@ class Categorical:
     def __init__(self, probs, one_hot=None):
         """``one_hot``: the :meth:`one_hot` mask when it is already known (the slice of a
         sequence's mask), so that comparing the elements of a sequence tests it once."""
-        self._one_hot = one_hot
         if not isinstance(probs, torch.Tensor):
             probs = torch.as_tensor(probs)
         if probs.dim() < 2:
@@ -151,6 +150,11 @@ class Categorical:
         if not probs.is_floating_point():
             probs = probs.to(torch.get_default_dtype())
         self.probs = probs
+        # (version of probs, mask): an in-place change of probs (an optimiser step) bumps the
+        # version, and the mask is made again. Under torch.compile the version is not a number
+        # to compare, and there is nothing to save: the mask is made afresh and fused.
+        self._one_hot = (None if one_hot is None or torch.compiler.is_compiling()
+                         else (probs._version, one_hot))
 
     @property
     def classes(self) -> int:
@@ -158,17 +162,18 @@ class Categorical:
 
     def one_hot(self) -> torch.Tensor:
         """Per instance (and element): whether ``probs`` is exactly one-hot (all 0 or 1, summing
-        to one); computed once."""
-        if self._one_hot is None:
-            probs = self.probs
-            binary = ((probs == 0) | (probs == 1)).all(-1)
-            self._one_hot = binary & (probs.sum(-1) == 1)
-        return self._one_hot
+        to one); computed once for the current contents."""
+        probs = self.probs
+        if torch.compiler.is_compiling():
+            return _one_hot_mask(probs)
+        if self._one_hot is None or self._one_hot[0] != probs._version:
+            self._one_hot = (probs._version, _one_hot_mask(probs))
+        return self._one_hot[1]
 
     def element(self, index) -> "Categorical":
-        """The categorical at ``index`` of this sequence, ``(B, n, …, k)`` → ``(B, …, k)``; it
-        shares the sequence's one-hot test (made once for all elements)."""
-        position = (slice(None), index)
+        """The categorical at ``index`` (an int, or a tuple of them) of this sequence,
+        ``(B, n, …, k)`` → ``(B, …, k)``; it shares the sequence's one-hot test."""
+        position = (slice(None),) + (index if isinstance(index, tuple) else (index,))
         return Categorical(self.probs[position], self.one_hot()[position])
 
     def __repr__(self) -> str:
@@ -186,6 +191,11 @@ class Categorical:
         return Categorical(F.pad(self.probs, (offset, 0)))
 
     __radd__ = __add__
+
+
+def _one_hot_mask(probs: torch.Tensor) -> torch.Tensor:
+    binary = ((probs == 0) | (probs == 1)).all(-1)
+    return binary & (probs.sum(-1) == 1)
 
 
 class Columns(list):

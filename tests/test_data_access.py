@@ -105,6 +105,16 @@ def test_elements_of_a_sequence_compare_per_instance_by_inner_product_or_cosine(
     torch.testing.assert_close(torch.cat(soft), F.cosine_similarity(a[1], b[1].expand(2, 3), -1))
 
 
+def test_a_categorical_retests_one_hotness_after_an_in_place_change_and_takes_tuples():
+    hot, soft = torch.tensor([[1.0, 0.0, 0.0]]), torch.tensor([[0.5, 0.5, 0.0]])
+    c, d = Categorical(hot.clone()), Categorical(soft)
+    torch.testing.assert_close(RX.eq(c, d).prob, torch.tensor([0.5]))     # inner product
+    c.probs.copy_(soft)                                                   # an optimiser step
+    torch.testing.assert_close(RX.eq(c, d).prob, torch.tensor([1.0]))     # cosine, not stale
+    grid = Categorical(torch.softmax(torch.randn(2, 3, 4, 5), -1))
+    torch.testing.assert_close(RX.getitem(grid, (0, 1)).probs, grid.probs[:, 0, 1])
+
+
 def test_merging_categoricals_mixes_their_probabilities():
     @relaxc.relax(beta=BETA)
     def pick(x, a, b):
@@ -294,3 +304,20 @@ def test_columns_come_back_with_the_dtype_and_shape_a_tensor_would_have():
     empty = torch.zeros(3, 0)
     out, total = relaxc.relax(visit)(empty)
     assert out.shape == (3, 0) and total == 0
+
+
+def test_relaxed_levenshtein_compiles_once_and_agrees():
+    # Categoricals keep their one-hot test across calls by the tensor's version counter, which
+    # a compiled graph cannot compare: there the test is made afresh.
+    from torch._dynamo.testing import CompileCounter
+    torch._dynamo.reset()
+    counter = CompileCounter()
+    relaxed = relaxc.relax(levenshtein, beta=1.5)
+    compiled = torch.compile(lambda a, b: relaxed(Categorical(a), Categorical(b))[-1][-1],
+                             backend=counter, fullgraph=True)
+    for seed in range(2):
+        generator = torch.Generator().manual_seed(seed)
+        a, b = (F.softmax(torch.randn(2, 3, 4, generator=generator), -1) for _ in range(2))
+        torch.testing.assert_close(compiled(a, b),
+                                   relaxed(Categorical(a), Categorical(b))[-1][-1])
+    assert counter.frame_count == 1
