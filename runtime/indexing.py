@@ -25,7 +25,7 @@ import torch.nn.functional as F
 
 from .branches import BranchList
 from .paths import inactive
-from .values import Categorical, Columns, Event, align, expectation, is_relaxed
+from .values import Categorical, Event, align, expectation, is_relaxed
 
 
 def _per_instance(value, what: str):
@@ -257,18 +257,6 @@ def length(container):
     if isinstance(container, Event):
         raise TypeError("a relaxed boolean has no len()")
     return len(container)
-
-
-def columns(value):
-    """A tensor ``(B, n, ...)`` as a :class:`Columns` list of its elements; anything else as is.
-
-    The compiler calls it on a parameter used only by position (``relaxc/lowering/sequences.py``)::
-
-        xs = rx.columns(xs)
-    """
-    if isinstance(value, torch.Tensor) and value.dim() >= 2:
-        return Columns(value)
-    return value
 
 
 def static_range(*bounds):

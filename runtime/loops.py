@@ -99,9 +99,8 @@ def while_loop(condition, body, state, ctx, where: str = "a relaxed `while`", ex
         result = Merger(stop, ctx).merge(recorded, result)
     for original, merged in zip(initial, result):
         write_back(original, merged)
-    return tuple(original if isinstance(original, (list, dict)) and isinstance(merged, (list, dict))
-                 and isinstance(original, type(merged)) else merged
-                 for original, merged in zip(initial, result))
+    return tuple(original if isinstance(original, (list, dict)) and type(merged) is type(original)
+                 else merged for original, merged in zip(initial, result))
 
 
 def _staying(flags, ctx):

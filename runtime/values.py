@@ -198,41 +198,6 @@ def _one_hot_mask(probs: torch.Tensor) -> torch.Tensor:
     return binary & (probs.sum(-1) == 1)
 
 
-class Columns(list):
-    """A per-instance tensor ``(B, n, ...)`` held as the list of its ``n`` elements ``(B, ...)``.
-
-    The compiler asks for it (``rx.columns``) for a parameter the function only uses by position,
-    so that a relaxed ``if`` that writes ``xs[j]`` merges that element alone. It behaves as a list;
-    returned, it is a tensor again (:meth:`stacked`), with the dtype a tensor would have reached.
-    """
-
-    __slots__ = ("like",)
-
-    def __init__(self, tensor: torch.Tensor):
-        super().__init__(tensor.unbind(1))
-        self.like = tensor   # dtype, device and element shape for stacking, also when emptied
-
-    def stacked(self) -> torch.Tensor:
-        like = self.like
-        shape = like.shape[:1] + like.shape[2:]
-        if not self:
-            return like.new_empty(like.shape[:1] + (0,) + like.shape[2:])
-        elements = [expectation(e) for e in self]
-        dtype = like.dtype
-        for e in elements:
-            if isinstance(e, torch.Tensor):
-                dtype = torch.promote_types(dtype, e.dtype)
-            elif isinstance(e, float) and not (dtype.is_floating_point or dtype.is_complex):
-                dtype = torch.get_default_dtype()   # as storing a float in an int tensor does
-        tensors = []
-        for e in elements:   # numbers and per-instance scalars fill their element's shape
-            t = torch.as_tensor(e, dtype=dtype, device=like.device)
-            if 0 < t.dim() < len(shape):
-                t = t.reshape(t.shape + (1,) * (len(shape) - t.dim()))
-            tensors.append(t.expand(shape))
-        return torch.stack(tensors, 1)
-
-
 def is_relaxed(value) -> bool:
     """Whether ``value`` carries a per-instance (batched) value: a tensor, event or categorical."""
     return isinstance(value, (torch.Tensor, Event, Categorical))
@@ -287,8 +252,6 @@ def to_output(value):
         return to_output(value.value)
     if isinstance(value, Unbound):
         value._fail()
-    if isinstance(value, Columns):
-        return value.stacked()
     if isinstance(value, (tuple, list)):
         converted = [to_output(v) for v in value]
         # A list that holds no event is returned as the same object: list identity is Python's.

@@ -256,56 +256,6 @@ def test_an_index_promoted_by_a_relaxed_while_is_used_as_a_real_valued_index():
     torch.testing.assert_close(result, xs.sort(-1).values, atol=1e-4, rtol=0)
     warm = relaxc.relax(insertion_sort, beta=0.3)(xs)
     assert torch.isfinite(warm).all() and not torch.allclose(warm, xs.sort(-1).values)
-
-
-def set_first(xs):
-    xs[0] = 0.5
-    return xs
-
-
-def swap_first_two(xs):
-    if xs[0] > xs[1]:
-        xs[0], xs[1] = xs[1], xs[0]
-    return xs
-
-
-def visit(xs):
-    total = 0
-    for x in xs:
-        total += x
-    return xs, total
-
-
-def test_a_tensor_used_only_by_position_runs_as_columns_and_comes_back_a_tensor():
-    relaxed = relaxc.relax(swap_first_two, beta=BETA)
-    assert "xs = rx.columns(xs)" in relaxc.to_source(relaxed)
-    x = torch.tensor([[0.3, -0.2, 5.0], [1.0, 2.0, 5.0]], dtype=torch.float64,
-                     requires_grad=True)
-    before = x.detach().clone()
-    out = relaxed(x)
-    p = torch.sigmoid((before[:, 0] - before[:, 1]) / BETA)
-    expected = torch.stack([p * before[:, 1] + (1 - p) * before[:, 0],
-                            p * before[:, 0] + (1 - p) * before[:, 1], before[:, 2]], 1)
-    torch.testing.assert_close(out, expected)
-    assert torch.equal(x.detach(), before)          # the caller's tensor is never written
-    assert gradcheck(relaxed, (x,))
-
-
-def test_columns_come_back_with_the_dtype_and_shape_a_tensor_would_have():
-    # Storing a float in an int tensor makes it a float tensor of the default dtype.
-    ints = torch.tensor([[1, 2], [3, 4]])
-    out = relaxc.relax(set_first, mode="hard")(ints)
-    assert out.dtype == torch.get_default_dtype()
-    assert out.tolist() == [[0.5, 2.0], [0.5, 4.0]]
-    # Elements with their own shape (B, n, d), and a sequence of length zero.
-    rows = torch.arange(12.0).reshape(2, 2, 3)
-    out = relaxc.relax(swap_first_two, mode="hard")(rows)
-    assert out.shape == (2, 2, 3) and torch.equal(out, rows)
-    empty = torch.zeros(3, 0)
-    out, total = relaxc.relax(visit)(empty)
-    assert out.shape == (3, 0) and total == 0
-
-
 def test_relaxed_levenshtein_compiles_once_and_agrees():
     # Categoricals keep their one-hot test across calls by the tensor's version counter, which
     # a compiled graph cannot compare: there the test is made afresh.
