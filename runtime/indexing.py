@@ -184,12 +184,7 @@ def setitem(container, index, value, ctx):
     if isinstance(container, torch.Tensor):
         position = _tensor_index(container, index)
         value = expectation(value)
-        if not isinstance(value, torch.Tensor):
-            dtype = _promoted_by_number(container, value)
-        elif value.dtype == container.dtype:
-            dtype = container.dtype
-        else:
-            dtype = torch.promote_types(container.dtype, value.dtype)
+        dtype = stored_dtype(container.dtype, value)
         if type(index) is int:
             # One column: select_scatter is a single out-of-place op (no clone, no in-place copy).
             slot_shape = (container.shape[0],) + container.shape[2:]
@@ -211,13 +206,40 @@ def setitem(container, index, value, ctx):
     return container
 
 
-def _promoted_by_number(container, value):
-    """The dtype of ``container`` after storing the Python number ``value`` in it."""
-    if isinstance(value, bool) or container.is_floating_point() or container.is_complex():
-        return container.dtype
-    if isinstance(value, float):
-        return torch.get_default_dtype()
-    return container.dtype
+def _category(dtype: torch.dtype) -> int:
+    """bool < integer < floating < complex: the order of torch's type promotion categories."""
+    if dtype == torch.bool:
+        return 0
+    return 3 if dtype.is_complex else 2 if dtype.is_floating_point else 1
+
+
+def stored_dtype(dtype: torch.dtype, value) -> torch.dtype:
+    """The dtype of a tensor of ``dtype`` after ``tensor[...] = value``: ``torch.result_type``'s
+    rule, written out because torch.compile cannot trace that function.
+
+    A dimensioned tensor promotes with it; a number or 0-d tensor only when it is of a higher
+    category (then a 0-d tensor brings its dtype, a number the default one: ``int64``, the default
+    float, its complex counterpart).
+    """
+    if isinstance(value, torch.Tensor):
+        if value.dim() > 0:
+            return dtype if value.dtype == dtype else torch.promote_types(dtype, value.dtype)
+        category = _category(value.dtype)
+    else:
+        category = (0 if isinstance(value, bool) else 1 if isinstance(value, int)
+                    else 2 if isinstance(value, float) else 3)
+    if category <= _category(dtype):
+        return dtype
+    if category == 3 and dtype.is_floating_point:   # complex keeps the floating size
+        return _COMPLEX_OF.get(dtype, torch.complex64)
+    if isinstance(value, torch.Tensor):
+        return value.dtype
+    default = torch.get_default_dtype()
+    return torch.int64 if category == 1 else default if category == 2 else _COMPLEX_OF[default]
+
+
+_COMPLEX_OF = {torch.float16: torch.complex32, torch.float32: torch.complex64,
+               torch.float64: torch.complex128}
 
 
 def _weighted_write(container, weights, value):

@@ -101,6 +101,23 @@ def test_an_elementwise_condition_lines_up_per_instance_values(condition):
     torch.testing.assert_close(merged, p * 3.0 + (1 - p) * s[:, None])
 
 
+def test_setitem_promotes_as_torch_does():
+    # stored_dtype writes out torch.result_type (which torch.compile cannot trace).
+    from relaxc_runtime.indexing import stored_dtype
+    dtypes = [torch.bool, torch.uint8, torch.int32, torch.int64, torch.float16, torch.float32,
+              torch.float64, torch.complex64]
+    values = ([True, 5, 2.5, 1 + 2j] + [torch.tensor(1, dtype=d) for d in dtypes]
+              + [torch.ones(2, dtype=d) for d in dtypes])
+    for dtype in dtypes:
+        for value in values:
+            expected = torch.result_type(torch.zeros(2, 3, dtype=dtype), value)
+            assert stored_dtype(dtype, value) == expected, (dtype, value)
+    stored = RX.setitem(torch.zeros(2, 2, dtype=torch.bool), 0, 5)
+    assert stored.dtype == torch.int64 and stored[:, 0].tolist() == [5, 5]
+    assert RX.setitem(torch.zeros(2, 2), 1, torch.tensor(0.5, dtype=torch.float64)).dtype == \
+        torch.float32
+
+
 def test_setitem_on_a_tensor_is_functional_and_differentiable():
     x, v = tensors((2, 3), (2,))
     updated = RX.setitem(x, 1, v)
