@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import threading
 
-import torch
-
 
 class _Paths(threading.local):
     """Per thread: the masks of the paths now running (each thread starts with none, so no
