@@ -25,7 +25,7 @@ from . import categorical
 from .conditions import truth
 from .paths import inactive_where
 from .values import (Categorical, Event, Pending, Returned, Unbound, align, expectation,
-                     is_boolean, is_relaxed)
+                     is_boolean, is_relaxed, to_rank)
 
 
 def branch(condition, if_true, if_false, inputs, ctx):
@@ -342,7 +342,7 @@ class Merger:
         """``p`` as the weight of a merge of values of ``rank`` dims (made once per kind)."""
         key = (dtype, rank)
         if key not in self._weights:
-            self._weights[key] = _to_rank(_as_tensor(self.p, self.p, dtype), rank)
+            self._weights[key] = to_rank(_as_tensor(self.p, self.p, dtype), rank)
         return self._weights[key]
 
     def _expectation(self, a, b):
@@ -375,8 +375,8 @@ class Merger:
         b = float(b) if static_b else _as_tensor(b, p, dtype)
         rank = max(p.dim(), a.dim() if not static_a else 0, b.dim() if not static_b else 0)
         p = self._weight(dtype, rank)
-        a = a if static_a else _to_rank(a, rank)
-        b = b if static_b else _to_rank(b, rank)
+        a = a if static_a else to_rank(a, rank)
+        b = b if static_b else to_rank(b, rank)
         if static_a:
             merged = torch.addcmul(b, p, a - b)
         elif static_b:
@@ -399,13 +399,6 @@ _NUMBER_KINDS = frozenset(
     (a, b) for a in (torch.Tensor, Event, bool, int, float)
     for b in (torch.Tensor, Event, bool, int, float)
     if a in (torch.Tensor, Event) or b in (torch.Tensor, Event))
-
-
-def _to_rank(tensor, rank):
-    """``tensor`` with trailing singleton dims up to ``rank`` (``values.align`` for one value)."""
-    if 0 < tensor.dim() < rank:
-        return tensor.reshape(tensor.shape + (1,) * (rank - tensor.dim()))
-    return tensor
 
 
 def _finite_number(value) -> bool:

@@ -25,7 +25,7 @@ import torch.nn.functional as F
 
 from .branches import BranchList
 from .paths import inactive
-from .values import Categorical, Event, align, expectation, is_relaxed
+from .values import Categorical, Event, align, expectation, is_relaxed, to_rank
 
 
 def _per_instance(value, what: str):
@@ -190,8 +190,7 @@ def setitem(container, index, value, ctx):
             slot_shape = (container.shape[0],) + container.shape[2:]
             if not isinstance(value, torch.Tensor) or value.dtype != dtype:
                 value = torch.as_tensor(value, dtype=dtype, device=container.device)
-            if value.dim() > 0:   # per instance: (B,) lines up with the slot's leading dim
-                value = value.reshape(value.shape + (1,) * (len(slot_shape) - value.dim()))
+            value = to_rank(value, len(slot_shape))   # per instance: (B,) meets the slot's dim 0
             container = container if container.dtype == dtype else container.to(dtype)
             return torch.select_scatter(container, value.expand(slot_shape), 1, index)
         updated = container.to(dtype, copy=True)

@@ -236,10 +236,16 @@ def align(*values):
             rank = v.dim()
     aligned = []
     for v in values:
-        if isinstance(v, torch.Tensor) and 0 < v.dim() < rank:
-            v = v.reshape(v.shape + (1,) * (rank - v.dim()))
-        aligned.append(v)
+        aligned.append(to_rank(v, rank) if isinstance(v, torch.Tensor) else v)
     return tuple(aligned)
+
+
+def to_rank(tensor: torch.Tensor, rank: int) -> torch.Tensor:
+    """``tensor`` with trailing singleton dims up to ``rank`` (what :func:`align` does to each
+    value); a 0-d tensor, a shared constant, stays as it is."""
+    if 0 < tensor.dim() < rank:
+        return tensor.reshape(tensor.shape + (1,) * (rank - tensor.dim()))
+    return tensor
 
 
 def to_output(value):
