@@ -25,7 +25,7 @@ from . import categorical
 from .conditions import truth
 from .paths import inactive_where
 from .values import (Categorical, Event, Pending, Returned, Unbound, align, expectation,
-                     is_boolean, is_relaxed, to_rank)
+                     is_boolean, is_relaxed, syncs_freely, to_rank)
 
 
 def branch(condition, if_true, if_false, inputs, ctx):
@@ -207,8 +207,7 @@ class Merger:
     def __init__(self, p, ctx):
         self.p = p
         self.ctx = ctx
-        # Whether a merge may test its finiteness with a sync (see _expectation).
-        self._checks_on_host = p.device.type == "cpu" and not torch.compiler.is_compiling()
+        self._checks_on_host = syncs_freely(p)   # merges may test finiteness (_expectation)
         self._weights = {}   # (dtype, rank) -> p in that dtype, lined up with values of that rank
         # Made when first needed: a path that computes nothing, or a merge that is finite, never
         # asks for its mask. (Not functools.cached_property: its lock stops torch.compile.)
@@ -349,11 +348,10 @@ class Merger:
         """``p·a + (1 − p)·b``; where a negligible side is not finite, the other side alone.
 
         A merge is finite wherever both sides are (``lerp`` with a weight in [0, 1]), so the plain
-        merge is kept when it is finite everywhere, which on the CPU one sum tells (a free sync).
-        Elsewhere (on an accelerator, where a sync stalls the queue, or under ``torch.compile``,
-        which cannot branch on data) the places to repair come
-        from one merge without gradient, and the merge that counts sees only finite negligible
-        sides: a NaN there would reach the gradient of ``p`` as ``0·NaN``.
+        merge is kept when it is finite everywhere, which one sum tells where that sync is free
+        (``values.syncs_freely``). Elsewhere the places to repair come from one merge without
+        gradient, and the merge that counts sees only finite negligible sides: a NaN there would
+        reach the gradient of ``p`` as ``0·NaN``.
         """
         p = self.p
         static_a, static_b = _finite_number(a), _finite_number(b)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from .values import Categorical, align, is_relaxed
+from .values import Categorical, align, is_relaxed, syncs_freely
 
 
 def equal(a, b, ctx):
@@ -43,8 +43,7 @@ def equal(a, b, ctx):
         return left == right
     p, q = align(a.probs, b.probs)   # both broadcast in the similarities below
     either_one_hot = torch.logical_or(*align(a.one_hot(), b.one_hot()))
-    if p.device.type == "cpu" and not torch.compiler.is_compiling():
-        # Compute only the similarity some instance uses (a sync is free on the CPU).
+    if syncs_freely(p):   # then compute only the similarity some instance uses
         if not bool(either_one_hot.any()):
             return ctx.outcome(F.cosine_similarity(p, q, dim=-1))
         if bool(either_one_hot.all()):

@@ -248,6 +248,13 @@ def to_rank(tensor: torch.Tensor, rank: int) -> torch.Tensor:
     return tensor
 
 
+def syncs_freely(tensor: torch.Tensor) -> bool:
+    """Whether code may read a value of ``tensor`` back to Python to pick a cheaper path: on the
+    CPU that costs nothing, on an accelerator it would stall the queue, and under torch.compile
+    there is no value to read."""
+    return tensor.device.type == "cpu" and not torch.compiler.is_compiling()
+
+
 def to_output(value):
     """A returned value as the caller sees it: events become probability tensors."""
     if isinstance(value, Event):
