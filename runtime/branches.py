@@ -51,13 +51,12 @@ def branch(condition, if_true, if_false, inputs, ctx):
         out_true = if_true(*on_true.inputs)
     if getattr(if_false, "passes_through", False):
         # It computes nothing and mutates nothing: the originals are its copies.
-        for original, copy_true in on_true.containers():
-            merger.merge_in_place(original, copy_true, original, on_true, UNCOPIED)
-        return merger.merge(on_true.restore(out_true), if_false(*inputs))
-    on_false = BranchCopies(inputs, None if getattr(if_false, "linear", False)
-                            else lambda: merger.negligible_false)
-    with inactive_where(lambda: merger.negligible_false):
-        out_false = if_false(*on_false.inputs)
+        on_false, out_false = UNCOPIED, if_false(*inputs)
+    else:
+        on_false = BranchCopies(inputs, None if getattr(if_false, "linear", False)
+                                else lambda: merger.negligible_false)
+        with inactive_where(lambda: merger.negligible_false):
+            out_false = if_false(*on_false.inputs)
     for original, copy_true in on_true.containers():
         merger.merge_in_place(original, copy_true, on_false.copy_of(original), on_true, on_false)
     return merger.merge(on_true.restore(out_true), on_false.restore(out_false))
@@ -162,9 +161,7 @@ class BranchCopies:
         return list(self._copies.values())
 
     def copy_of(self, original):
-        """This branch's copy of ``original`` (``original`` itself where nothing was copied)."""
-        entry = self._copies.get(id(original))
-        return original if entry is None else entry[1]
+        return self._copies[id(original)][1]
 
     def restore(self, value):
         """Map copies and guarded tensors in ``value`` back to the originals they stand for."""
@@ -187,7 +184,11 @@ class BranchCopies:
 
 
 class _Uncopied:
-    """The copies of a path that ran on the originals: every value is its own original."""
+    """The copies of a path that ran on the originals: every value is its own copy and original."""
+
+    @staticmethod
+    def copy_of(original):
+        return original
 
     @staticmethod
     def restore(value):
