@@ -151,29 +151,29 @@ def compiled(function):
 
 
 def bubble_sort_rows(args, device):
+    try:
+        algovision = algovision_bubble_sort(1 / SORT_BETA, device)
+    except ImportError:   # the optional dependency: its rows are left out
+        algovision = None
     rows = []
     for n in args.sort_sizes:
         generator = torch.Generator().manual_seed(n)
         inputs = [torch.randn(args.sort_batch, n, generator=generator).to(device)]
         ours, reference = measure("bubble sort", n, "relaxc", relaxed_bubble_sort, inputs, None,
                                   device, args.repeats)
-        rows.append(ours)
-        rows.append(measure("bubble sort", n, "hand-written",
-                            lambda x: handwritten.bubble_sort(x, SORT_BETA), inputs, reference,
-                            device, args.repeats)[0])
-        try:
-            algovision = algovision_bubble_sort(1 / SORT_BETA, device)
-        except ImportError:
-            algovision = None
+        size = [ours, measure("bubble sort", n, "hand-written",
+                              lambda x: handwritten.bubble_sort(x, SORT_BETA), inputs, reference,
+                              device, args.repeats)[0]]
         if algovision is not None:
-            rows.append(measure("bubble sort", n, "AlgoVision", algovision, inputs, reference,
+            size.append(measure("bubble sort", n, "AlgoVision", algovision, inputs, reference,
                                 device, args.repeats)[0])
         if n in args.torch_compile_sizes:
             # A fixed number of passes: the loop has no data-dependent exit, so dynamo captures it.
             fixed = relaxed_bubble_sort.options(fixed_iterations=True, max_iter=n)
-            rows.append(measure("bubble sort", n, "relaxc + torch.compile", compiled(fixed),
+            size.append(measure("bubble sort", n, "relaxc + torch.compile", compiled(fixed),
                                 inputs, reference, device, args.repeats)[0])
-        print_rows(rows[-4:] if n in args.torch_compile_sizes else rows[-3:])
+        print_rows(size)
+        rows += size
     return rows
 
 
@@ -185,14 +185,15 @@ def levenshtein_rows(args, device):
                   for _ in range(2)]
         ours, reference = measure("Levenshtein", n, "relaxc", relaxc_distance(relaxed_levenshtein),
                                   inputs, None, device, args.repeats)
-        rows += [ours, measure("Levenshtein", n, "hand-written",
-                               lambda a, b: handwritten.levenshtein(a, b, EDIT_BETA), inputs,
-                               reference, device, args.repeats)[0]]
+        size = [ours, measure("Levenshtein", n, "hand-written",
+                              lambda a, b: handwritten.levenshtein(a, b, EDIT_BETA), inputs,
+                              reference, device, args.repeats)[0]]
         if n in args.torch_compile_sizes:
-            rows.append(measure("Levenshtein", n, "relaxc + torch.compile",
+            size.append(measure("Levenshtein", n, "relaxc + torch.compile",
                                 compiled(relaxc_distance(relaxed_levenshtein)), inputs, reference,
                                 device, args.repeats)[0])
-        print_rows(rows[-3:] if n in args.torch_compile_sizes else rows[-2:])
+        print_rows(size)
+        rows += size
     return rows
 
 
