@@ -189,6 +189,7 @@ class Context:
     len = staticmethod(indexing.length)
     iterate = staticmethod(indexing.iterate)
     range = staticmethod(indexing.static_range)
+    sorted = staticmethod(indexing.static_sorted)
     iadd = staticmethod(assignments.iadd)
     isub = staticmethod(assignments.isub)
     imul = staticmethod(assignments.imul)

@@ -290,6 +290,19 @@ def static_range(*bounds):
     return range(*bounds)
 
 
+def static_sorted(iterable, /, *, key=None, reverse=False):
+    """``sorted``; the keys it compares must be static (relaxed ones are refused clearly)."""
+    elements = list(iterable)
+    keys = elements if key is None else [key(e) for e in elements]
+    if any(is_relaxed(k) for k in keys):
+        raise TypeError(
+            "sorted() compares relaxed values (they differ per instance): write the sort as an "
+            "algorithm in the relaxed function (a bubble sort, an insertion sort) so that each "
+            "comparison is relaxed"
+        )
+    return sorted(elements, key=key, reverse=reverse)
+
+
 def iterate(iterable, unpack: bool = False):
     """What ``for v in iterable`` sees for one instance: a tensor ``(B, n, ...)`` yields its
     ``n`` elements ``(B, ...)``; anything else is iterated as in Python. With ``unpack`` (a tuple

@@ -213,6 +213,35 @@ def test_gradcheck_levenshtein_on_soft_inputs():
     assert gradcheck(lambda a, b: relaxed(Categorical(a), Categorical(b))[-1][-1], (a, b))
 
 
+def builtins_over_a_sequence(xs):
+    """Builtins that iterate: on a batched tensor they must see one instance's elements."""
+    weighted = 0
+    for k, v in enumerate(reversed(xs)):
+        weighted = weighted + (k + 1) * v
+    pairs = sum(a * b for a, b in zip(xs, reversed(xs)))
+    return (sum(xs), list(reversed(xs))[0], tuple(xs)[-1], weighted, pairs,
+            sum(map(abs, xs)), [2 * v for v in iter(xs)][1])
+
+
+@settings(max_examples=30, deadline=None)
+@given(rows=st.lists(st.lists(st.integers(-9, 9).map(float), min_size=3, max_size=3),
+                     min_size=1, max_size=4))
+def test_iterating_builtins_see_each_instances_elements_not_the_batch(rows):
+    result = relaxc.relax(builtins_over_a_sequence)(torch.tensor(rows, dtype=torch.float64))
+    expected = [builtins_over_a_sequence(row) for row in rows]
+    assert [[float(v[i]) for v in result] for i in range(len(rows))] == [list(e) for e in expected]
+
+
+def sorted_first(xs):
+    return sorted(xs)[0]
+
+
+def test_sorted_sorts_static_values_and_refuses_relaxed_ones_clearly():
+    assert relaxc.relax(sorted_first)([3, 1, 2]) == 1
+    with pytest.raises(TypeError, match=r"sorted\(\) compares relaxed values.*write the sort as"):
+        relaxc.relax(sorted_first)(torch.randn(2, 3))
+
+
 def test_bad_data_access_is_refused_clearly():
     xs = torch.randn(2, 3)
     with pytest.raises(ValueError, match="categorical index over 4 classes cannot index a "

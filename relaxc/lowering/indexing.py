@@ -6,7 +6,9 @@ Before / after::
     grid[i, 1:]         ->  rx.getitem(grid, (i, slice(1, None)))
     len(xs)             ->  rx.len(xs)
     for v in xs:        ->  for v in rx.iterate(xs):
-    enumerate(xs)       ->  enumerate(rx.iterate(xs))
+    enumerate(xs)       ->  enumerate(rx.iterate(xs))   # anywhere, not only in a `for`
+    sum(reversed(xs))   ->  sum(reversed(rx.iterate(xs)))
+    sorted(xs)          ->  rx.sorted(rx.iterate(xs))   # refuses relaxed keys clearly
     for j in range(n):  ->  for j in rx.range(n):       # refuses a relaxed bound clearly
 """
 
@@ -16,8 +18,14 @@ import libcst as cst
 
 from .nodes import call, name, runtime_call
 
-#: Builtins whose positional arguments are the sequences being iterated.
-_ITERATING_BUILTINS = {"enumerate": 1, "zip": None, "reversed": 1}
+#: Builtins that iterate over some of their positional arguments: name -> (first, end) positions
+#: of those arguments (end None: all that follow). Given a batched tensor they would iterate over
+#: the batch; each such argument goes through ``rx.iterate`` so they see one instance's elements.
+ITERATING_BUILTINS = {
+    "enumerate": (0, 1), "zip": (0, None), "reversed": (0, 1), "sum": (0, 1), "list": (0, 1),
+    "tuple": (0, 1), "sorted": (0, 1), "any": (0, 1), "all": (0, 1), "iter": (0, 1),
+    "set": (0, 1), "frozenset": (0, 1), "map": (1, None), "filter": (1, 2),
+}
 
 
 def index_expression(node: cst.Subscript) -> cst.BaseExpression:
@@ -43,18 +51,26 @@ def lower_len(updated: cst.Call, rx: str) -> cst.Call:
     return runtime_call(rx, "len", *[a.value for a in updated.args])
 
 
+def lower_iterating_builtin(updated: cst.Call, rx: str) -> cst.Call:
+    """A call of one of :data:`ITERATING_BUILTINS`: its iterated arguments through ``rx.iterate``."""
+    first, end = ITERATING_BUILTINS[updated.func.value]
+    args = [
+        a.with_changes(value=runtime_call(rx, "iterate", a.value))
+        if a.keyword is None and a.star == "" and first <= i and (end is None or i < end) else a
+        for i, a in enumerate(updated.args)
+    ]
+    if updated.func.value == "sorted":   # refuses relaxed keys clearly (Python's `<` cannot)
+        return updated.with_changes(func=cst.Attribute(name(rx), name("sorted")), args=args)
+    return updated.with_changes(args=args)
+
+
 def lower_iterable(iterable: cst.BaseExpression, rx: str, builtin_names: set) -> cst.BaseExpression:
-    """What a ``for`` iterates over, seen per instance."""
+    """What a ``for`` iterates over, seen per instance (a call of an iterating builtin was already
+    lowered by :func:`lower_iterating_builtin`)."""
     if isinstance(iterable, cst.Call) and isinstance(iterable.func, cst.Name):
         function = iterable.func.value
         if function == "range" and function in builtin_names:
             return iterable.with_changes(func=cst.Attribute(name(rx), name("range")))
-        if function in _ITERATING_BUILTINS and function in builtin_names:
-            count = _ITERATING_BUILTINS[function]
-            args = [
-                a.with_changes(value=runtime_call(rx, "iterate", a.value))
-                if a.keyword is None and a.star == "" and (count is None or i < count) else a
-                for i, a in enumerate(iterable.args)
-            ]
-            return iterable.with_changes(args=args)
+        if function in ITERATING_BUILTINS and function in builtin_names:
+            return iterable
     return runtime_call(rx, "iterate", iterable)

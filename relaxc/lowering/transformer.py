@@ -17,7 +17,7 @@ from . import assignments, branches, conditions, extrema, indexing, loops, retur
 from .nodes import assign, comment, line, runtime_call, string
 
 #: Builtins that lowering treats specially, unless the user's code or module rebinds the name.
-SPECIAL_BUILTINS = ("len", "range", "enumerate", "zip", "reversed", "min", "max")
+SPECIAL_BUILTINS = ("len", "range", "min", "max", *indexing.ITERATING_BUILTINS)
 
 
 class Lowering(cst.CSTTransformer):
@@ -108,6 +108,8 @@ class Lowering(cst.CSTTransformer):
             return indexing.lower_len(updated, self.rx)
         if updated.func.value in ("min", "max"):
             return extrema.lower_extremum(updated, self.rx)
+        if updated.func.value in indexing.ITERATING_BUILTINS:
+            return indexing.lower_iterating_builtin(updated, self.rx)
         return updated
 
     def leave_IfExp(self, original, updated):
