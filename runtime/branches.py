@@ -24,7 +24,7 @@ import torch
 from . import categorical
 from .conditions import truth
 from .paths import inactive_where
-from .values import (Categorical, Event, Pending, Returned, Unbound, align, expectation,
+from .values import (Categorical, Columns, Event, Pending, Returned, Unbound, align, expectation,
                      is_boolean, is_relaxed, syncs_freely, to_rank)
 
 
@@ -110,11 +110,13 @@ class BranchCopies:
     mutations; tensors are values and are only guarded (:func:`guard`).
     """
 
-    def __init__(self, inputs, negligible):
+    def __init__(self, inputs, negligible, every_element=False):
         """``negligible``: the bool mask where this path does not matter, or a function that
         makes it (called only if a tensor that needs a gradient has to be guarded), or None for
-        a path that needs no guard (``@rx.linear``)."""
+        a path that needs no guard (``@rx.linear``). ``every_element``: guard every element of
+        columns now (a loop iteration) rather than each when first read (a branch)."""
         self._negligible = negligible
+        self.every_element = every_element
         self._copies = {}        # id(original container) -> (original, copy)
         # id(copy) -> (copy, original). Holding the copy keeps its id from being reused by a new
         # value while this branch runs.
@@ -154,6 +156,13 @@ class BranchCopies:
             return copy
         if isinstance(value, tuple):
             return tuple(self._copy(v) for v in value)
+        if isinstance(value, Columns) and self._negligible is not None:
+            # Immutable, so not copied; its reads on this path get this path's cut.
+            if self.every_element:
+                return value.guarded_now(self)
+            copy = value.guarded_by(self)
+            self._originals[id(copy)] = (copy, value)
+            return copy
         return self.guard(value)
 
     def containers(self):
@@ -270,6 +279,8 @@ class Merger:
             )
             error.name = unbound.name
             raise error
+        if isinstance(value_true, Columns) or isinstance(value_false, Columns):
+            return self._merge_columns(value_true, value_false)
         if isinstance(value_true, list) and isinstance(value_false, list):
             return self._merge_sequences(list, value_true, value_false)
         if _static_equal(value_true, value_false):
@@ -322,6 +333,53 @@ class Merger:
                 f"{len(value_false)} under a relaxed condition"
             )
         return kind([self.merge(t, f) for t, f in zip(value_true, value_false)])
+
+    def _merge_columns(self, value_true, value_false):
+        """Columns that differ in a few elements merge those alone (the others are the very same
+        tensors on both paths); otherwise, and against anything else, as the tensors they stand
+        for."""
+        if (isinstance(value_true, Columns) and isinstance(value_false, Columns)
+                and len(value_true) == len(value_false)):
+            n = len(value_true)
+            differing = [k for k in range(n)
+                         if value_true.elements[k] is not value_false.elements[k]]
+            if 0 < len(differing) <= max(2, n // 4):
+                merged = self._merge_elements(value_true, value_false, differing)
+                if merged is not None:
+                    return merged
+        return self.merge(*(v.tensor() if isinstance(v, Columns) else v
+                            for v in (value_true, value_false)))
+
+    def _merge_elements(self, value_true, value_false, differing):
+        """The merged columns, or None where a blended element is not a tensor (booleans blend
+        into an event, which the tensor merge makes of the whole sequence).
+
+        A differing element blends the two paths' elements as each path reads it (guarded, as
+        the tensor form's copies are). After the merge, reads keep the guards that both paths
+        read through (an enclosing branch), not those of either path.
+        """
+        common = 0
+        while (common < min(len(value_true.guards), len(value_false.guards))
+               and value_true.guards[common] is value_false.guards[common]):
+            common += 1
+        guards = value_true.guards[:common]
+        merged = list(value_true.elements)
+        seen = None
+        if guards:   # what either path has seen under exactly these guards stays seen
+            seen = (list(value_true.seen) if len(value_true.guards) == common
+                    else list(value_false.seen) if len(value_false.guards) == common
+                    else [None] * len(merged))
+        for k in differing:
+            merged[k] = self.blend(value_true.element(k), value_false.element(k))
+            if type(merged[k]) is not torch.Tensor:
+                return None
+            if seen is not None:
+                seen[k] = merged[k]
+        # Every blended element has the dtype the merged tensor would have.
+        dtype = merged[differing[0]].dtype
+        if seen is not None and dtype != value_true.dtype:   # seen in the old dtype: forget
+            seen = [merged[k] if k in differing else None for k in range(len(merged))]
+        return Columns(tuple(merged), dtype, guards, seen)
 
     def blend(self, value_true, value_false):
         boolean = is_boolean(value_true) and is_boolean(value_false)

@@ -186,6 +186,7 @@ class Context:
     # Data access (indexing.py) and assignment (assignments.py).
     def getitem(self, container, index): return indexing.getitem(container, index, self)
     def setitem(self, container, index, value): return indexing.setitem(container, index, value, self)
+    columns = staticmethod(indexing.columns)
     len = staticmethod(indexing.length)
     iterate = staticmethod(indexing.iterate)
     range = staticmethod(indexing.static_range)

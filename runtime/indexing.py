@@ -25,7 +25,7 @@ import torch.nn.functional as F
 
 from .branches import BranchList
 from .paths import inactive
-from .values import Categorical, Event, align, expectation, is_relaxed, to_rank
+from .values import Categorical, Columns, Event, align, expectation, is_relaxed, to_rank
 
 
 def _per_instance(value, what: str):
@@ -146,8 +146,13 @@ def getitem(container, index, ctx):
 
     Anything else: Python's ``container[index]``. A per-instance index: see the module docstring.
     """
-    if type(index) is int and type(container) is torch.Tensor and container.dim() >= 2:
-        return container.select(1, index)   # the commonest case, without the tests below
+    if type(index) is int:   # the commonest cases, without the tests below
+        if type(container) is Columns:
+            return container.element(index)
+        if type(container) is torch.Tensor and container.dim() >= 2:
+            return container.select(1, index)
+    if isinstance(container, Columns):   # any other index reads the tensor it stands for
+        container = container.readable()
     if isinstance(container, Event):
         raise TypeError("cannot index a relaxed boolean")
     if _per_instance_index(index):
@@ -176,6 +181,10 @@ def setitem(container, index, value, ctx):
     sees the change. Lists, dicts and other objects are updated in place, exactly as in Python.
     A per-instance index updates every position ``j`` to ``w_j·value + (1 − w_j)·container[j]``.
     """
+    if type(container) is Columns:
+        if type(index) is int:
+            return _write_element(container, index, expectation(value))
+        container = container.readable()   # any other index writes the tensor it stands for
     if _per_instance_index(index):
         if isinstance(index, tuple):
             return _product_write(container, index, expectation(value), ctx)
@@ -188,11 +197,9 @@ def setitem(container, index, value, ctx):
         if type(index) is int:
             # One column: select_scatter is a single out-of-place op (no clone, no in-place copy).
             slot_shape = (container.shape[0],) + container.shape[2:]
-            if not isinstance(value, torch.Tensor) or value.dtype != dtype:
-                value = torch.as_tensor(value, dtype=dtype, device=container.device)
-            value = to_rank(value, len(slot_shape))   # per instance: (B,) meets the slot's dim 0
             container = container if container.dtype == dtype else container.to(dtype)
-            return torch.select_scatter(container, value.expand(slot_shape), 1, index)
+            return torch.select_scatter(container, _slot_value(value, dtype, slot_shape, container),
+                                        1, index)
         updated = container.to(dtype, copy=True)
         if isinstance(value, torch.Tensor) and value.dim() > 0:
             slot = updated[position]
@@ -203,6 +210,25 @@ def setitem(container, index, value, ctx):
         raise TypeError("cannot assign into a relaxed boolean")
     container[index] = value
     return container
+
+
+def _write_element(columns: Columns, index: int, value) -> Columns:
+    """``xs[index] = value`` on columns: the tensor's rule (dtype, broadcasting, range)."""
+    n = len(columns)
+    if not -n <= index < n:
+        raise IndexError(f"index {index} is out of range for a sequence of length {n}")
+    dtype = stored_dtype(columns.dtype, value)
+    like = columns.elements[0]
+    return columns.replaced(index % n, _slot_value(value, dtype, like.shape, like), dtype)
+
+
+def _slot_value(value, dtype: torch.dtype, slot_shape, like: torch.Tensor) -> torch.Tensor:
+    """``value`` as what ``tensor[:, j] = value`` stores: of ``dtype``, per instance, filling the
+    slot's shape ``(B, ...)``."""
+    if not isinstance(value, torch.Tensor) or value.dtype != dtype:
+        value = torch.as_tensor(value, dtype=dtype, device=like.device)
+    value = to_rank(value, len(slot_shape))   # per instance: (B,) meets the slot's dim 0
+    return value if value.shape == slot_shape else value.expand(slot_shape)
 
 
 def _category(dtype: torch.dtype) -> int:
@@ -270,6 +296,8 @@ def _product_write(container, index: tuple, value, ctx):
 
 def length(container):
     """``len(container)`` for one instance: ``n`` for a tensor ``(B, n, ...)``; else Python's."""
+    if isinstance(container, Columns):
+        return len(container)
     if isinstance(container, Categorical):
         container = container.probs[..., 0]   # (B, n): a sequence of n categoricals
     if isinstance(container, torch.Tensor):
@@ -278,6 +306,18 @@ def length(container):
     if isinstance(container, Event):
         raise TypeError("a relaxed boolean has no len()")
     return len(container)
+
+
+def columns(value):
+    """A tensor ``(B, n, ...)`` as its :class:`Columns`; anything else as it is.
+
+    The compiler calls it on a parameter used only by position (``relaxc/lowering/sequences.py``)::
+
+        xs = rx.columns(xs)
+    """
+    if isinstance(value, torch.Tensor) and value.dim() >= 2:
+        return Columns.of(value)
+    return value
 
 
 def static_range(*bounds):
@@ -309,6 +349,8 @@ def iterate(iterable, unpack: bool = False):
     target, ``for a, b in pairs``) each element is itself split per instance."""
     if unpack:
         return [iterate(element) for element in iterate(iterable)]
+    if isinstance(iterable, Columns):
+        return [iterable.element(k) for k in range(len(iterable))]
     if isinstance(iterable, Categorical):
         _per_instance(iterable, "iterate over")
         return [iterable.element(i) for i in range(iterable.probs.shape[1])]

@@ -91,7 +91,7 @@ def while_loop(condition, body, state, ctx, where: str = "a relaxed `while`", ex
             continue
         # The recorded state must survive the body: give it a copy (and cut the gradient of
         # frozen instances, whose later states are never used).
-        state = BranchCopies(state, frozen).inputs
+        state = BranchCopies(state, frozen, every_element=True).inputs
         with inactive_where(frozen):
             state = tuple(body(*state))
     result = state

@@ -193,14 +193,103 @@ class Categorical:
     __radd__ = __add__
 
 
+class Columns:
+    """A per-instance tensor ``(B, n, ...)`` held as its ``n`` elements ``(B, ...)``.
+
+    The compiler asks for it (``rx.columns``) for a parameter that the function only indexes with
+    single indices, takes the ``len`` of, iterates over and returns (``relaxc/lowering/
+    sequences.py``), so it never reaches code that could tell it from the tensor. It is immutable,
+    like a tensor in relaxed code: writing an element (``indexing.setitem``) makes new columns
+    that share the other elements. That is what it is for: a relaxed ``if`` that writes ``xs[j]``
+    leaves the other elements the very same tensors on both paths, so the merge blends ``xs[j]``
+    alone (``Merger``) and only it is kept for the backward pass, where the tensor form rewrites
+    and blends all of ``(B, n, ...)``.
+
+    ``dtype`` is the dtype the tensor would have: an element is read in it, so a promotion by one
+    write (an int sequence given a float) reaches every element as it would in the tensor.
+
+    ``guards`` are the :class:`~branches.BranchCopies` of the (non-linear) branches whose copy
+    this is: the tensor form guards the whole copy, these columns guard an element when it is first
+    read on that path (``seen`` keeps it, and what the path wrote), so an element the path never
+    reads costs nothing. :meth:`raw` is an element without them, which is what a merge compares.
+    """
+
+    __slots__ = ("elements", "dtype", "guards", "seen", "_tensor")
+
+    def __init__(self, elements: tuple, dtype: torch.dtype, guards: tuple = (), seen=None,
+                 tensor=None):
+        self.elements = elements
+        self.dtype = dtype
+        self.guards = guards
+        self.seen = seen if seen is not None or not guards else [None] * len(elements)
+        self._tensor = tensor   # the stacked form, made once (the caller's tensor if unchanged)
+
+    @classmethod
+    def of(cls, tensor: torch.Tensor) -> "Columns":
+        return cls(tensor.unbind(1), tensor.dtype, tensor=tensor)
+
+    def __len__(self) -> int:
+        return len(self.elements)
+
+    def element(self, index: int) -> torch.Tensor:
+        """``xs[index]`` as relaxed code on this path reads it."""
+        if not self.guards:
+            return self.raw(index)
+        value = self.seen[index]
+        if value is None:
+            value = self.raw(index)
+            for copies in self.guards:
+                value = copies.guard(value)
+            self.seen[index] = value
+        return value
+
+    def raw(self, index: int) -> torch.Tensor:
+        """Element ``index`` in the sequence's dtype, without the guards."""
+        value = self.elements[index]
+        return value if value.dtype == self.dtype else value.to(self.dtype)
+
+    def tensor(self) -> torch.Tensor:
+        """The ``(B, n, ...)`` tensor these columns stand for, without the guards."""
+        if self._tensor is None or self._tensor.dtype != self.dtype:
+            self._tensor = torch.stack([self.raw(k) for k in range(len(self.elements))], 1)
+        return self._tensor
+
+    def readable(self) -> torch.Tensor:
+        """The tensor as relaxed code on this path reads it, for any other kind of read."""
+        if not self.guards:
+            return self.tensor()
+        return torch.stack([self.element(k) for k in range(len(self.elements))], 1)
+
+    def replaced(self, index: int, value: torch.Tensor, dtype: torch.dtype) -> "Columns":
+        """New columns with element ``index`` set to ``value`` (already of the element's shape)."""
+        elements = list(self.elements)
+        elements[index] = value
+        seen = None
+        if self.guards:   # what this path wrote, it reads back as written
+            seen = list(self.seen) if dtype == self.dtype else [None] * len(elements)
+            seen[index] = value
+        return Columns(tuple(elements), dtype, self.guards, seen)
+
+    def guarded_by(self, copies) -> "Columns":
+        """These columns as read on a path that guards its copies lazily (a branch)."""
+        return Columns(self.elements, self.dtype, self.guards + (copies,), tensor=self._tensor)
+
+    def guarded_now(self, copies) -> "Columns":
+        """These columns with every element guarded by ``copies`` now (a loop iteration, which
+        reads every element anyway: one cut per element per iteration, not one per read)."""
+        elements = tuple(copies.guard(self.element(k)) for k in range(len(self.elements)))
+        return Columns(elements, self.dtype)
+
+
 def _one_hot_mask(probs: torch.Tensor) -> torch.Tensor:
     binary = ((probs == 0) | (probs == 1)).all(-1)
     return binary & (probs.sum(-1) == 1)
 
 
 def is_relaxed(value) -> bool:
-    """Whether ``value`` carries a per-instance (batched) value: a tensor, event or categorical."""
-    return isinstance(value, (torch.Tensor, Event, Categorical))
+    """Whether ``value`` carries a per-instance (batched) value: a tensor, event, categorical or
+    columns."""
+    return isinstance(value, (torch.Tensor, Event, Categorical, Columns))
 
 
 def is_boolean(value) -> bool:
@@ -265,6 +354,8 @@ def to_output(value):
         return to_output(value.value)
     if isinstance(value, Unbound):
         value._fail()
+    if isinstance(value, Columns):
+        return value.tensor()
     if isinstance(value, (tuple, list)):
         converted = [to_output(v) for v in value]
         # A list that holds no event is returned as the same object: list identity is Python's.

@@ -5,7 +5,9 @@ import libcst as cst
 import relaxc
 import relaxc_runtime  # noqa: F401  (the pipeline loads generated code against it)
 from relaxc import analysis, source
+from relaxc.lowering import sequences
 from relaxc.lowering.branches import is_linear
+from relaxc.lowering.transformer import SPECIAL_BUILTINS
 
 
 def facts(function):
@@ -116,3 +118,28 @@ def test_the_compiler_marks_linear_branches_and_else_less_false_paths():
     code = relaxc.to_source(relaxc.relax(swap_or_root))
     markers = [line.strip() for line in code.splitlines() if line.strip().startswith("@rx.")]
     assert markers == ["@rx.linear", "@rx.passes_through", "@rx.linear"], code
+
+
+def column_parameters(source_code: str, builtins=frozenset(SPECIAL_BUILTINS)) -> list[str]:
+    function = cst.ensure_type(cst.parse_module(source_code).body[0], cst.FunctionDef)
+    return sequences.column_parameters(function, "rx", builtins)
+
+
+def test_parameters_used_only_by_position_become_columns():
+    assert column_parameters(
+        "def f(xs, ys, zs, ws, n):\n"
+        "    for i, x in enumerate(xs):\n"
+        "        xs[i] = xs[i] + ys[len(ys) - 1][0]\n"
+        "        zs[i] += 1\n"
+        "    for y in reversed(ys):\n"
+        "        n += y + sum(map(abs, ws)) + sum([w for w in ws])\n"
+        "    if n > 0:\n"
+        "        return_value = rx.returned(xs)\n"
+        "    return xs, zs, n\n") == ["xs", "ys", "zs", "ws"]
+    for use in ["ys = xs", "xs = xs", "f(xs)", "xs.shape", "xs * 2", "xs[1:]", "xs[0, 1]",
+                "del xs[0]", "xs += [1]", "return *xs,", "return [xs]", "lambda xs: 0",
+                "for xs in range(2): pass", "torch.stack(xs)", "map(xs, [1])", "min(xs)",
+                "a, b = xs"]:
+        assert column_parameters(f"def f(xs):\n    y = xs[0]\n    {use}\n") == [], use
+    # A rebound builtin is the user's function: it may see the sequence itself.
+    assert column_parameters("def f(xs):\n    return len(xs)\n", frozenset()) == []

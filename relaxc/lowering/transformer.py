@@ -13,7 +13,8 @@ import libcst as cst
 
 from ..analysis import FunctionFacts
 from ..source import UserSource
-from . import assignments, branches, conditions, extrema, indexing, loops, returns
+from . import (assignments, branches, conditions, extrema, indexing, loops, returns,
+               sequences)
 from .nodes import assign, comment, line, runtime_call, string
 
 #: Builtins that lowering treats specially, unless the user's code or module rebinds the name.
@@ -217,9 +218,15 @@ class Lowering(cst.CSTTransformer):
         if declarations:
             declarations[0] = declarations[0].with_changes(leading_lines=[
                 comment("Declared unbound so that branches can receive and merge them.")])
+        as_columns = [line(assign(cst.Name(p), runtime_call(self.rx, "columns", cst.Name(p))))
+                      for p in sequences.column_parameters(original, self.rx, self.builtins)]
+        if as_columns:
+            as_columns[0] = as_columns[0].with_changes(leading_lines=[
+                comment("Used only by position: a tensor argument is held as its elements.")])
         return updated.with_changes(
             decorators=[], leading_lines=[], params=params,
-            body=updated.body.with_changes(body=docstring + declarations + body[len(docstring):]))
+            body=updated.body.with_changes(
+                body=docstring + as_columns + declarations + body[len(docstring):]))
 
 
 def _is_docstring(statement) -> bool:

@@ -5,6 +5,8 @@ import torch
 
 
 def bubble_pass(xs, *, rx=relaxc_runtime.Context(beta=0.125, mode='relaxed', eps=1e-05, max_iter=1024)):
+    # Used only by position: a tensor argument is held as its elements.
+    xs = rx.columns(xs)
     # L28: swaps = 0
     swaps = 0
     # L29: swapped = False

@@ -5,6 +5,8 @@ import torch
 
 
 def insertion_sort(xs, *, rx=relaxc_runtime.Context(beta=0.125, mode='relaxed', eps=1e-05, max_iter=1024)):
+    # Used only by position: a tensor argument is held as its elements.
+    xs = rx.columns(xs)
     # L39: for i in range(1, len(xs)):
     for i in rx.range(1, rx.len(xs)):
         # L40: key = xs[i]
