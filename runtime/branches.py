@@ -382,9 +382,16 @@ class Merger:
         return Columns(tuple(merged), dtype, guards, seen)
 
     def blend(self, value_true, value_false):
+        p = self.p
+        if (type(value_true) is torch.Tensor and type(value_false) is torch.Tensor
+                and value_true.dtype == value_false.dtype == p.dtype != torch.bool
+                and value_true.dim() == value_false.dim() == p.dim()):
+            # The commonest merge (two values like p, e.g. elements of a sequence), without the
+            # dozen tests below: what they would conclude is this lerp.
+            return self._finite_or_repaired(torch.lerp(value_false, value_true, p),
+                                            value_true, value_false, p)
         boolean = is_boolean(value_true) and is_boolean(value_false)
         a, b = expectation(value_true), expectation(value_false)
-        p = self.p
         if p.dtype == torch.bool:
             # A Python float keeps double precision (hard mode is the Python program), unless the
             # other side is a floating tensor whose dtype it joins.
@@ -440,6 +447,11 @@ class Merger:
             merged = p * (a - b) + b
         else:
             merged = torch.lerp(b, a, p)
+        return self._finite_or_repaired(merged, a, b, p)
+
+    def _finite_or_repaired(self, merged, a, b, p):
+        """``merged`` (``p·a + (1 − p)·b`` lined up), repaired where a negligible side is not
+        finite (see :meth:`_expectation`)."""
         if self._checks_on_host and math.isfinite(merged.detach().sum()):
             return merged
         negligible_true, negligible_false, _ = align(self.negligible_true, self.negligible_false,
