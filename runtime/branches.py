@@ -336,18 +336,21 @@ class Merger:
 
     def _merge_columns(self, value_true, value_false):
         """Columns that differ in a few elements merge those alone (the others are the very same
-        tensors on both paths); otherwise, and against anything else, as the tensors they stand
-        for."""
+        tensors on both paths), and so do all columns under a vectorised condition (``p`` of
+        shape ``(B, d)`` lines up with each element ``(B, d)``, not with the stacked
+        ``(B, n, d)``); otherwise, and against anything else, as the tensors they stand for, as
+        each path reads them."""
         if (isinstance(value_true, Columns) and isinstance(value_false, Columns)
                 and len(value_true) == len(value_false)):
             n = len(value_true)
             differing = [k for k in range(n)
                          if value_true.elements[k] is not value_false.elements[k]]
-            if 0 < len(differing) <= max(2, n // 4):
+            if (len(differing) <= max(2, n // 4) or self.p.dim() > 1) and (
+                    differing or value_true.dtype == value_false.dtype):
                 merged = self._merge_elements(value_true, value_false, differing)
                 if merged is not None:
                     return merged
-        return self.merge(*(v.tensor() if isinstance(v, Columns) else v
+        return self.merge(*(v.readable() if isinstance(v, Columns) else v
                             for v in (value_true, value_false)))
 
     def _merge_elements(self, value_true, value_false, differing):
@@ -364,20 +367,24 @@ class Merger:
             common += 1
         guards = value_true.guards[:common]
         merged = list(value_true.elements)
+        # What a path has seen under exactly these guards stays seen, in that path's dtype.
+        seen_by = next((v for v in (value_true, value_false) if len(v.guards) == common), None)
         seen = None
-        if guards:   # what either path has seen under exactly these guards stays seen
-            seen = (list(value_true.seen) if len(value_true.guards) == common
-                    else list(value_false.seen) if len(value_false.guards) == common
-                    else [None] * len(merged))
+        if guards:
+            seen = list(seen_by.seen) if seen_by is not None else [None] * len(merged)
         for k in differing:
             merged[k] = self.blend(value_true.element(k), value_false.element(k))
             if type(merged[k]) is not torch.Tensor:
                 return None
             if seen is not None:
                 seen[k] = merged[k]
+        if not differing:   # the same elements: the same tensor, as the tensor form keeps it
+            return Columns(value_true.elements, value_true.dtype, guards, seen,
+                           value_true._tensor if value_true._tensor is not None
+                           else value_false._tensor)
         # Every blended element has the dtype the merged tensor would have.
         dtype = merged[differing[0]].dtype
-        if seen is not None and dtype != value_true.dtype:   # seen in the old dtype: forget
+        if seen is not None and seen_by is not None and dtype != seen_by.dtype:
             seen = [merged[k] if k in differing else None for k in range(len(merged))]
         return Columns(tuple(merged), dtype, guards, seen)
 

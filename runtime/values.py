@@ -245,18 +245,25 @@ class Columns:
 
     def raw(self, index: int) -> torch.Tensor:
         """Element ``index`` in the sequence's dtype, without the guards."""
-        value = self.elements[index]
+        try:
+            value = self.elements[index]
+        except IndexError:
+            raise IndexError(f"index {index} is out of range for a sequence of length "
+                             f"{len(self.elements)}") from None
         return value if value.dtype == self.dtype else value.to(self.dtype)
 
     def tensor(self) -> torch.Tensor:
         """The ``(B, n, ...)`` tensor these columns stand for, without the guards."""
         if self._tensor is None or self._tensor.dtype != self.dtype:
-            self._tensor = torch.stack([self.raw(k) for k in range(len(self.elements))], 1)
+            if not self.elements:   # kept from the start: nothing can write an empty sequence
+                self._tensor = self._tensor.to(self.dtype)
+            else:
+                self._tensor = torch.stack([self.raw(k) for k in range(len(self.elements))], 1)
         return self._tensor
 
     def readable(self) -> torch.Tensor:
         """The tensor as relaxed code on this path reads it, for any other kind of read."""
-        if not self.guards:
+        if not self.guards or not self.elements:
             return self.tensor()
         return torch.stack([self.element(k) for k in range(len(self.elements))], 1)
 
@@ -278,6 +285,8 @@ class Columns:
         """These columns with every element guarded by ``copies`` now (a loop iteration, which
         reads every element anyway: one cut per element per iteration, not one per read)."""
         elements = tuple(copies.guard(self.element(k)) for k in range(len(self.elements)))
+        if all(e is r for e, r in zip(elements, self.elements)):
+            return self   # nothing to cut (no gradient): the same tensor, as in the tensor form
         return Columns(elements, self.dtype)
 
 
