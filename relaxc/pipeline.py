@@ -45,7 +45,8 @@ def compile_function(function, context_repr: str) -> Compiled:
     namer = Namer(parsed.node, reserved=set(function.__globals__) | set(dir(builtins)))
     canonicalize.canonicalize(parsed, namer, namer.fixed("rx"))          # canonicalize
     facts = analysis.analyse(parsed)                                     # analyse
-    lowering = Lowering(parsed, facts, namer, context_repr, function.__globals__)
+    lowering = Lowering(parsed, facts, namer, context_repr, function.__globals__,
+                        function.__code__.co_freevars)
     module = parsed.wrapper.module.with_changes(body=[parsed.node])
     lowered_module = module.visit(lowering)                              # lower
     text = emit.emit(parsed, lowered_module.body[0])                     # emit

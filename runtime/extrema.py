@@ -47,15 +47,15 @@ def extremum(args, ctx, *, largest: bool, **builtin_options):
     reference = next(v for v in values if isinstance(v, torch.Tensor))
     dtype = reference.dtype if reference.is_floating_point() else torch.get_default_dtype()
     stacked = _stack(values, reference, dtype)
-    exact = stacked.amax(-1) if largest else stacked.amin(-1)
     if ctx.hard:
-        return exact
+        return stacked.amax(-1) if largest else stacked.amin(-1)
     sign = 1.0 if largest else -1.0
     if syncs_freely(stacked) and math.isfinite(stacked.detach().sum()):
         # Every argument finite (one sum says so): the softmax sum alone, which the general form
         # below reduces to, in a fifth of the ops.
-        weights = ctx.choice(torch.softmax(sign * stacked / ctx.beta, dim=-1))
+        weights = ctx.choice(torch.softmax(stacked * (sign / ctx.beta), dim=-1))
         return _weighted_sum(weights, stacked)
+    exact = stacked.amax(-1) if largest else stacked.amin(-1)
     finite = torch.isfinite(stacked)
     safe = torch.where(finite, stacked, torch.zeros_like(stacked))
     logits = torch.where(finite, sign * safe / ctx.beta, torch.full_like(safe, -torch.inf))

@@ -331,16 +331,17 @@ def static_range(*bounds):
 
 
 def static_sorted(iterable, /, *, key=None, reverse=False):
-    """``sorted``; the keys it compares must be static (relaxed ones are refused clearly)."""
+    """``sorted``; the keys it compares must be static (per-instance ones are refused clearly)."""
     elements = list(iterable)
     keys = elements if key is None else [key(e) for e in elements]
-    if any(is_relaxed(k) for k in keys):
+    if any(is_relaxed(k) and not (isinstance(k, torch.Tensor) and k.dim() == 0) for k in keys):
         raise TypeError(
             "sorted() compares relaxed values (they differ per instance): write the sort as an "
             "algorithm in the relaxed function (a bubble sort, an insertion sort) so that each "
             "comparison is relaxed"
         )
-    return sorted(elements, key=key, reverse=reverse)
+    order = sorted(range(len(elements)), key=keys.__getitem__, reverse=reverse)   # stable
+    return [elements[i] for i in order]
 
 
 def iterate(iterable, unpack: bool = False):

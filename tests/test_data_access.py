@@ -232,12 +232,39 @@ def test_iterating_builtins_see_each_instances_elements_not_the_batch(rows):
     assert [[float(v[i]) for v in result] for i in range(len(rows))] == [list(e) for e in expected]
 
 
+def closure_named_like_builtins():
+    def sum(values):       # the user's own `sum` and `sorted`, not relaxed: they get the tensor
+        return values.dim()
+
+    def sorted(values):
+        return "mine"
+
+    def helpers(xs):
+        return sum(xs), sorted(xs)
+    return helpers
+
+
+def counted(xs):
+    total = 0
+    for k, v in enumerate(iterable=xs, start=1):
+        total = total + k * v
+    return total
+
+
+def test_names_the_user_binds_are_not_builtins_and_keywords_are_iterated_too():
+    xs = torch.tensor([[1.0, 2.0], [3.0, 4.0]])
+    assert relaxc.relax(closure_named_like_builtins())(xs) == (2, "mine")
+    assert relaxc.relax(counted)(xs).tolist() == [counted(list(r)) for r in xs.tolist()]
+
+
 def sorted_first(xs):
     return sorted(xs)[0]
 
 
 def test_sorted_sorts_static_values_and_refuses_relaxed_ones_clearly():
     assert relaxc.relax(sorted_first)([3, 1, 2]) == 1
+    shared = [torch.tensor(3.0), torch.tensor(1.0)]     # 0-d tensors: shared by the batch
+    assert relaxc.relax(sorted_first)(shared) is shared[1]
     with pytest.raises(TypeError, match=r"sorted\(\) compares relaxed values.*write the sort as"):
         relaxc.relax(sorted_first)(torch.randn(2, 3))
 

@@ -51,14 +51,19 @@ def lower_len(updated: cst.Call, rx: str) -> cst.Call:
     return runtime_call(rx, "len", *[a.value for a in updated.args])
 
 
+def iterated_arguments(call: cst.Call) -> list[cst.Arg]:
+    """The arguments that a call of one of :data:`ITERATING_BUILTINS` iterates over."""
+    first, end = ITERATING_BUILTINS[call.func.value]
+    return [a for i, a in enumerate(call.args)
+            if (a.keyword is None and a.star == "" and first <= i and (end is None or i < end))
+            or (a.keyword is not None and a.keyword.value == "iterable")]   # enumerate(iterable=)
+
+
 def lower_iterating_builtin(updated: cst.Call, rx: str) -> cst.Call:
     """A call of one of :data:`ITERATING_BUILTINS`: its iterated arguments through ``rx.iterate``."""
-    first, end = ITERATING_BUILTINS[updated.func.value]
-    args = [
-        a.with_changes(value=runtime_call(rx, "iterate", a.value))
-        if a.keyword is None and a.star == "" and first <= i and (end is None or i < end) else a
-        for i, a in enumerate(updated.args)
-    ]
+    iterated = iterated_arguments(updated)
+    args = [a.with_changes(value=runtime_call(rx, "iterate", a.value))
+            if any(a is b for b in iterated) else a for a in updated.args]
     if updated.func.value == "sorted":   # refuses relaxed keys clearly (Python's `<` cannot)
         return updated.with_changes(func=cst.Attribute(name(rx), name("sorted")), args=args)
     return updated.with_changes(args=args)

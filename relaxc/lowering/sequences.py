@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from .indexing import ITERATING_BUILTINS
+from .indexing import ITERATING_BUILTINS, iterated_arguments
 
 
 def column_parameters(function: cst.FunctionDef, rx: str, builtin_names: set) -> list[str]:
@@ -58,20 +58,18 @@ class _SequenceUses(cst.CSTVisitor):
         func = node.func
         if isinstance(func, cst.Name) and func.value in self.builtin_names:
             if func.value == "len":
-                positions = (0, 1)
-            else:   # the arguments lowering passes through rx.iterate
-                positions = ITERATING_BUILTINS.get(func.value)
+                allowed = node.args[:1]
+            elif func.value in ITERATING_BUILTINS:   # lowering passes these through rx.iterate
+                allowed = iterated_arguments(node)
+            else:
+                allowed = []
         elif (isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name)
               and func.value.value == self.rx and func.attr.value == "returned"):
-            positions = (0, 1)
+            allowed = node.args[:1]
         else:
-            positions = None
-        if positions is None:
-            return
-        first, end = positions
-        for i, arg in enumerate(node.args):
-            if (arg.keyword is None and arg.star == "" and first <= i
-                    and (end is None or i < end)):
+            allowed = []
+        for arg in allowed:
+            if arg.star == "":
                 self._allow(arg.value)
 
     def visit_CompFor(self, node: cst.CompFor) -> None:
@@ -79,6 +77,10 @@ class _SequenceUses(cst.CSTVisitor):
 
     def visit_For(self, node: cst.For) -> None:
         self._allow(node.iter)
+        # `for xs[0] in ...` assigns outside the lowered subscript assignments: keep the tensor.
+        for sub in _subscripts(node.target):
+            if isinstance(sub.value, cst.Name) and sub.value.value in self.candidates:
+                self.other_uses.add(sub.value.value)
 
     def visit_Return(self, node: cst.Return) -> None:
         value = node.value

@@ -24,7 +24,7 @@ SPECIAL_BUILTINS = ("len", "range", "min", "max", *indexing.ITERATING_BUILTINS)
 class Lowering(cst.CSTTransformer):
 
     def __init__(self, source: UserSource, facts: FunctionFacts, namer, context_repr: str,
-                 user_globals: dict):
+                 user_globals: dict, free_names=()):
         super().__init__()
         self.source = source
         self.facts = facts
@@ -32,7 +32,8 @@ class Lowering(cst.CSTTransformer):
         self.rx = namer.fixed("rx")
         self.context_repr = context_repr
         self.builtins = {n for n in SPECIAL_BUILTINS
-                         if n not in facts.locals and n not in user_globals}
+                         if n not in facts.locals and n not in user_globals
+                         and n not in free_names}
         self.user_globals = user_globals
         self._elifs: set = set()
         self._store_chains: set = set()
