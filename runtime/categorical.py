@@ -41,16 +41,53 @@ def equal(a, b, ctx):
     if ctx.hard:
         left, right = align(a.probs.argmax(-1), b.probs.argmax(-1))
         return left == right
-    p, q = align(a.probs, b.probs)   # both broadcast in the similarities below
-    either_one_hot = torch.logical_or(*align(a.one_hot(), b.one_hot()))
+    pair = _pairwise(a, b)
+    if pair is not None:
+        return ctx.outcome(pair)
+    return ctx.outcome(_similarity(*align(a.probs, b.probs),
+                                   *align(a.one_hot(), b.one_hot())))
+
+
+def _similarity(p, q, one_hot_p, one_hot_q):
+    """The inner product of ``p`` and ``q`` over the classes where either is one-hot, else their
+    cosine similarity (all four broadcast against each other)."""
+    either_one_hot = torch.logical_or(one_hot_p, one_hot_q)
     if syncs_freely(p):   # then compute only the similarity some instance uses
         if not bool(either_one_hot.any()):
-            return ctx.outcome(F.cosine_similarity(p, q, dim=-1))
+            return F.cosine_similarity(p, q, dim=-1)
         if bool(either_one_hot.all()):
-            return ctx.outcome((p * q).sum(-1))
+            return (p * q).sum(-1)
     inner = (p * q).sum(-1)
     cosine = F.cosine_similarity(p, q, dim=-1)
-    return ctx.outcome(torch.where(either_one_hot, inner, cosine))
+    return torch.where(either_one_hot, inner, cosine)
+
+
+#: The most elements (batch × n × m) of the similarities of two sequences computed at once.
+_PAIRWISE_LIMIT = 1 << 22
+
+
+def _pairwise(a, b):
+    """``a == b`` for elements ``a = s[i]``, ``b = t[j]`` of two sequences ``(B, n, k)``,
+    ``(B, m, k)``: entry ``(i, j)`` of all their similarities ``(B, n, m)``, computed at the first
+    such comparison and kept on ``s`` (for the current contents of both). An algorithm over two
+    sequences (an edit distance) compares most pairs: one broadcast op instead of one per pair,
+    also in the backward pass. None where that does not apply (other operands, a large table,
+    torch.compile, which fuses the per-pair ops anyway)."""
+    if a.origin is None or b.origin is None or torch.compiler.is_compiling():
+        return None
+    (s, i), (t, j) = a.origin, b.origin
+    if s.probs.dim() != 3 or t.probs.dim() != 3:
+        return None
+    versions = (s.probs._version, t.probs._version)
+    kept = s.similarities
+    if kept is None or kept[0] is not t or kept[1] != versions:
+        if s.probs.shape[0] * s.probs.shape[1] * t.probs.shape[1] > _PAIRWISE_LIMIT:
+            return None
+        table = _similarity(s.probs.unsqueeze(2), t.probs.unsqueeze(1),
+                            s.one_hot().unsqueeze(2), t.one_hot().unsqueeze(1))
+        # Flat (B, n·m): an entry is then one select.
+        kept = s.similarities = (t, versions, table.reshape(table.shape[0], -1))
+    return kept[2].select(1, i * t.probs.shape[1] + j)
 
 
 def merge(p, value_true, value_false):

@@ -147,6 +147,8 @@ def getitem(container, index, ctx):
     Anything else: Python's ``container[index]``. A per-instance index: see the module docstring.
     """
     if type(index) is int:   # the commonest cases, without the tests below
+        if type(container) is list:   # (a branch's BranchList guards what it reads: below)
+            return container[index]
         if type(container) is Columns:
             return container.element(index)
         if type(container) is torch.Tensor and container.dim() >= 2:
@@ -181,6 +183,9 @@ def setitem(container, index, value, ctx):
     sees the change. Lists, dicts and other objects are updated in place, exactly as in Python.
     A per-instance index updates every position ``j`` to ``w_j·value + (1 − w_j)·container[j]``.
     """
+    if type(index) is int and type(container) is list:   # the commonest case, Python's
+        container[index] = value
+        return container
     if type(container) is Columns:
         if type(index) is int:
             return _write_element(container, index, expectation(value))

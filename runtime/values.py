@@ -135,7 +135,7 @@ class Returned:
 class Categorical:
     """A distribution over ``k`` classes per instance: ``probs`` of shape ``(B, ..., k)``."""
 
-    __slots__ = ("probs", "_one_hot")
+    __slots__ = ("_probs", "_one_hot", "origin", "similarities")
 
     def __init__(self, probs, one_hot=None):
         """``one_hot``: the :meth:`one_hot` mask when it is already known (the slice of a
@@ -149,16 +149,27 @@ class Categorical:
             )
         if not probs.is_floating_point():
             probs = probs.to(torch.get_default_dtype())
-        self.probs = probs
+        self._probs = probs
         # (version of probs, mask): an in-place change of probs (an optimiser step) bumps the
         # version, and the mask is made again. Under torch.compile the version is not a number
         # to compare, and there is nothing to save: the mask is made afresh and fused.
         self._one_hot = (None if one_hot is None or torch.compiler.is_compiling()
                          else (probs._version, one_hot))
+        self.origin = None         # (sequence, index) for an element: see element()
+        self.similarities = None   # categorical.equal keeps those with another sequence here
+
+    @property
+    def probs(self) -> torch.Tensor:
+        if self._probs is None:   # an element, sliced when first needed
+            sequence, index = self.origin
+            self._probs = sequence.probs.select(1, index)
+        return self._probs
 
     @property
     def classes(self) -> int:
-        return self.probs.shape[-1]
+        if self._probs is None:
+            return self.origin[0].classes
+        return self._probs.shape[-1]
 
     def one_hot(self) -> torch.Tensor:
         """Per instance (and element): whether ``probs`` is exactly one-hot (all 0 or 1, summing
@@ -167,12 +178,26 @@ class Categorical:
         if torch.compiler.is_compiling():
             return _one_hot_mask(probs)
         if self._one_hot is None or self._one_hot[0] != probs._version:
-            self._one_hot = (probs._version, _one_hot_mask(probs))
+            if self.origin is not None:   # the slice of the sequence's test
+                sequence, index = self.origin
+                self._one_hot = (probs._version, sequence.one_hot().select(1, index))
+            else:
+                self._one_hot = (probs._version, _one_hot_mask(probs))
         return self._one_hot[1]
 
     def element(self, index) -> "Categorical":
         """The categorical at ``index`` (an int, or a tuple of them) of this sequence,
-        ``(B, n, …, k)`` → ``(B, …, k)``; it shares the sequence's one-hot test."""
+        ``(B, n, …, k)`` → ``(B, …, k)``; it shares the sequence's one-hot test.
+
+        At an int it remembers where it comes from (``origin``) and is sliced only when its
+        probabilities are needed: comparing the elements of two sequences
+        (``categorical.equal``) reads all their similarities at once instead.
+        """
+        if type(index) is int:
+            element = Categorical.__new__(Categorical)
+            element._probs = element._one_hot = element.similarities = None
+            element.origin = (self, index)
+            return element
         position = (slice(None),) + (index if isinstance(index, tuple) else (index,))
         return Categorical(self.probs[position], self.one_hot()[position])
 

@@ -11,6 +11,7 @@ from hypothesis import given, settings, strategies as st
 from torch.autograd import gradcheck
 
 import relaxc
+import relaxc_runtime.categorical
 from relaxc_runtime import Categorical, Context
 
 sys.path.insert(0, str(Path(__file__).parent.parent / "examples"))
@@ -103,6 +104,36 @@ def test_elements_of_a_sequence_compare_per_instance_by_inner_product_or_cosine(
     soft = [RX.eq(x, y).prob for x, y in zip(RX.iterate(Categorical(a[1:])), RX.iterate(
         Categorical(b[1:].expand(1, 2, 3))))]
     torch.testing.assert_close(torch.cat(soft), F.cosine_similarity(a[1], b[1].expand(2, 3), -1))
+
+
+def test_elements_of_two_sequences_compare_through_one_table_equal_to_each_pair(monkeypatch):
+    # The first comparison between elements of two sequences computes every pair's similarity at
+    # once: each entry equals the pair compared on its own (per instance: one-hot or soft), the
+    # table follows in-place changes, and Levenshtein's values and gradients do not change when
+    # the table is not used (a size limit of 0).
+    a = torch.softmax(torch.randn(3, 4, 5, dtype=torch.float64), -1)
+    a[0] = F.one_hot(torch.tensor([1, 0, 4, 4]), 5).double()
+    b = torch.softmax(torch.randn(3, 2, 5, dtype=torch.float64), -1)
+    b[1, 1] = F.one_hot(torch.tensor(2), 5).double()
+    sequence_a, sequence_b = Categorical(a), Categorical(b)
+    for i in range(4):
+        for j in range(2):
+            got = RX.eq(RX.getitem(sequence_a, i), RX.getitem(sequence_b, j)).prob
+            alone = RX.eq(Categorical(a[:, i].clone()), Categorical(b[:, j].clone())).prob
+            torch.testing.assert_close(got, alone, rtol=1e-12, atol=1e-12)
+    sequence_b.probs.copy_(torch.roll(b, 1, -1))
+    torch.testing.assert_close(RX.eq(RX.getitem(sequence_a, 2), RX.getitem(sequence_b, 1)).prob,
+                               RX.eq(Categorical(a[:, 2]), Categorical(sequence_b.probs[:, 1]
+                                                                       .clone())).prob)
+
+    def distance_and_gradient():
+        x, y = a.clone().requires_grad_(True), b.clone().requires_grad_(True)
+        d = relaxc.relax(levenshtein, beta=1.0)(Categorical(x), Categorical(y))[-1][-1]
+        return (d, *torch.autograd.grad(d.sum(), (x, y)))
+    with_table = distance_and_gradient()
+    monkeypatch.setattr(relaxc_runtime.categorical, "_PAIRWISE_LIMIT", 0)
+    for got, expected in zip(distance_and_gradient(), with_table):
+        torch.testing.assert_close(got, expected, rtol=1e-12, atol=1e-12)
 
 
 def test_a_categorical_retests_one_hotness_after_an_in_place_change_and_takes_tuples():
