@@ -96,7 +96,9 @@ def test_boolean_and_integer_tensors_compare_exactly():
 
 @pytest.mark.parametrize("function, arity", [(max_of_three, 3), (sequential, 2)])
 def test_relaxed_converges_to_hard(function, arity):
-    args = [torch.randn(256, dtype=torch.float64) for _ in range(arity)]
+    # Seeded: with unseeded draws, a pair closer than β = 1e-4 now and then failed the bound.
+    generator = torch.Generator().manual_seed(0)
+    args = [torch.randn(256, dtype=torch.float64, generator=generator) for _ in range(arity)]
     hard = function_result(relaxc.relax(function, mode="hard")(*args))
     errors = [(function_result(relaxc.relax(function, beta=beta)(*args)) - hard).abs()
               for beta in (1.0, 0.1, 0.01, 1e-4)]
