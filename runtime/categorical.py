@@ -14,6 +14,8 @@ Hard mode: ``argmax`` is one-hot, ``==`` compares the argmaxes, indexing selects
 
 from __future__ import annotations
 
+import threading
+
 import torch
 import torch.nn.functional as F
 
@@ -62,34 +64,6 @@ def _similarity(p, q, one_hot_p, one_hot_q):
     return torch.where(either_one_hot, inner, cosine)
 
 
-#: The most elements (batch × n × m) of the similarities of two sequences computed at once.
-_PAIRWISE_LIMIT = 1 << 22
-
-
-def _pairwise(a, b):
-    """``a == b`` for elements ``a = s[i]``, ``b = t[j]`` of two sequences ``(B, n, k)``,
-    ``(B, m, k)``: entry ``(i, j)`` of all their similarities ``(B, n, m)``, computed at the first
-    such comparison and kept on ``s`` (for the current contents of both). An algorithm over two
-    sequences (an edit distance) compares most pairs: one broadcast op instead of one per pair,
-    also in the backward pass. None where that does not apply (other operands, a large table,
-    torch.compile, which fuses the per-pair ops anyway)."""
-    if a.origin is None or b.origin is None or torch.compiler.is_compiling():
-        return None
-    (s, i), (t, j) = a.origin, b.origin
-    if s.probs.dim() != 3 or t.probs.dim() != 3:
-        return None
-    versions = (s.probs._version, t.probs._version)
-    kept = s.similarities
-    if kept is None or kept[0] is not t or kept[1] != versions:
-        if s.probs.shape[0] * s.probs.shape[1] * t.probs.shape[1] > _PAIRWISE_LIMIT:
-            return None
-        table = _similarity(s.probs.unsqueeze(2), t.probs.unsqueeze(1),
-                            s.one_hot().unsqueeze(2), t.one_hot().unsqueeze(1))
-        # Flat (B, n·m): an entry is then one select.
-        kept = s.similarities = (t, versions, table.reshape(table.shape[0], -1))
-    return kept[2].select(1, i * t.probs.shape[1] + j)
-
-
 def merge(p, value_true, value_false):
     """A categorical under a relaxed condition: the mixture of the two distributions."""
     if value_true.classes != value_false.classes:
@@ -100,3 +74,60 @@ def merge(p, value_true, value_false):
     weight, a, b = align(p.unsqueeze(-1) if p.dim() > 0 else p, value_true.probs,
                          value_false.probs)
     return Categorical(torch.lerp(b, a, weight))
+
+
+#: The most elements (batch × n × m) of the similarities of two sequences computed at once.
+_PAIRWISE_LIMIT = 1 << 22
+
+
+class _Tables(threading.local):
+    """Per thread: the similarity tables of the relaxed calls now running, innermost last."""
+
+    def __init__(self):
+        self.stack = []
+
+
+_tables = _Tables()
+
+
+class similarity_tables:
+    """``with similarity_tables():`` around one call of a relaxed function (``modes.evaluate``):
+    the tables of :func:`_pairwise` live for that call only. Kept longer, a table would hold one
+    call's autograd graph (freed by its backward pass, or absent under ``no_grad``) and would not
+    see the caller's next update of the probabilities (``.data`` changes no version)."""
+
+    __slots__ = ()
+
+    def __enter__(self):
+        _tables.stack.append({})
+
+    def __exit__(self, *exception):
+        _tables.stack.pop()
+
+
+def _pairwise(a, b):
+    """``a == b`` for elements ``a = s[i]``, ``b = t[j]`` of two sequences ``(B, n, k)``,
+    ``(B, m, k)``: entry ``(i, j)`` of all their similarities ``(B, n, m)``, computed at the first
+    such comparison of this call and kept for it. An algorithm over two sequences (an edit
+    distance) compares most pairs: one broadcast op instead of one per pair, also in the backward
+    pass. None where that does not apply (outside a call, other operands, the rows of a grid,
+    a large table, torch.compile, which fuses the per-pair ops anyway)."""
+    if (a.origin is None or b.origin is None or not _tables.stack
+            or torch.compiler.is_compiling()):
+        return None
+    (s, i), (t, j) = a.origin, b.origin
+    if s.origin is not None or t.origin is not None or s.probs.dim() != 3 or t.probs.dim() != 3:
+        return None
+    tables = _tables.stack[-1]
+    versions = (s.probs._version, t.probs._version)
+    kept = tables.get((id(s), id(t)))
+    if kept is None or kept[2] != versions:
+        n, m = s.probs.shape[1], t.probs.shape[1]
+        if max(s.probs.shape[0], t.probs.shape[0]) * n * m > _PAIRWISE_LIMIT:
+            return None
+        table = _similarity(s.probs.unsqueeze(2), t.probs.unsqueeze(1),
+                            s.one_hot().unsqueeze(2), t.one_hot().unsqueeze(1))
+        # Flat (B, n·m): an entry is then one select. The sequences are held so that their ids
+        # stay theirs while the call runs.
+        kept = tables[(id(s), id(t))] = (s, t, versions, table.reshape(table.shape[0], -1))
+    return kept[3].select(1, i * t.probs.shape[1] + j)

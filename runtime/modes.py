@@ -23,11 +23,17 @@ import math
 
 import torch
 
+from .categorical import similarity_tables
 from .enumeration import DecisionScript
 from .values import Categorical, align, write_back
 
 
 def evaluate(function, ctx, args, kwargs, rx_name: str, standard_error: bool = False):
+    with similarity_tables():   # (categorical equality: kept for this call only)
+        return _evaluate(function, ctx, args, kwargs, rx_name, standard_error)
+
+
+def _evaluate(function, ctx, args, kwargs, rx_name, standard_error):
     if ctx.mode == "sample":
         return _sample(function, ctx, args, kwargs, rx_name, standard_error)
     if ctx.mode == "exact" and not standard_error:

@@ -165,6 +165,10 @@ class Categorical:
             self._probs = sequence.probs.select(1, index)
         return self._probs
 
+    @probs.setter
+    def probs(self, probs: torch.Tensor) -> None:
+        self.__init__(probs)
+
     @property
     def classes(self) -> int:
         if self._probs is None:
@@ -194,9 +198,12 @@ class Categorical:
         (``categorical.equal``) reads all their similarities at once instead.
         """
         if type(index) is int:
+            n = self.probs.shape[1]
+            if not -n <= index < n:
+                raise IndexError(f"index {index} is out of range for a sequence of length {n}")
             element = Categorical.__new__(Categorical)
             element._probs = element._one_hot = element.similarities = None
-            element.origin = (self, index)
+            element.origin = (self, index % n)
             return element
         position = (slice(None),) + (index if isinstance(index, tuple) else (index,))
         return Categorical(self.probs[position], self.one_hot()[position])

@@ -106,25 +106,33 @@ def test_elements_of_a_sequence_compare_per_instance_by_inner_product_or_cosine(
     torch.testing.assert_close(torch.cat(soft), F.cosine_similarity(a[1], b[1].expand(2, 3), -1))
 
 
+def all_pairs(a, b):
+    return [[a[i] == b[j] for j in range(len(b))] for i in range(len(a))]
+
+
+def corners(a, b):
+    return a[0] == b[-1], a[-1] == b[-2]
+
+
 def test_elements_of_two_sequences_compare_through_one_table_equal_to_each_pair(monkeypatch):
-    # The first comparison between elements of two sequences computes every pair's similarity at
-    # once: each entry equals the pair compared on its own (per instance: one-hot or soft), the
-    # table follows in-place changes, and Levenshtein's values and gradients do not change when
+    # In a call, the first comparison between elements of two sequences computes every pair's
+    # similarity at once: each entry equals the pair compared on its own (per instance: one-hot
+    # or soft), negative indices included; Levenshtein's values and gradients do not change when
     # the table is not used (a size limit of 0).
     a = torch.softmax(torch.randn(3, 4, 5, dtype=torch.float64), -1)
     a[0] = F.one_hot(torch.tensor([1, 0, 4, 4]), 5).double()
     b = torch.softmax(torch.randn(3, 2, 5, dtype=torch.float64), -1)
     b[1, 1] = F.one_hot(torch.tensor(2), 5).double()
-    sequence_a, sequence_b = Categorical(a), Categorical(b)
+    table = relaxc.relax(all_pairs, beta=BETA)(Categorical(a), Categorical(b))
     for i in range(4):
         for j in range(2):
-            got = RX.eq(RX.getitem(sequence_a, i), RX.getitem(sequence_b, j)).prob
             alone = RX.eq(Categorical(a[:, i].clone()), Categorical(b[:, j].clone())).prob
-            torch.testing.assert_close(got, alone, rtol=1e-12, atol=1e-12)
-    sequence_b.probs.copy_(torch.roll(b, 1, -1))
-    torch.testing.assert_close(RX.eq(RX.getitem(sequence_a, 2), RX.getitem(sequence_b, 1)).prob,
-                               RX.eq(Categorical(a[:, 2]), Categorical(sequence_b.probs[:, 1]
-                                                                       .clone())).prob)
+            torch.testing.assert_close(table[i][j], alone, rtol=1e-12, atol=1e-12)
+    first, second = relaxc.relax(corners, beta=BETA)(Categorical(a), Categorical(b))
+    torch.testing.assert_close(first, table[0][1], rtol=0, atol=0)
+    torch.testing.assert_close(second, table[3][0], rtol=0, atol=0)
+    with pytest.raises(IndexError, match="index 2 is out of range for a sequence of length 2"):
+        RX.getitem(Categorical(b), 2)
 
     def distance_and_gradient():
         x, y = a.clone().requires_grad_(True), b.clone().requires_grad_(True)
@@ -134,6 +142,27 @@ def test_elements_of_two_sequences_compare_through_one_table_equal_to_each_pair(
     monkeypatch.setattr(relaxc_runtime.categorical, "_PAIRWISE_LIMIT", 0)
     for got, expected in zip(distance_and_gradient(), with_table):
         torch.testing.assert_close(got, expected, rtol=1e-12, atol=1e-12)
+
+
+def test_a_similarity_table_lives_for_one_call():
+    # Kept across calls, a table would hold the first call's graph (freed by its backward, absent
+    # under no_grad) and miss an update through .data. Each call computes its own.
+    x = torch.softmax(torch.randn(2, 3, 4), -1).requires_grad_(True)
+    y = torch.softmax(torch.randn(2, 3, 4), -1)
+    a, b = Categorical(x), Categorical(y)
+    distance = relaxc.relax(levenshtein, beta=1.0)
+    with torch.no_grad():
+        distance(a, b)
+    for _ in range(2):                       # two training steps on the same inputs
+        d = distance(a, b)[-1][-1]
+        assert d.requires_grad
+        d.sum().backward()
+    before = distance(a, b)[-1][-1].detach()
+    x.data.copy_(torch.roll(x.data, 1, -1))   # a manual update: no version change
+    after = distance(a, b)[-1][-1].detach()
+    expected = distance(Categorical(x.detach().clone()), Categorical(y.clone()))[-1][-1]
+    torch.testing.assert_close(after, expected)
+    assert not torch.allclose(before, after)
 
 
 def test_a_categorical_retests_one_hotness_after_an_in_place_change_and_takes_tuples():
