@@ -31,9 +31,10 @@ class _SuitesToBlocks(cst.CSTTransformer):
     def leave_SimpleStatementSuite(self, original, updated):
         lines = []
         for small in updated.body:
+            origin = self.origins.get(small, small)   # the user's statement, before the change
             small = small.with_changes(semicolon=cst.MaybeSentinel.DEFAULT)
             new_line = cst.SimpleStatementLine(body=[small])
-            self.origins[new_line] = self.origins.get(small, small)
+            self.origins[small] = self.origins[new_line] = origin
             lines.append(new_line)
         return cst.IndentedBlock(body=lines)
 

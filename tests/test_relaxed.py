@@ -135,3 +135,18 @@ def test_elementwise_condition_merges_elementwise():
     merged, mask = relaxed(threshold)(image, t)
     torch.testing.assert_close(merged, p * 2 * image + (1 - p) * image)
     torch.testing.assert_close(mask, p)
+
+
+def one_line_suites(x, y):
+    c = 0
+    if x > y: c = c + 1; y = y * 2
+    else: c = c - 1
+    while c > 5: c = c - 1
+    return c, y
+
+
+def test_one_line_suites_compile_and_run_as_python():
+    # A statement on the `if` line once lost its position in the user's file (a KeyError).
+    xs, ys = [1.0, -2.0, 3.0], [0.5, 1.0, 3.0]
+    c, y = relaxc.relax(one_line_suites, mode="hard")(torch.tensor(xs), torch.tensor(ys))
+    assert list(zip(c.tolist(), y.tolist())) == [one_line_suites(a, b) for a, b in zip(xs, ys)]
