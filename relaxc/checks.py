@@ -95,6 +95,18 @@ class _Checker(cst.CSTVisitor):
     def visit_For(self, node: cst.For):
         if node.asynchronous:
             raise self.source.error(node, "`async for` is not supported in a relaxed function")
+        self._loop_target(node.target)
+
+    def visit_CompFor(self, node: cst.CompFor):
+        self._loop_target(node.target)
+
+    def _loop_target(self, target):
+        # Python's loop would assign it with the tensor's own __setitem__: into the caller's
+        # tensor, and across the batch rather than per instance.
+        if holds_subscript(target):
+            raise self.source.error(target, "a subscript as a loop target (`for xs[0] in ...`) "
+                                            "is not supported: loop over a name and assign "
+                                            "`xs[0] = v` in the body")
 
     def visit_Subscript(self, node: cst.Subscript):
         for element in node.slice:

@@ -45,9 +45,16 @@ def chained_subscript_target(xs):
     return xs
 
 
+def subscript_loop_target(xs):
+    for xs[0] in range(3):
+        pass
+    return xs
+
+
 @pytest.mark.parametrize("function, line_offset, message", [
     (nested_definition, 1, "a function cannot be defined inside a relaxed function"),
     (chained_subscript_target, 1, "a chained assignment (`a = b = ...`) to a subscript"),
+    (subscript_loop_target, 1, "a subscript as a loop target (`for xs[0] in ...`)"),
 ])
 def test_more_refusals_name_the_line(function, line_offset, message):
     with pytest.raises(RelaxcSyntaxError) as caught:

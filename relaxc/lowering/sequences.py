@@ -77,10 +77,6 @@ class _SequenceUses(cst.CSTVisitor):
 
     def visit_For(self, node: cst.For) -> None:
         self._allow(node.iter)
-        # `for xs[0] in ...` assigns outside the lowered subscript assignments: keep the tensor.
-        for sub in _subscripts(node.target):
-            if isinstance(sub.value, cst.Name) and sub.value.value in self.candidates:
-                self.other_uses.add(sub.value.value)
 
     def visit_Return(self, node: cst.Return) -> None:
         value = node.value
