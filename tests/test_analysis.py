@@ -137,7 +137,7 @@ def test_parameters_used_only_by_position_become_columns():
         "        return_value = rx.returned(xs)\n"
         "    return xs, zs, n\n") == ["xs", "ys", "zs", "ws"]
     for use in ["ys = xs", "xs = xs", "f(xs)", "xs.shape", "xs * 2", "xs[1:]", "xs[0, 1]",
-                "del xs[0]", "xs += [1]", "return *xs,", "return [xs]", "lambda xs: 0",
+                "xs += [1]", "return *xs,", "return [xs]", "lambda xs: 0",
                 "for xs in range(2): pass", "torch.stack(xs)", "map(xs, [1])", "min(xs)",
                 "a, b = xs"]:
         assert column_parameters(f"def f(xs):\n    y = xs[0]\n    {use}\n") == [], use

@@ -87,23 +87,10 @@ class _SequenceUses(cst.CSTVisitor):
         else:
             self._allow(value)
 
-    def visit_Del(self, node: cst.Del) -> None:
-        # `del xs[j]` would change a list's length, which a tensor cannot: keep the tensor.
-        for sub in _subscripts(node.target):
-            if isinstance(sub.value, cst.Name) and sub.value.value in self.candidates:
-                self.other_uses.add(sub.value.value)
-
     def visit_Name(self, node: cst.Name) -> None:
         if node.value in self.candidates and id(node) not in self._allowed:
             self.other_uses.add(node.value)
 
-    # Rebinding the name (an assignment, a loop target, `del`, a nested def) is another use; the
+    # Rebinding the name (an assignment, a loop target, a lambda parameter) is another use; the
     # targets are Names that no allowed place above covers, so visit_Name records them.
 
-
-def _subscripts(node: cst.CSTNode):
-    """The subscript expressions in ``node`` (a ``del`` target, possibly a tuple of them)."""
-    if isinstance(node, cst.Subscript):
-        yield node
-    for child in node.children:
-        yield from _subscripts(child)
