@@ -7,6 +7,10 @@ The source is written for one instance, so on a batched tensor ``x`` of shape ``
     len(xs)        ->  rx.len(xs)                 # n on a tensor
     for v in xs:   ->  for v in rx.iterate(xs):   # the n per-instance elements of a tensor
 
+A tensor parameter that the function only uses by position is held as its elements
+(``xs = rx.columns(xs)``, :class:`~values.Columns`): the same meaning, with a write at an int
+replacing one element; any other index reads or writes the tensor it stands for.
+
 An index that is itself per instance (a ``(B,)`` tensor, e.g. a counter promoted by a relaxed
 ``while``) selects per instance: exactly when it is an integer tensor (or in hard mode), and with
 the weights of a logistic kernel around it when it is real-valued (paper §3.2)::
