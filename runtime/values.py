@@ -135,7 +135,7 @@ class Returned:
 class Categorical:
     """A distribution over ``k`` classes per instance: ``probs`` of shape ``(B, ..., k)``."""
 
-    __slots__ = ("_probs", "_one_hot", "origin", "similarities")
+    __slots__ = ("_probs", "_one_hot", "origin")
 
     def __init__(self, probs, one_hot=None):
         """``one_hot``: the :meth:`one_hot` mask when it is already known (the slice of a
@@ -155,8 +155,7 @@ class Categorical:
         # to compare, and there is nothing to save: the mask is made afresh and fused.
         self._one_hot = (None if one_hot is None or torch.compiler.is_compiling()
                          else (probs._version, one_hot))
-        self.origin = None         # (sequence, index) for an element: see element()
-        self.similarities = None   # categorical.equal keeps those with another sequence here
+        self.origin = None   # (sequence, index) for an element: see element()
 
     @property
     def probs(self) -> torch.Tensor:
@@ -202,7 +201,7 @@ class Categorical:
             if not -n <= index < n:
                 raise IndexError(f"index {index} is out of range for a sequence of length {n}")
             element = Categorical.__new__(Categorical)
-            element._probs = element._one_hot = element.similarities = None
+            element._probs = element._one_hot = None
             element.origin = (self, index % n)
             return element
         position = (slice(None),) + (index if isinstance(index, tuple) else (index,))
