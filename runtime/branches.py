@@ -44,6 +44,13 @@ def branch(condition, if_true, if_false, inputs, ctx):
     if not isinstance(p, torch.Tensor):
         return if_true(*inputs) if p else if_false(*inputs)
     merger = Merger(p, ctx)
+    if (getattr(if_true, "linear", False) and getattr(if_false, "passes_through", False)
+            and not any(isinstance(v, (list, dict, tuple)) for v in inputs)):
+        # The commonest relaxed `if` (a swap, a counter, a flag): nothing to copy, guard or
+        # restore, so the generic way below would only cost time.
+        with inactive_where(lambda: merger.negligible_true):
+            out_true = if_true(*inputs)
+        return merger.merge(out_true, if_false(*inputs))
     # The masks are made only if something asks (a guard, an index out of range).
     on_true = BranchCopies(inputs, None if getattr(if_true, "linear", False)
                            else lambda: merger.negligible_true)
