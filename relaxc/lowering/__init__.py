@@ -2,7 +2,8 @@
 
 - ``conditions``: comparisons, ``and``/``or``/``not``
 - ``branches``: ``if``/``elif``/``else`` and conditional expressions
-- ``indexing``: subscripts, ``len``, what a ``for`` iterates over
+- ``indexing``: subscripts, ``len``, what a ``for`` and the builtins that iterate see
+- ``sequences``: which tensor parameters are held as their elements (``rx.columns``)
 - ``assignments``: assignments to subscripts, augmented assignments
 - ``loops``: ``for`` and ``while``
 - ``extrema``: the builtins ``min`` and ``max``
