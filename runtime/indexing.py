@@ -29,7 +29,8 @@ import torch.nn.functional as F
 
 from .branches import BranchList
 from .paths import inactive
-from .values import Categorical, Columns, Event, align, expectation, is_relaxed, to_rank
+from .values import (Categorical, Columns, Event, align, expectation, is_relaxed, position_in,
+                     to_rank)
 
 
 def _per_instance(value, what: str):
@@ -223,12 +224,10 @@ def setitem(container, index, value, ctx):
 
 def _write_element(columns: Columns, index: int, value) -> Columns:
     """``xs[index] = value`` on columns: the tensor's rule (dtype, broadcasting, range)."""
-    n = len(columns)
-    if not -n <= index < n:
-        raise IndexError(f"index {index} is out of range for a sequence of length {n}")
+    position = position_in(index, len(columns))
     dtype = stored_dtype(columns.dtype, value)
     like = columns.elements[0]
-    return columns.replaced(index % n, _slot_value(value, dtype, like.shape, like), dtype)
+    return columns.replaced(position, _slot_value(value, dtype, like.shape, like), dtype)
 
 
 def _slot_value(value, dtype: torch.dtype, slot_shape, like: torch.Tensor) -> torch.Tensor:

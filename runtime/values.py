@@ -197,12 +197,9 @@ class Categorical:
         (``categorical.equal``) reads all their similarities at once instead.
         """
         if type(index) is int:
-            n = self.probs.shape[1]
-            if not -n <= index < n:
-                raise IndexError(f"index {index} is out of range for a sequence of length {n}")
             element = Categorical.__new__(Categorical)
             element._probs = element._one_hot = None
-            element.origin = (self, index % n)
+            element.origin = (self, position_in(index, self.probs.shape[1]))
             return element
         position = (slice(None),) + (index if isinstance(index, tuple) else (index,))
         return Categorical(self.probs[position], self.one_hot()[position])
@@ -277,10 +274,9 @@ class Columns:
     def raw(self, index: int) -> torch.Tensor:
         """Element ``index`` in the sequence's dtype, without the guards."""
         try:
-            value = self.elements[index]
+            value = self.elements[index]   # (the tuple checks the range as position_in would)
         except IndexError:
-            raise IndexError(f"index {index} is out of range for a sequence of length "
-                             f"{len(self.elements)}") from None
+            raise out_of_range(index, len(self.elements)) from None
         return value if value.dtype == self.dtype else value.to(self.dtype)
 
     def tensor(self) -> torch.Tensor:
@@ -319,6 +315,18 @@ class Columns:
         if all(e is r for e, r in zip(elements, self.elements)):
             return self   # nothing to cut (no gradient): the same tensor, as in the tensor form
         return Columns(elements, self.dtype)
+
+
+def position_in(index: int, n: int) -> int:
+    """The position ``index`` stands for in a sequence of ``n`` elements: negative counts from
+    the end, as in Python; out of range is an :class:`IndexError`."""
+    if not -n <= index < n:
+        raise out_of_range(index, n)
+    return index % n
+
+
+def out_of_range(index: int, n: int) -> IndexError:
+    return IndexError(f"index {index} is out of range for a sequence of length {n}")
 
 
 def _one_hot_mask(probs: torch.Tensor) -> torch.Tensor:
