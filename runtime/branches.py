@@ -21,7 +21,7 @@ import math
 
 import torch
 
-from . import categorical
+from . import categorical, replay
 from .conditions import truth
 from .paths import inactive_where
 from .values import (Categorical, Columns, Event, Pending, Returned, Unbound, align, expectation,
@@ -466,7 +466,7 @@ class Merger:
     def _finite_or_repaired(self, merged, a, b, p):
         """``merged`` (``p·a + (1 − p)·b`` lined up), repaired where a negligible side is not
         finite (see :meth:`_expectation`)."""
-        if self._checks_on_host and math.isfinite(merged.detach().sum()):
+        if self._checks_on_host and replay.finite(merged):
             return merged
         negligible_true, negligible_false, _ = align(self.negligible_true, self.negligible_false,
                                                      merged)

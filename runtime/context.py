@@ -37,14 +37,17 @@ class Context:
     fixed_iterations: run every relaxed ``while`` for exactly ``max_iter`` iterations (no exit that
         depends on data, so ``torch.compile(fullgraph=True)`` can capture it); the result is the
         same as the early-exit form up to the mass below ``eps`` (no warning is given).
+    replay: record the torch calls of the first call with each signature and replay them as
+        straight-line code afterwards (``replay.py``; relaxed and hard modes). The function must
+        depend on its arguments only.
     """
 
     __slots__ = ("beta", "mode", "eps", "max_iter", "fixed_iterations", "samples", "seed",
-                 "max_paths", "_generators", "script", "recorder")
+                 "max_paths", "replay", "_generators", "script", "recorder")
 
     def __init__(self, beta: float = 0.125, mode: str = "relaxed", eps: float = 1e-5,
                  max_iter: int = 1024, fixed_iterations: bool = False, samples: int = 100,
-                 seed: int = 0, max_paths: int = 10_000):
+                 seed: int = 0, max_paths: int = 10_000, replay: bool = False):
         if mode not in MODES:
             raise ValueError(f"unknown mode {mode!r}: choose one of {', '.join(MODES)}")
         if not (isinstance(beta, (int, float)) and math.isfinite(beta) and beta > 0):
@@ -62,6 +65,11 @@ class Context:
         if not (isinstance(max_paths, int) and max_paths > 0):
             raise ValueError(f"max_paths must be a positive int, got {max_paths!r}")
         self.max_paths = max_paths
+        if replay and mode not in ("relaxed", "hard"):
+            raise ValueError(
+                f"replay=True replays the relaxed and hard modes only; mode={mode!r} draws or "
+                f"enumerates anew on every call: pass replay=False with it")
+        self.replay = bool(replay)
         self.script = None      # exact mode: the DecisionScript of the path being run
         self.recorder = None    # relaxed mode, for relaxc.report: called with each decision
 
@@ -124,13 +132,14 @@ class Context:
         fixed = ", fixed_iterations=True" if self.fixed_iterations else ""
         sample = (f", samples={self.samples!r}, seed={self.seed!r}" if self.mode == "sample"
                   else f", max_paths={self.max_paths!r}" if self.mode == "exact" else "")
+        replay = ", replay=True" if self.replay else ""
         return (f"relaxc_runtime.Context(beta={self.beta!r}, mode={self.mode!r}, eps={self.eps!r}, "
-                f"max_iter={self.max_iter!r}{fixed}{sample})")
+                f"max_iter={self.max_iter!r}{fixed}{sample}{replay})")
 
     def options(self) -> dict:
         return {"beta": self.beta, "mode": self.mode, "eps": self.eps, "max_iter": self.max_iter,
                 "fixed_iterations": self.fixed_iterations, "samples": self.samples,
-                "seed": self.seed, "max_paths": self.max_paths}
+                "seed": self.seed, "max_paths": self.max_paths, "replay": self.replay}
 
     def replace(self, **changes) -> "Context":
         return Context(**{**self.options(), **changes})

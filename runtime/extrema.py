@@ -17,11 +17,11 @@ arguments keep their meaning: ``max(float("-inf"), x)`` is ``x`` (the ``-inf`` g
 from __future__ import annotations
 
 import builtins
-import math
 
 import torch
 import torch.nn.functional as F
 
+from . import replay
 from .indexing import iterate
 from .values import Categorical, align, expectation, is_relaxed, syncs_freely
 
@@ -50,7 +50,7 @@ def extremum(args, ctx, *, largest: bool, **builtin_options):
     if ctx.hard:
         return stacked.amax(-1) if largest else stacked.amin(-1)
     sign = 1.0 if largest else -1.0
-    if syncs_freely(stacked) and math.isfinite(stacked.detach().sum()):
+    if syncs_freely(stacked) and replay.finite(stacked):
         # Every argument finite (one sum says so): the softmax sum alone, which the general form
         # below reduces to, in a fifth of the ops.
         weights = ctx.choice(torch.softmax(stacked * (sign / ctx.beta), dim=-1))

@@ -25,10 +25,21 @@ import torch
 
 from .categorical import similarity_tables
 from .enumeration import DecisionScript
+from .replay import Replays
 from .values import Categorical, align, write_back
 
 
 def evaluate(function, ctx, args, kwargs, rx_name: str, standard_error: bool = False):
+    if ctx.replay and ctx.recorder is None:
+        replays = function.__dict__.get("relaxc_replays")
+        if replays is None:
+            replays = function.relaxc_replays = Replays(function.__qualname__)
+        return replays(lambda args, kwargs: _evaluate_in_scope(
+            function, ctx, args, kwargs, rx_name, standard_error), args, kwargs, repr(ctx))
+    return _evaluate_in_scope(function, ctx, args, kwargs, rx_name, standard_error)
+
+
+def _evaluate_in_scope(function, ctx, args, kwargs, rx_name, standard_error):
     with similarity_tables():   # (categorical equality: kept for this call only)
         return _evaluate(function, ctx, args, kwargs, rx_name, standard_error)
 

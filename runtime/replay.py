@@ -1,0 +1,584 @@
+"""Record and replay (the ``replay=True`` option): a relaxed call as straight-line torch code.
+
+On small tensors most of a relaxed call's time is the runtime's Python deciding, per comparison,
+what to compute: which values differ between two paths, which merge applies, what needs a guard.
+For one *signature* (the shapes, dtypes, devices and ``requires_grad`` of the tensor arguments,
+the values of the others, the options) those decisions are the same on every call except the few
+that read a tensor on the host (``bool(frozen.all())`` ending a relaxed ``while``, a merge that is
+not finite). So the first call with a signature runs as usual while a torch function mode records
+every torch call it makes and every host read, and later calls run the record as generated code::
+
+    v[7] = c3(v[2], v[5])                       # torch.Tensor.__sub__, as recorded
+    v[8] = c4(v[7], c5)                         # torch.sigmoid ...
+    if not finite(v[12]): raise Diverged        # a merge the runtime found finite
+    return {True: n2, False: n3}.get(c6(v[14]), diverged)   # bool(frozen.all()) went both ways
+
+Each host read is made again and checked. Where one gives another answer than every record so far,
+the replay stops and the call runs as usual, recorded: the records form a tree that branches at
+the host reads where they differ, and the code is generated again. Calls with the same host reads
+make the same torch calls, so a replay computes what the runtime computes, values and gradients.
+
+The contract, as for ``torch.jit.trace`` and CUDA graphs: what the function does depends on its
+arguments only (no global that changes between calls, no side effect but the result). A recording
+that cannot be replayed is dropped and the call's signature runs as usual from then on, with a
+warning that says why: a tensor that does not come from the arguments (a global), a list argument
+changed in place, an argument or result of a kind the record cannot hold.
+"""
+
+from __future__ import annotations
+
+import itertools
+import linecache
+import math
+import sys
+import warnings
+
+import torch
+from torch.overrides import TorchFunctionMode, resolve_name
+
+from .values import Categorical, Event
+
+#: How many differing records a signature may collect before it stops being recorded.
+MAX_RECORDS = 64
+
+_recording = None   # the _Recorder of the call being recorded, if any
+
+
+class Diverged(Exception):
+    """A host read during a replay gave an answer no record has: the call runs as usual."""
+
+
+def finite(tensor: torch.Tensor) -> bool:
+    """Whether every value of ``tensor`` is finite, read on the host (one sum: the sum of finite
+    values may overflow, which only sends a merge to its exact repair). While a call is recorded,
+    the answer is a host read of the record."""
+    if _recording is not None:
+        return _recording.finite(tensor)
+    return math.isfinite(tensor.detach().sum())
+
+
+def recording() -> bool:
+    return _recording is not None
+
+
+# Tensor queries that read no values, only what the signature fixes (shape, dtype, device,
+# requires_grad); replays skip them. ``_version`` feeds caches only (Categorical's one-hot test).
+_METADATA = frozenset(f"torch.Tensor.{name}" for name in (
+    "dim", "ndimension", "size", "numel", "__len__", "is_floating_point", "is_complex",
+    "element_size", "stride", "is_contiguous", "__hash__", "get_device",
+    *(f"{p}.__get__" for p in ("shape", "dtype", "device", "ndim", "requires_grad", "is_leaf",
+                               "layout", "is_cuda", "_version", "names", "is_sparse",
+                               "is_quantized", "is_meta", "is_nested"))))
+
+
+class _Unrecordable(Exception):
+    """Why a recording cannot be replayed."""
+
+
+class _Op:
+    """One recorded torch call: ``outs = func(*args, **kwargs)`` under grad mode ``grad``.
+    ``args``/``kwargs`` are templates (:func:`_template`); ``outs`` the numbers of the tensors
+    it returns (``unpack``: a tuple or list of them, else one tensor or None)."""
+
+    __slots__ = ("func", "args", "kwargs", "outs", "unpack", "grad")
+
+    def __init__(self, func, args, kwargs, outs, unpack, grad):
+        self.func, self.args, self.kwargs = func, args, kwargs
+        self.outs, self.unpack, self.grad = outs, unpack, grad
+
+    def key(self):
+        return (self.func, self.args, self.kwargs, self.outs, self.unpack, self.grad)
+
+
+class _Read:
+    """One host read: ``func(*args, **kwargs)`` read back to Python, or (``func`` None) the
+    :func:`finite` test of the tensor ``args`` of shape ``shape``."""
+
+    __slots__ = ("func", "args", "kwargs", "shape")
+
+    def __init__(self, func, args, kwargs, shape=None):
+        self.func, self.args, self.kwargs, self.shape = func, args, kwargs, shape
+
+    def key(self):
+        return (self.func, self.args, self.kwargs, self.shape)
+
+
+class _End:
+    """The result: its template, and where the arguments were tensors."""
+
+    __slots__ = ("result",)
+
+    def __init__(self, result):
+        self.result = result
+
+    def key(self):
+        return (self.result,)
+
+
+# Templates: a tensor argument is ("v", number); a constant is ("c", value); lists, tuples and
+# dicts that hold tensors are ("list"/"tuple", items) and ("dict", ((key, template), ...)).
+def _same(a, b) -> bool:
+    """Whether two template trees are the same (constants by identity, else type and value)."""
+    if a is b:
+        return True
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, tuple):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+    if isinstance(a, float) and math.isnan(a) and math.isnan(b):
+        return True
+    try:
+        return bool(a == b)
+    except Exception:   # an object without a plain-bool ==: only itself is the same
+        return False
+
+
+_PLAIN = (type(None), bool, int, float, complex, str, bytes, type(Ellipsis), torch.dtype,
+          torch.device, torch.layout, torch.memory_format)
+
+
+def _plain(value) -> bool:
+    """Whether ``value`` is a constant that holds no tensor: the same on every replay."""
+    if isinstance(value, _PLAIN):
+        return True
+    if isinstance(value, (tuple, list)):   # torch.Size too
+        return all(_plain(v) for v in value)
+    if isinstance(value, dict):
+        return all(_plain(k) and _plain(v) for k, v in value.items())
+    if isinstance(value, slice):
+        return _plain((value.start, value.stop, value.step))
+    return False
+
+
+def _holds_tensor(value) -> bool:
+    if isinstance(value, (torch.Tensor, Event)):
+        return True
+    if type(value) in (list, tuple):
+        return any(_holds_tensor(v) for v in value)
+    if type(value) is dict:
+        return any(_holds_tensor(v) for v in value.values())
+    return False
+
+
+class _Recorder(TorchFunctionMode):
+    """Records the torch calls and host reads of one call (module docstring)."""
+
+    def __init__(self, inputs):
+        super().__init__()
+        self.numbers = {}      # id(tensor) -> its number
+        self.tensors = []      # every numbered tensor, alive so that ids stay theirs
+        self.events = []       # _Op, (_Read, answer), and at last _End
+        self.broken = None     # why this record cannot be replayed
+        self.paused = False
+        for tensor in inputs:
+            self._number(tensor)
+
+    def _number(self, tensor) -> int:
+        self.numbers[id(tensor)] = number = len(self.tensors)
+        self.tensors.append(tensor)
+        return number
+
+    def number_of(self, tensor) -> int:
+        number = self.numbers.get(id(tensor))
+        if number is None:
+            raise _Unrecordable(
+                "it reads a tensor that does not come from its arguments (a global tensor, "
+                "or one kept from an earlier call)")
+        return number
+
+    def template(self, value):
+        if isinstance(value, torch.Tensor):
+            return ("v", self.number_of(value))
+        if isinstance(value, Event):   # a torch function sees its probability (its own
+            return self.template(value.prob)   # __torch_function__ says so)
+        if type(value) in (list, tuple) and _holds_tensor(value):
+            return (type(value).__name__, tuple(self.template(v) for v in value))
+        if type(value) is dict and _holds_tensor(value):
+            return ("dict", tuple((k, self.template(v)) for k, v in value.items()))
+        if not _plain(value):
+            raise _Unrecordable(f"it passes a {type(value).__name__} to a torch function, which "
+                                f"a record cannot hold")
+        return ("c", value)
+
+    def finite(self, tensor):
+        self.paused = True   # the test is the read, not torch calls of the record
+        try:
+            answer = math.isfinite(tensor.detach().sum())
+        finally:
+            self.paused = False
+        if self.broken is None:
+            try:
+                self.events.append((_Read(None, self.template(tensor), (), tuple(tensor.shape)),
+                                    answer))
+            except _Unrecordable as why:
+                self.broken = str(why)
+        return answer
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        if self.paused or self.broken is not None:
+            return func(*args, **kwargs)
+        name = _name(func)
+        if name in _METADATA:
+            return func(*args, **kwargs)
+        if name == "torch.Tensor.__iter__":
+            # Its elements are made by an unbind inside it, which this mode does not see.
+            return iter(self.__torch_function__(torch.Tensor.unbind, types, (args[0], 0)))
+        try:
+            arg_template = tuple(self.template(a) for a in args)
+            kwarg_template = tuple((k, self.template(v)) for k, v in kwargs.items())
+        except _Unrecordable as why:
+            self.broken = str(why)
+            return func(*args, **kwargs)
+        grad = torch.is_grad_enabled()
+        result = func(*args, **kwargs)
+        if result is None or isinstance(result, torch.Tensor):
+            outs = () if result is None else (self._number(result),)
+            self.events.append(_Op(func, arg_template, kwarg_template, outs, False, grad))
+        elif (isinstance(result, (tuple, list)) and result
+              and all(isinstance(r, torch.Tensor) for r in result)):
+            outs = tuple(self._number(r) for r in result)
+            self.events.append(_Op(func, arg_template, kwarg_template, outs, True, grad))
+        elif _holds_tensor(result):
+            self.broken = f"{name} returns tensors in a {type(result).__name__}"
+        else:   # a value read back to Python: the replay reads it again and compares
+            self.events.append((_Read(func, arg_template, kwarg_template), result))
+        return result
+
+
+_names: dict = {}
+
+
+def _name(func) -> str:
+    name = _names.get(func)
+    if name is None:
+        name = _names[func] = resolve_name(func) or repr(func)
+    return name
+
+
+# Arguments and results as templates (tensors numbered by ``number``).
+def _flatten(value, number):
+    """The template of ``value``, a tensor as ``("v", number(tensor))``. Raises _Unrecordable
+    for values a record cannot hold."""
+    if isinstance(value, torch.Tensor):
+        return ("v", number(value))
+    if type(value) in (list, tuple):
+        return (type(value).__name__, tuple(_flatten(v, number) for v in value))
+    if type(value) is dict:
+        return ("dict", tuple((k, _flatten(v, number)) for k, v in value.items()))
+    if isinstance(value, Categorical) and value.origin is None:
+        return ("Categorical", _flatten(value.probs, number))
+    if value is None or type(value) in (bool, int, float, str, bytes, complex):
+        return ("c", value)
+    raise _Unrecordable(f"it takes or returns a {type(value).__name__}, which a record does "
+                        f"not hold")
+
+
+def _leaves(value):
+    """(template, tensors in order): a tensor met twice keeps its first number."""
+    leaves = []
+
+    def number(tensor):
+        for i, leaf in enumerate(leaves):
+            if leaf is tensor:
+                return i
+        leaves.append(tensor)
+        return len(leaves) - 1
+
+    return _flatten(value, number), leaves
+
+
+def _signature(template, leaves):
+    """What a record depends on besides the host reads: the arguments' template and values,
+    and each tensor argument's kind."""
+    return (template, tuple((type(t), t.shape, t.dtype, t.device, t.requires_grad)
+                            for t in leaves))
+
+
+def _build(template, values):
+    kind, body = template
+    if kind == "v":
+        return values[body]
+    if kind == "c":
+        return body
+    if kind == "list":
+        return [_build(t, values) for t in body]
+    if kind == "tuple":
+        return tuple(_build(t, values) for t in body)
+    if kind == "dict":
+        return {k: _build(t, values) for k, t in body}
+    return Categorical(_build(body, values))
+
+
+# The tree of records, and the code made from it.
+class _Node:
+    """Torch calls up to a host read (``read``, with a child per answer seen), or up to the end
+    (``end``)."""
+
+    __slots__ = ("ops", "read", "children", "end")
+
+    def __init__(self):
+        self.ops, self.read, self.children, self.end = [], None, {}, None
+
+
+def _chain(events) -> _Node:
+    node = first = _Node()
+    for event in events:
+        if isinstance(event, _Op):
+            node.ops.append(event)
+        elif isinstance(event, _End):
+            node.end = event
+        else:
+            read, answer = event
+            node.read = read
+            node.children[answer] = node = _Node()
+    return first
+
+
+def _graft(root, events) -> None:
+    """Add a record to the tree: it must make the same calls as the records it shares host
+    answers with, or the function depends on more than its arguments."""
+    node, position = root, 0
+    while True:
+        for op in node.ops:
+            event = events[position]
+            if not (isinstance(event, _Op) and _same(op.key(), event.key())):
+                raise _Unrecordable(_NOT_DETERMINED)
+            position += 1
+        event = events[position]
+        if node.read is None:
+            if not (isinstance(event, _End) and _same(node.end.key(), event.key())):
+                raise _Unrecordable(_NOT_DETERMINED)
+            return
+        if not (isinstance(event, tuple) and _same(node.read.key(), event[0].key())):
+            raise _Unrecordable(_NOT_DETERMINED)
+        answer = event[1]
+        if answer not in node.children:
+            node.children[answer] = _chain(events[position + 1:])
+            return
+        node, position = node.children[answer], position + 1
+
+
+_NOT_DETERMINED = ("two calls with the same arguments' shapes and the same host reads made "
+                   "different torch calls: the function depends on more than its arguments "
+                   "(a global, a random number)")
+
+
+class _Code:
+    """Python source for a tree of records: one function per node reached by a branching read,
+    run by a trampoline (each returns the next function, or the result's tensors)."""
+
+    def __init__(self, root, filename):
+        self.constants, self.constant_names = [], {}
+        self.lines, self.tables, self.functions = [], [], {}
+        pending = [root]
+        while pending:
+            pending.extend(self._function(pending.pop()))
+        namespace = {f"c{i}": c for i, c in enumerate(self.constants)}
+        namespace.update(finite=finite, all_finite=_all_finite, Diverged=Diverged,
+                         diverged=_diverged,
+                         set_grad=torch._C._set_grad_enabled)
+        source = "\n".join(self.lines) + "\n"
+        linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+        exec(compile(source, filename, "exec"), namespace)
+        for table in self.tables:   # answers -> names, now -> functions
+            table.update({k: namespace[v] for k, v in table.items()})
+        self.start = namespace[self._name(root)]
+        self.size = max(itertools.chain((0,), _numbers(root))) + 1
+
+    def _name(self, node) -> str:
+        return self.functions.setdefault(id(node), f"n{len(self.functions)}")
+
+    def _constant(self, value) -> str:
+        key = (type(value), id(value))
+        if key not in self.constant_names:
+            self.constant_names[key] = f"c{len(self.constants)}"
+            self.constants.append(value)
+        return self.constant_names[key]
+
+    def _expression(self, template) -> str:
+        kind, body = template
+        if kind == "v":
+            return f"v[{body}]"
+        if kind == "c":
+            return self._constant(body)
+        if kind == "dict":
+            return "{" + ", ".join(f"{self._constant(k)}: {self._expression(t)}"
+                                   for k, t in body) + "}"
+        items = ", ".join(self._expression(t) for t in body)
+        return f"[{items}]" if kind == "list" else f"({items}{',' if len(body) == 1 else ''})"
+
+    def _call(self, func, args, kwargs) -> str:
+        parts = [self._expression(t) for t in args]
+        parts += [f"{k}={self._expression(t)}" for k, t in kwargs]
+        return f"{self._constant(func)}({', '.join(parts)})"
+
+    def _test_finite(self, finite_by_shape):
+        for tensors in finite_by_shape.values():
+            self.lines.append(f"    if not all_finite({', '.join(tensors)}): raise Diverged")
+
+    def _function(self, node):
+        """Emit the function that starts at ``node``; returns the nodes that start others."""
+        emit = self.lines.append
+        emit(f"def {self._name(node)}(v):")
+        grad = None
+        # Merges found finite, tested together where this function ends (by shape: one stack
+        # each); a replay whose test fails is dropped as a whole, so testing late is as good.
+        finite_by_shape = {}
+        while True:
+            for op in node.ops:
+                if op.grad != grad:
+                    emit(f"    set_grad({op.grad})")
+                    grad = op.grad
+                call = self._call(op.func, op.args, op.kwargs)
+                if not op.outs and not op.unpack:
+                    emit(f"    {call}")
+                elif op.unpack:
+                    targets = "".join(f"v[{n}], " for n in op.outs)
+                    emit(f"    {targets}= {call}")
+                else:
+                    emit(f"    v[{op.outs[0]}] = {call}")
+            read = node.read
+            if read is None:
+                self._test_finite(finite_by_shape)
+                emit(f"    return {self._constant(node.end)}")
+                return []
+            if read.func is None and list(node.children) == [True]:
+                finite_by_shape.setdefault(read.shape, []).append(self._expression(read.args))
+                node = node.children[True]
+                continue
+            test = (f"finite({self._expression(read.args)})" if read.func is None
+                    else self._call(read.func, read.args, read.kwargs))
+            if len(node.children) == 1:
+                (answer, child), = node.children.items()
+                emit(f"    if {test} != {self._constant(answer)}: raise Diverged")
+                node = child
+                continue
+            self._test_finite(finite_by_shape)
+            table = {answer: self._name(child) for answer, child in node.children.items()}
+            self.tables.append(table)
+            emit(f"    return {self._constant(table)}.get({test}, diverged)")
+            return list(node.children.values())
+
+
+def _diverged(v):
+    raise Diverged
+
+
+def _all_finite(*tensors) -> bool:
+    """Whether every value of these tensors (all of one shape) is finite: one sum of their stack,
+    a tenth of the time of a test each."""
+    with torch.no_grad():
+        return math.isfinite(torch.stack(tensors).sum())
+
+
+def _numbers(node):
+    stack = [node]
+    while stack:
+        node = stack.pop()
+        for op in node.ops:
+            yield from op.outs
+        stack.extend(node.children.values())
+
+
+class Replays:
+    """The records of one compiled function, per signature, and their generated code."""
+
+    def __init__(self, name: str):
+        self.name = name
+        self.signatures = {}   # signature -> _Records
+
+    def counts(self) -> tuple[int, int]:
+        """(records made, calls replayed), over all signatures."""
+        return (sum(r.count for r in self.signatures.values()),
+                sum(r.replayed for r in self.signatures.values()))
+
+    def __call__(self, run, args, kwargs, options):
+        """``run(args, kwargs)`` (the usual call) or its replay, for a call with ``options``."""
+        if _recording is not None or torch.compiler.is_compiling():
+            return run(args, kwargs)   # inside a recorded call, or captured by torch.compile
+        try:
+            template, leaves = _leaves((args, kwargs))
+        except _Unrecordable as why:
+            _warn(self.name, str(why))
+            return run(args, kwargs)
+        key = (_signature(template, leaves), options, torch.is_grad_enabled(),
+               torch.is_inference_mode_enabled(), torch.get_default_dtype())
+        records = self.signatures.get(key)
+        if records is None:
+            records = self.signatures[key] = _Records(self.name)
+        return records.call(run, args, kwargs, leaves, template)
+
+
+class _Records:
+    def __init__(self, name):
+        self.name = name
+        self.root = self.code = self.broken = None
+        self.count = self.replayed = 0   # records made, calls replayed
+
+    def call(self, run, args, kwargs, leaves, template):
+        if self.broken is not None:
+            return run(args, kwargs)
+        if self.code is not None:
+            values = leaves + [None] * (self.code.size - len(leaves))
+            grad = torch.is_grad_enabled()
+            step = self.code.start
+            try:
+                while callable(step):
+                    step = step(values)
+                self.replayed += 1
+                return _build(step.result, values)
+            except Diverged:
+                pass
+            finally:
+                torch._C._set_grad_enabled(grad)
+        return self._record(run, args, kwargs, leaves, template)
+
+    def _record(self, run, args, kwargs, leaves, template):
+        global _recording
+        recorder = _Recorder(leaves)
+        _recording = recorder
+        try:
+            with warnings.catch_warnings(record=True) as warned, recorder:
+                warnings.simplefilter("always")
+                result = run(args, kwargs)
+        finally:
+            _recording = None
+        for warning in warned:   # shown as if no record were made; a call that warns is not kept
+            warnings.warn_explicit(warning.message, warning.category, warning.filename,
+                                   warning.lineno, source=warning.source)
+        reason = recorder.broken
+        if reason is None and not warned:
+            try:
+                after_template, after = _leaves((args, kwargs))
+                if not _same(after_template, template) or any(
+                        a is not b for a, b in zip(after, leaves)):
+                    raise _Unrecordable("it changes a list or dict argument in place")
+                recorder.paused = True
+                recorder.events.append(_End(_flatten(result, recorder.number_of)))
+                if self.root is None:
+                    self.root = _chain(recorder.events)
+                else:
+                    _graft(self.root, recorder.events)
+                self.count += 1
+                if self.count > MAX_RECORDS:
+                    raise _Unrecordable(f"its host reads differ on more than {MAX_RECORDS} calls")
+                self.code = _Code(self.root, f"<relaxc replay of {self.name} #{self.count}>")
+            except _Unrecordable as why:
+                reason = str(why)
+        if reason is not None:
+            self.broken, self.root, self.code = reason, None, None
+            _warn(self.name, reason)
+        return result
+
+
+def _warn(name, reason):
+    """Warn at the caller's line: the first frame outside relaxc and its runtime."""
+    frame, level = sys._getframe(1), 2
+    while frame is not None and frame.f_globals.get("__name__", "").split(".")[0] in _OURS:
+        frame, level = frame.f_back, level + 1
+    warnings.warn(f"relaxc replay of {name}: this call runs without replay, because {reason}",
+                  RuntimeWarning, stacklevel=level)
+
+
+_OURS = ("relaxc", "relaxc_runtime")

@@ -1,0 +1,217 @@
+"""``replay=True``: the oracle is the same function without replay, which a replay must equal bit
+for bit (values and gradients), on every call: the first (recorded), later ones (replayed), and
+ones whose host reads differ from every record (recorded again)."""
+
+import warnings
+
+import pytest
+import torch
+
+import relaxc
+from corpus import CASES, RELAXED_ERRORS
+from test_columns import outputs_and_gradients
+from test_safety import random_argument
+
+
+def counts(function):
+    """(records made, calls replayed) of a relaxed function with replay."""
+    return function._compiled.function.relaxc_replays.counts()
+
+
+def assert_identical(ours, theirs):
+    assert len(ours) == len(theirs)
+    for a, b in zip(ours, theirs):
+        if a is None or b is None:
+            assert a is None and b is None
+            continue
+        assert a.dtype == b.dtype and a.shape == b.shape
+        assert torch.equal(a.nan_to_num(), b.nan_to_num()) and torch.equal(a.isnan(), b.isnan())
+
+
+@pytest.mark.parametrize("mode", ["relaxed", "hard"])
+@pytest.mark.parametrize("function", [f for f in CASES if f not in RELAXED_ERRORS],
+                         ids=lambda f: f.__name__)
+def test_replay_equals_the_runtime_on_the_corpus(function, mode):
+    plain = relaxc.relax(function, beta=0.3, max_iter=40, mode=mode)
+    replayed = plain.options(replay=True)
+    cut_off = 0   # calls that stop at max_iter: they warn, so they are never kept
+    for seed in range(3):
+        generator = torch.Generator().manual_seed(seed)
+        args = [random_argument(spec, 6, generator) for spec in CASES[function]]
+        with warnings.catch_warnings(record=True) as warned:
+            warnings.simplefilter("always")
+            ours = outputs_and_gradients_as_warned(replayed, args)
+        assert all("max_iter" in str(w.message) for w in warned), warned[0].message
+        cut_off += bool(warned)
+        theirs = outputs_and_gradients(plain, args)
+        assert_identical(ours[0], theirs[0])
+        assert_identical(ours[1], theirs[1])
+    made, replays = counts(replayed)
+    assert made + replays + cut_off == 3 and made <= 3
+
+
+def outputs_and_gradients_as_warned(function, args):
+    """``test_columns.outputs_and_gradients`` without its filter of run-time warnings."""
+    with warnings.catch_warnings():
+        original, warnings.simplefilter = warnings.simplefilter, lambda *a, **k: None
+        try:
+            return outputs_and_gradients(function, args)
+        finally:
+            warnings.simplefilter = original
+
+
+def bubble_sort(xs):
+    n = len(xs) - 1
+    swapped = True
+    while swapped:
+        swapped = False
+        for j in range(n):
+            if xs[j] > xs[j + 1]:
+                xs[j], xs[j + 1] = xs[j + 1], xs[j]
+                swapped = True
+        n -= 1
+    return xs
+
+
+def test_a_call_with_other_host_reads_is_recorded_and_then_replayed():
+    plain = relaxc.relax(bubble_sort, beta=0.05)
+    replayed = plain.options(replay=True)
+    sorted_already = torch.arange(6.0).repeat(4, 1)   # one pass: every instance frozen at once
+    shuffled = torch.randn(4, 6, generator=torch.Generator().manual_seed(1)) * 3
+    for xs, expected_counts in [(sorted_already, (1, 0)), (shuffled, (2, 0)),
+                                (sorted_already, (2, 1)), (shuffled.flip(0), (2, 2))]:
+        assert_identical(outputs_and_gradients(replayed, [xs])[1],
+                         outputs_and_gradients(plain, [xs])[1])
+        assert counts(replayed) == expected_counts
+
+
+def root_of_positive(x):
+    if x > 0:
+        return x ** 0.5
+    return -x
+
+
+def test_a_merge_that_is_not_finite_leaves_the_replay_for_the_repair():
+    plain = relaxc.relax(root_of_positive, beta=0.01)
+    replayed = plain.options(replay=True)
+    calm = torch.tensor([1.0, 4.0, 9.0], dtype=torch.float64)
+    negative = torch.tensor([1.0, -400.0, 9.0], dtype=torch.float64)   # sqrt(-400) is negligible
+    for x in (calm, negative, calm, negative):
+        ours, theirs = (outputs_and_gradients(f, [x]) for f in (replayed, plain))
+        assert_identical(ours[0] + list(ours[1]), theirs[0] + list(theirs[1]))
+        assert torch.isfinite(ours[1][0]).all()
+    assert counts(replayed) == (2, 2)
+
+
+def levenshtein(a, b):
+    d = [[i + j if i * j == 0 else 0 for j in range(len(b) + 1)] for i in range(len(a) + 1)]
+    for i in range(1, len(a) + 1):
+        for j in range(1, len(b) + 1):
+            cost = 0 if a[i - 1] == b[j - 1] else 1
+            d[i][j] = min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost)
+    return d[len(a)][len(b)]
+
+
+def test_categorical_arguments_are_replayed():
+    plain = relaxc.relax(levenshtein, beta=0.5)
+    replayed = plain.options(replay=True)
+    generator = torch.Generator().manual_seed(2)
+    for _ in range(3):
+        a, b = (torch.softmax(torch.randn(3, n, 4, generator=generator), -1) for n in (4, 5))
+        results = []
+        for function in (replayed, plain):
+            a_, b_ = a.clone().requires_grad_(), b.clone().requires_grad_()
+            distance = function(relaxc.Categorical(a_), relaxc.Categorical(b_))
+            results.append([distance, *torch.autograd.grad(distance.sum(), (a_, b_))])
+        assert_identical(*results)
+    assert counts(replayed) == (1, 2)
+
+
+SCALE = torch.tensor(2.0)
+
+
+def scaled_larger(x, y):
+    if x > y:
+        return x * SCALE
+    return y
+
+
+def test_a_global_tensor_is_not_replayed_and_says_so():
+    replayed = relaxc.relax(scaled_larger, replay=True)
+    x, y = torch.randn(3), torch.randn(3)
+    with pytest.warns(RuntimeWarning, match="does not come from its arguments"):
+        first = replayed(x, y)
+    second = replayed(x, y)   # runs as usual from now on: the same value, no second warning
+    torch.testing.assert_close(first, second)
+    assert counts(replayed) == (0, 0)
+
+
+def append_larger(xs, x):
+    if x > 0:
+        xs.append(x)
+    else:
+        xs.append(-x)
+    return len(xs)
+
+
+def test_a_list_argument_changed_in_place_is_not_replayed():
+    replayed = relaxc.relax(append_larger, replay=True)
+    xs = []
+    for _ in range(2):   # (xs is longer the second time: another signature, which warns too)
+        with pytest.warns(RuntimeWarning, match="changes a list or dict argument") as warned:
+            replayed(xs, torch.randn(3))
+        assert warned[0].filename == __file__   # the caller's line
+    assert len(xs) == 2 and counts(replayed) == (0, 0)
+
+
+def countdown(x):
+    while x > 0:
+        x = x - 1
+    return x
+
+
+def test_a_call_that_warns_warns_every_time():
+    replayed = relaxc.relax(countdown, beta=1.0, max_iter=3, replay=True)
+    for _ in range(2):
+        with pytest.warns(RuntimeWarning, match="max_iter=3"):
+            replayed(torch.tensor([50.0]))
+    assert counts(replayed) == (0, 0)
+
+
+def test_signatures_are_kept_apart():
+    replayed = relaxc.relax(root_of_positive, replay=True)
+    plain = replayed.options(replay=False)
+    for x in (torch.rand(3), torch.rand(5), torch.rand(3, dtype=torch.float64), torch.rand(3)):
+        assert_identical([replayed(x)], [plain(x)])
+        with torch.no_grad():
+            assert_identical([replayed(x)], [plain(x)])
+        assert_identical([replayed(x.requires_grad_())], [plain(x)])
+    made, replays = counts(replayed)
+    assert made == 9 and replays == 3   # 3 kinds of x × 3 of grad; the last x is the first kind
+
+
+def add_one_relaxed(x):
+    if x > 0:
+        return x + 1
+    return x
+
+
+inner = relaxc.relax(add_one_relaxed)
+
+
+def calls_another(x):
+    return inner(x) * 2
+
+
+def test_a_relaxed_function_inside_is_part_of_the_record():
+    replayed = relaxc.relax(calls_another, replay=True)
+    plain = replayed.options(replay=False)
+    for seed in range(3):
+        x = torch.randn(4, generator=torch.Generator().manual_seed(seed))
+        assert_identical([replayed(x)], [plain(x)])
+    assert counts(replayed) == (1, 2)
+
+
+def test_modes_that_draw_are_refused_with_replay():
+    with pytest.raises(ValueError, match="replay=False"):
+        relaxc.relax(countdown, mode="sample", replay=True)
