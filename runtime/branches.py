@@ -22,6 +22,7 @@ import math
 import torch
 
 from . import categorical, replay
+from .assignments import SHIFT
 from .conditions import truth
 from .paths import inactive_where
 from .values import (Categorical, Columns, Event, Pending, Returned, Unbound, align, expectation,
@@ -402,8 +403,10 @@ class Merger:
                 and value_true.dim() == value_false.dim() == p.dim()):
             # The commonest merge (two values like p, e.g. elements of a sequence), without the
             # dozen tests below: what they would conclude is this lerp.
-            return self._finite_or_repaired(torch.lerp(value_false, value_true, p),
-                                            value_true, value_false, p)
+            merged = _shifted(value_true, value_false, p)
+            if merged is None:
+                merged = torch.lerp(value_false, value_true, p)
+            return self._finite_or_repaired(merged, value_true, value_false, p)
         boolean = is_boolean(value_true) and is_boolean(value_false)
         a, b = expectation(value_true), expectation(value_false)
         if p.dtype == torch.bool:
@@ -482,6 +485,22 @@ _NUMBER_KINDS = frozenset(
     (a, b) for a in (torch.Tensor, Event, bool, int, float)
     for b in (torch.Tensor, Event, bool, int, float)
     if a in (torch.Tensor, Event) or b in (torch.Tensor, Event))
+
+
+def _shifted(value_true, value_false, p):
+    """``p·value_true + (1 − p)·value_false`` where one is the other counted up by a number
+    (``assignments.SHIFT``): ``value_false + p·c`` or ``value_true + (1 − p)·c``; else None."""
+    if torch.compiler.is_compiling():
+        return None   # (no shift is set there, and dynamo cannot read a tensor's __dict__)
+    shift = value_true.__dict__.get(SHIFT)
+    if shift is not None and shift[0]() is value_false:
+        c = shift[1]
+        return value_false + p if c == 1 else value_false + p * c
+    shift = value_false.__dict__.get(SHIFT)
+    if shift is not None and shift[0]() is value_true:
+        c = shift[1]
+        return value_false - p if c == 1 else value_false - p * c
+    return None
 
 
 def _finite_number(value) -> bool:

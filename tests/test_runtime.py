@@ -178,3 +178,47 @@ def test_straight_through_mutates_a_list_argument_once():
 def test_a_straight_through_context_refuses_to_run_code_directly():
     with pytest.raises(RuntimeError, match="through relaxc_runtime.evaluate"):
         Context(mode="straight_through").lt(torch.zeros(1), 1.0)
+
+
+def count_up(x, y):
+    n = x * 0 + 1
+    if x > y:
+        n += 3
+    return n
+
+
+def count_on_else(x, y):
+    n = x * 0 + 1
+    if x > y:
+        pass
+    else:
+        n -= 0.5
+    return n
+
+
+def count_both_ways(x, y):
+    n = x * 0 + 1
+    if x > y:
+        n += 3
+    else:
+        n -= 2
+    return n
+
+
+@pytest.mark.parametrize("function, closed_form, last_op", [
+    (count_up, lambda n, p: n + 3 * p, "AddBackward0"),
+    (count_on_else, lambda n, p: n - 0.5 * (1 - p), "SubBackward0"),
+    (count_both_ways, lambda n, p: p * (n + 3) + (1 - p) * (n - 2), "LerpBackward1"),
+])
+def test_a_counted_value_merges_as_its_shift(function, closed_form, last_op):
+    # `n += c` on one path merges as `n + p·c` (no lerp); counted on both paths, as a lerp.
+    beta = 0.5
+    x, y = (torch.randn(6, dtype=torch.float64, requires_grad=True) for _ in range(2))
+    relaxed = relaxc.relax(function, beta=beta)
+    merged = relaxed(x, y)
+    assert merged.grad_fn.name() == last_op
+    torch.testing.assert_close(merged, closed_form(x * 0 + 1, torch.sigmoid((x - y) / beta)))
+    assert gradcheck(relaxed, (x, y))
+    assert torch.equal(relaxed.options(mode="hard")(x, y),
+                       torch.tensor([function(a, b) for a, b in zip(x.tolist(), y.tolist())],
+                                    dtype=torch.float64))
