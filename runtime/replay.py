@@ -413,52 +413,122 @@ class _Code:
         parts += [f"{k}={self._expression(t)}" for k, t in kwargs]
         return f"{self._constant(func)}({', '.join(parts)})"
 
-    def _test_finite(self, finite_by_shape):
-        for tensors in finite_by_shape.values():
-            self.lines.append(f"    if not all_finite({', '.join(tensors)}): raise Diverged")
-
     def _function(self, node):
-        """Emit the function that starts at ``node``; returns the nodes that start others."""
-        emit = self.lines.append
-        emit(f"def {self._name(node)}(v):")
+        """Emit the function that starts at ``node``; returns the nodes that start others.
+
+        Each slot of ``v`` is emptied after its last use here, unless a later function or the
+        result reads it: the tensors are freed as the usual run frees them, so the allocator
+        reuses warm memory instead of holding every intermediate to the end.
+        """
+        first, statements = node, []   # statements: (line, numbers it reads)
         grad = None
-        # Merges found finite, tested together where this function ends (by shape: one stack
-        # each); a replay whose test fails is dropped as a whole, so testing late is as good.
+        # Merges found finite are tested together (by shape: one stack for many tensors); a
+        # replay whose test fails is dropped as a whole, so testing a little later is as good.
         finite_by_shape = {}
+
+        def test_finite(shapes):
+            for shape in shapes:
+                tensors = finite_by_shape.pop(shape, ())
+                if tensors:
+                    expressions = ", ".join(f"v[{n}]" for n in tensors)
+                    statements.append((f"if not all_finite({expressions}): raise Diverged",
+                                       tensors))
+
         while True:
             for op in node.ops:
                 if op.grad != grad:
-                    emit(f"    set_grad({op.grad})")
+                    statements.append((f"set_grad({op.grad})", ()))
                     grad = op.grad
                 call = self._call(op.func, op.args, op.kwargs)
+                reads = _read_numbers((op.args, op.kwargs))
                 if not op.outs and not op.unpack:
-                    emit(f"    {call}")
-                elif op.unpack:
-                    targets = "".join(f"v[{n}], " for n in op.outs)
-                    emit(f"    {targets}= {call}")
+                    statements.append((call, reads))
                 else:
-                    emit(f"    v[{op.outs[0]}] = {call}")
+                    targets = "".join(f"v[{n}], " for n in op.outs) if op.unpack \
+                        else f"v[{op.outs[0]}]"
+                    statements.append((f"{targets} = {call}", reads + op.outs))
             read = node.read
             if read is None:
-                self._test_finite(finite_by_shape)
-                emit(f"    return {self._constant(node.end)}")
+                test_finite(list(finite_by_shape))
+                self._emit(first, statements, _read_numbers(node.end.result),
+                           f"return {self._constant(node.end)}")
                 return []
             if read.func is None and list(node.children) == [True]:
-                finite_by_shape.setdefault(read.shape, []).append(self._expression(read.args))
+                pending = finite_by_shape.setdefault(read.shape, [])
+                pending.append(read.args[1])
+                if len(pending) == _FINITE_CHUNK:
+                    test_finite([read.shape])
                 node = node.children[True]
                 continue
             test = (f"finite({self._expression(read.args)})" if read.func is None
                     else self._call(read.func, read.args, read.kwargs))
+            reads = _read_numbers((read.args, read.kwargs))
             if len(node.children) == 1:
                 (answer, child), = node.children.items()
-                emit(f"    if {test} != {self._constant(answer)}: raise Diverged")
+                statements.append(
+                    (f"if {test} != {self._constant(answer)}: raise Diverged", reads))
                 node = child
                 continue
-            self._test_finite(finite_by_shape)
+            test_finite(list(finite_by_shape))
             table = {answer: self._name(child) for answer, child in node.children.items()}
             self.tables.append(table)
-            emit(f"    return {self._constant(table)}.get({test}, diverged)")
+            statements.append((f"choice = {test}", reads))
+            later = set().union(*(_numbers_read_below(c) for c in node.children.values()))
+            self._emit(first, statements, later,
+                       f"return {self._constant(table)}.get(choice, diverged)")
             return list(node.children.values())
+
+    def _emit(self, start, statements, later, last_line):
+        """The function's lines: ``statements``, each followed by emptying the slots it read
+        for the last time (but not those in ``later``), then ``last_line``."""
+        last_use = {}
+        for position, (_, numbers) in enumerate(statements):
+            for number in numbers:
+                last_use[number] = position
+        done_after = {}
+        for number, position in last_use.items():
+            if number not in later:
+                done_after.setdefault(position, []).append(number)
+        emit = self.lines.append
+        emit(f"def {self._name(start)}(v):")
+        for position, (line, _) in enumerate(statements):
+            emit(f"    {line}")
+            if position in done_after:
+                emit("    " + " = ".join(f"v[{n}]" for n in sorted(done_after[position]))
+                     + " = None")
+        emit(f"    {last_line}")
+
+
+def _read_numbers(template) -> tuple:
+    """The tensor numbers a template (or a tuple of templates) refers to."""
+    numbers, stack = [], [template]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, tuple):
+            if len(item) == 2 and item[0] == "v" and type(item[1]) is int:
+                numbers.append(item[1])
+            elif not (len(item) == 2 and item[0] == "c"):
+                stack.extend(item)
+    return tuple(numbers)
+
+
+def _numbers_read_below(node) -> set:
+    """The tensor numbers that ``node`` and the nodes after it refer to."""
+    numbers, stack = set(), [node]
+    while stack:
+        node = stack.pop()
+        for op in node.ops:
+            numbers.update(_read_numbers((op.args, op.kwargs)))
+        if node.read is not None:
+            numbers.update(_read_numbers((node.read.args, node.read.kwargs)))
+        else:
+            numbers.update(_read_numbers(node.end.result))
+        stack.extend(node.children.values())
+    return numbers
+
+
+#: Finiteness tests are made in stacks of this many tensors, while they are in the cache.
+_FINITE_CHUNK = 64
 
 
 def _diverged(v):
