@@ -369,15 +369,16 @@ class _Code:
     run by a trampoline (each returns the next function, or the result's tensors)."""
 
     def __init__(self, root, filename):
-        self.constants, self.constant_names = [], {}
+        self.constants, self.constant_names = {}, {}   # name -> value, (type, id) -> name
         self.lines, self.tables, self.functions = [], [], {}
         pending = [root]
         while pending:
             pending.extend(self._function(pending.pop()))
-        namespace = {f"c{i}": c for i, c in enumerate(self.constants)}
+        namespace = dict(self.constants)
         namespace.update(finite=finite, all_finite=_all_finite, Diverged=Diverged,
                          diverged=_diverged,
                          set_grad=torch._C._set_grad_enabled)
+        self.filename = filename
         source = "\n".join(self.lines) + "\n"
         linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
         exec(compile(source, filename, "exec"), namespace)
@@ -390,10 +391,14 @@ class _Code:
         return self.functions.setdefault(id(node), f"n{len(self.functions)}")
 
     def _constant(self, value) -> str:
+        """The name of a constant in the code: a torch function's own name and a number
+        (``lerp_6``), so that the code reads like what it calls; else ``c`` and a number."""
         key = (type(value), id(value))
         if key not in self.constant_names:
-            self.constant_names[key] = f"c{len(self.constants)}"
-            self.constants.append(value)
+            short = _name(value).rsplit(".", 1)[-1] if callable(value) else ""
+            prefix = short + "_" if short.isidentifier() else "c"
+            name = self.constant_names[key] = f"{prefix}{len(self.constants)}"
+            self.constants[name] = value
         return self.constant_names[key]
 
     def _expression(self, template) -> str:
@@ -420,7 +425,9 @@ class _Code:
         result reads it: the tensors are freed as the usual run frees them, so the allocator
         reuses warm memory instead of holding every intermediate to the end.
         """
-        first, statements = node, []   # statements: (line, numbers it reads)
+        # statements: (line, numbers it reads, numbers it writes, whether it may be dropped
+        # when nothing reads what it writes)
+        first, statements = node, []
         grad = None
         # Merges found finite are tested together (by shape: one stack for many tensors); a
         # replay whose test fails is dropped as a whole, so testing a little later is as good.
@@ -432,21 +439,22 @@ class _Code:
                 if tensors:
                     expressions = ", ".join(f"v[{n}]" for n in tensors)
                     statements.append((f"if not all_finite({expressions}): raise Diverged",
-                                       tensors))
+                                       tuple(tensors), (), False))
 
         while True:
             for op in node.ops:
                 if op.grad != grad:
-                    statements.append((f"set_grad({op.grad})", ()))
+                    statements.append((f"set_grad({op.grad})", (), (), False))
                     grad = op.grad
                 call = self._call(op.func, op.args, op.kwargs)
                 reads = _read_numbers((op.args, op.kwargs))
                 if not op.outs and not op.unpack:
-                    statements.append((call, reads))
+                    statements.append((call, reads, (), False))
                 else:
                     targets = "".join(f"v[{n}], " for n in op.outs) if op.unpack \
                         else f"v[{op.outs[0]}]"
-                    statements.append((f"{targets} = {call}", reads + op.outs))
+                    statements.append((f"{targets} = {call}", reads, op.outs,
+                                       _pure(op.func, op.kwargs)))
             read = node.read
             if read is None:
                 test_finite(list(finite_by_shape))
@@ -466,23 +474,32 @@ class _Code:
             if len(node.children) == 1:
                 (answer, child), = node.children.items()
                 statements.append(
-                    (f"if {test} != {self._constant(answer)}: raise Diverged", reads))
+                    (f"if {test} != {self._constant(answer)}: raise Diverged", reads, (), False))
                 node = child
                 continue
             test_finite(list(finite_by_shape))
             table = {answer: self._name(child) for answer, child in node.children.items()}
             self.tables.append(table)
-            statements.append((f"choice = {test}", reads))
+            statements.append((f"choice = {test}", reads, (), False))
             later = set().union(*(_numbers_read_below(c) for c in node.children.values()))
             self._emit(first, statements, later,
                        f"return {self._constant(table)}.get(choice, diverged)")
             return list(node.children.values())
 
     def _emit(self, start, statements, later, last_line):
-        """The function's lines: ``statements``, each followed by emptying the slots it read
-        for the last time (but not those in ``later``), then ``last_line``."""
+        """The function's lines: ``statements`` but those whose results nothing reads (a value
+        the usual run computed and dropped, like ``x + 1`` in a merge of ``x += 1``), each
+        followed by emptying the slots it used for the last time (but not those in ``later``),
+        then ``last_line``."""
+        live, kept = set(later), []
+        for line, reads, writes, pure in reversed(statements):
+            if pure and live.isdisjoint(writes):
+                continue
+            live.update(reads)
+            kept.append((line, reads + writes))
+        kept.reverse()
         last_use = {}
-        for position, (_, numbers) in enumerate(statements):
+        for position, (_, numbers) in enumerate(kept):
             for number in numbers:
                 last_use[number] = position
         done_after = {}
@@ -491,12 +508,30 @@ class _Code:
                 done_after.setdefault(position, []).append(number)
         emit = self.lines.append
         emit(f"def {self._name(start)}(v):")
-        for position, (line, _) in enumerate(statements):
+        for position, (line, _) in enumerate(kept):
             emit(f"    {line}")
             if position in done_after:
                 emit("    " + " = ".join(f"v[{n}]" for n in sorted(done_after[position]))
                      + " = None")
         emit(f"    {last_line}")
+
+
+def _pure(func, kwargs) -> bool:
+    """Whether a torch call only makes its result: not in place (``add_``, ``__setitem__``,
+    ``__iadd__``), not into ``out=``, and draws no random numbers."""
+    name = _name(func).rsplit(".", 1)[-1]
+    in_place = (name.endswith("_") and not name.endswith("__")) or name in _IN_PLACE_OPERATORS
+    return not (in_place or any(k == "out" for k, _ in kwargs)
+                or any(word in name for word in _RANDOM))
+
+
+_IN_PLACE_OPERATORS = frozenset(f"__i{op}__" for op in (
+    "add", "sub", "mul", "matmul", "truediv", "floordiv", "mod", "pow", "and", "or", "xor",
+    "lshift", "rshift")) | {"__setitem__"}
+
+
+_RANDOM = ("rand", "bernoulli", "multinomial", "normal", "poisson", "dropout", "exponential",
+           "geometric", "cauchy", "uniform")
 
 
 def _read_numbers(template) -> tuple:

@@ -2,6 +2,7 @@
 for bit (values and gradients), on every call: the first (recorded), later ones (replayed), and
 ones whose host reads differ from every record (recorded again)."""
 
+import linecache
 import warnings
 
 import pytest
@@ -215,3 +216,26 @@ def test_a_relaxed_function_inside_is_part_of_the_record():
 def test_modes_that_draw_are_refused_with_replay():
     with pytest.raises(ValueError, match="replay=False"):
         relaxc.relax(countdown, mode="sample", replay=True)
+
+
+def doubled_in_place(x):
+    y = x.clone()
+    y.mul_(2)   # its result is not read: the write must stay in the replay all the same
+    unused = y + 5   # computed and never read: a replay may leave it out
+    if x > 0:
+        y += 1
+    return y
+
+
+def test_a_write_in_place_is_replayed_and_an_unread_value_is_not():
+    replayed = relaxc.relax(doubled_in_place, replay=True)
+    plain = replayed.options(replay=False)
+    for seed in range(3):
+        x = torch.randn(5, generator=torch.Generator().manual_seed(seed))
+        assert_identical([replayed(x)], [plain(x)])
+    assert counts(replayed) == (1, 2)
+    code = replayed._compiled.function.relaxc_replays.signatures.popitem()[1].code
+    text = "".join(linecache.getlines(code.filename))
+    five = next(name for name, value in code.constants.items() if value == 5)
+    assert "mul__" in text   # (the name of Tensor.mul_ in the code)
+    assert five not in text
