@@ -437,9 +437,7 @@ class _Code:
             for shape in shapes:
                 tensors = finite_by_shape.pop(shape, ())
                 if tensors:
-                    expressions = ", ".join(f"v[{n}]" for n in tensors)
-                    statements.append((f"if not all_finite({expressions}): raise Diverged",
-                                       tuple(tensors), (), False))
+                    statements.append((_FiniteTest(tensors), tuple(tensors), (), False))
 
         while True:
             for op in node.ops:
@@ -493,7 +491,14 @@ class _Code:
         then ``last_line``."""
         live, kept = set(later), []
         for line, reads, writes, pure in reversed(statements):
-            if pure and live.isdisjoint(writes):
+            if isinstance(line, _FiniteTest):
+                # A merge nothing reads may go untested: were it not finite, the usual run
+                # would repair a value that nothing reads either.
+                reads = tuple(n for n in reads if n in live)
+                if not reads:
+                    continue
+                line = f"if not all_finite({', '.join(f'v[{n}]' for n in reads)}): raise Diverged"
+            elif pure and live.isdisjoint(writes):
                 continue
             live.update(reads)
             kept.append((line, reads + writes))
@@ -514,6 +519,11 @@ class _Code:
                 emit("    " + " = ".join(f"v[{n}]" for n in sorted(done_after[position]))
                      + " = None")
         emit(f"    {last_line}")
+
+
+class _FiniteTest(list):
+    """The numbers of merges to test finite together (a statement written once it is known
+    which of them anything reads)."""
 
 
 def _pure(func, kwargs) -> bool:
