@@ -31,6 +31,7 @@ import itertools
 import linecache
 import math
 import sys
+import threading
 import warnings
 
 import torch
@@ -41,7 +42,8 @@ from .values import Categorical, Event
 #: How many differing records a signature may collect before it stops being recorded.
 MAX_RECORDS = 64
 
-_recording = None   # the _Recorder of the call being recorded, if any
+# The _Recorder of the call being recorded in this thread, if any (as torch function modes are).
+_this_thread = threading.local()
 
 
 class Diverged(Exception):
@@ -52,20 +54,17 @@ def finite(tensor: torch.Tensor) -> bool:
     """Whether every value of ``tensor`` is finite, read on the host (one sum: the sum of finite
     values may overflow, which only sends a merge to its exact repair). While a call is recorded,
     the answer is a host read of the record."""
-    if _recording is not None:
-        return _recording.finite(tensor)
+    recorder = getattr(_this_thread, "recorder", None)
+    if recorder is not None:
+        return recorder.finite(tensor)
     return math.isfinite(tensor.detach().sum())
-
-
-def recording() -> bool:
-    return _recording is not None
 
 
 # Tensor queries that read no values, only what the signature fixes (shape, dtype, device,
 # requires_grad); replays skip them. ``_version`` feeds caches only (Categorical's one-hot test).
 _METADATA = frozenset(f"torch.Tensor.{name}" for name in (
     "dim", "ndimension", "size", "numel", "__len__", "is_floating_point", "is_complex",
-    "element_size", "stride", "is_contiguous", "__hash__", "get_device",
+    "element_size", "__hash__", "get_device",
     *(f"{p}.__get__" for p in ("shape", "dtype", "device", "ndim", "requires_grad", "is_leaf",
                                "layout", "is_cuda", "_version", "names", "is_sparse",
                                "is_quantized", "is_meta", "is_nested"))))
@@ -610,7 +609,7 @@ class Replays:
 
     def __call__(self, run, args, kwargs, options):
         """``run(args, kwargs)`` (the usual call) or its replay, for a call with ``options``."""
-        if _recording is not None or torch.compiler.is_compiling():
+        if getattr(_this_thread, "recorder", None) is not None or torch.compiler.is_compiling():
             return run(args, kwargs)   # inside a recorded call, or captured by torch.compile
         try:
             template, leaves = _leaves((args, kwargs))
@@ -650,15 +649,14 @@ class _Records:
         return self._record(run, args, kwargs, leaves, template)
 
     def _record(self, run, args, kwargs, leaves, template):
-        global _recording
         recorder = _Recorder(leaves)
-        _recording = recorder
+        _this_thread.recorder = recorder
         try:
             with warnings.catch_warnings(record=True) as warned, recorder:
                 warnings.simplefilter("always")
                 result = run(args, kwargs)
         finally:
-            _recording = None
+            _this_thread.recorder = None
         for warning in warned:   # shown as if no record were made; a call that warns is not kept
             warnings.warn_explicit(warning.message, warning.category, warning.filename,
                                    warning.lineno, source=warning.source)
