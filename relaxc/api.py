@@ -50,7 +50,7 @@ class RelaxedFunction:
 
     def options(self, **changes) -> "RelaxedFunction":
         """The same function with other options (``beta``, ``mode``, ``eps``, ``max_iter``,
-        ``fixed_iterations``, ``samples``, ``seed``)."""
+        ``fixed_iterations``, ``samples``, ``seed``, ``max_paths``, ``replay``)."""
         other = object.__new__(RelaxedFunction)
         other.__dict__.update(self.__dict__)
         other.context = self.context.replace(**changes)
@@ -102,8 +102,10 @@ def relax(function=None, /, **options):
     """Compile ``function`` into its relaxation: ``@relax`` or ``@relax(beta=..., mode=...)``.
 
     Options (all can be changed later per call with ``f.options``): ``beta`` (temperature,
-    default 0.125), ``mode`` (``"relaxed"`` or ``"hard"``), ``eps`` (default 1e-5), ``max_iter``
-    (default 1024).
+    default 0.125), ``mode`` (``"relaxed"``, ``"hard"``, ``"straight_through"``, ``"sample"``,
+    ``"exact"``), ``eps`` (default 1e-5), ``max_iter`` (default 1024), ``replay`` (default False:
+    record each argument signature's first call and replay its torch calls afterwards; see
+    docs/semantics.md).
     """
     context = Context(**options)
     if function is None:

@@ -8,10 +8,13 @@ that read a tensor on the host (``bool(frozen.all())`` ending a relaxed ``while`
 not finite). So the first call with a signature runs as usual while a torch function mode records
 every torch call it makes and every host read, and later calls run the record as generated code::
 
-    v[7] = c3(v[2], v[5])                       # torch.Tensor.__sub__, as recorded
-    v[8] = c4(v[7], c5)                         # torch.sigmoid ...
-    if not finite(v[12]): raise Diverged        # a merge the runtime found finite
-    return {True: n2, False: n3}.get(c6(v[14]), diverged)   # bool(frozen.all()) went both ways
+    v[6] = sub_2(v[1], v[2])                    # torch.Tensor.sub, as recorded
+    v[8] = sigmoid_5(v[7])
+    v[9] = lerp_6(v[1], v[2], v[8])
+    v[1] = v[2] = None                          # freed after their last use
+    if __bool___18(v[45]) != c19: raise Diverged    # bool(frozen.all()) was False
+    if not all_finite(v[9], v[15], ...): raise Diverged   # merges the runtime found finite
+    return {True: n1, False: n2}.get(choice, diverged)    # a read that went both ways
 
 Each host read is made again and checked. Where one gives another answer than every record so far,
 the replay stops and the call runs as usual, recorded: the records form a tree that branches at
@@ -41,6 +44,8 @@ from .values import Categorical, Event
 
 #: How many differing records a signature may collect before it stops being recorded.
 MAX_RECORDS = 64
+#: How many signatures a function may have records for; calls with more run as usual.
+MAX_SIGNATURES = 64
 
 # The _Recorder of the call being recorded in this thread, if any (as torch function modes are).
 _this_thread = threading.local()
@@ -76,8 +81,8 @@ class _Unrecordable(Exception):
 
 class _Op:
     """One recorded torch call: ``outs = func(*args, **kwargs)`` under grad mode ``grad``.
-    ``args``/``kwargs`` are templates (:func:`_template`); ``outs`` the numbers of the tensors
-    it returns (``unpack``: a tuple or list of them, else one tensor or None)."""
+    ``args`` is a tuple of templates, ``kwargs`` of (name, template); ``outs`` the numbers of the
+    tensors it returns (``unpack``: a tuple or list of them, else one tensor or None)."""
 
     __slots__ = ("func", "args", "kwargs", "outs", "unpack", "grad")
 
@@ -103,7 +108,7 @@ class _Read:
 
 
 class _End:
-    """The result: its template, and where the arguments were tensors."""
+    """The end of a record: the template of the result."""
 
     __slots__ = ("result",)
 
@@ -240,9 +245,19 @@ class _Recorder(TorchFunctionMode):
             self.events.append(_Op(func, arg_template, kwarg_template, outs, True, grad))
         elif _holds_tensor(result):
             self.broken = f"{name} returns tensors in a {type(result).__name__}"
+        elif not _hashable(result):
+            self.broken = f"it reads a {type(result).__name__} back from {name}"
         else:   # a value read back to Python: the replay reads it again and compares
             self.events.append((_Read(func, arg_template, kwarg_template), result))
         return result
+
+
+def _hashable(value) -> bool:
+    try:
+        hash(value)
+    except TypeError:
+        return False
+    return True
 
 
 _names: dict = {}
@@ -263,7 +278,7 @@ def _flatten(value, number):
         return ("v", number(value))
     if type(value) in (list, tuple):
         return (type(value).__name__, tuple(_flatten(v, number) for v in value))
-    if type(value) is dict:
+    if type(value) is dict and all(_plain(k) for k in value):
         return ("dict", tuple((k, _flatten(v, number)) for k, v in value.items()))
     if isinstance(value, Categorical) and value.origin is None:
         return ("Categorical", _flatten(value.probs, number))
@@ -601,6 +616,7 @@ class Replays:
     def __init__(self, name: str):
         self.name = name
         self.signatures = {}   # signature -> _Records
+        self.too_many = False   # warned that there are more than MAX_SIGNATURES
 
     def counts(self) -> tuple[int, int]:
         """(records made, calls replayed), over all signatures."""
@@ -620,6 +636,13 @@ class Replays:
                torch.is_inference_mode_enabled(), torch.get_default_dtype())
         records = self.signatures.get(key)
         if records is None:
+            if len(self.signatures) == MAX_SIGNATURES:
+                if not self.too_many:
+                    self.too_many = True
+                    _warn(self.name, f"it was called with more than {MAX_SIGNATURES} argument "
+                                     f"signatures (shapes, dtypes, static values): pass numbers "
+                                     f"that change from call to call as tensors")
+                return run(args, kwargs)
             records = self.signatures[key] = _Records(self.name)
         return records.call(run, args, kwargs, leaves, template)
 

@@ -239,3 +239,24 @@ def test_a_write_in_place_is_replayed_and_an_unread_value_is_not():
     five = next(name for name, value in code.constants.items() if value == 5)
     assert "mul__" in text   # (the name of Tensor.mul_ in the code)
     assert five not in text
+
+
+def test_a_number_that_changes_on_every_call_stops_being_recorded(monkeypatch):
+    monkeypatch.setattr("relaxc_runtime.replay.MAX_SIGNATURES", 3)
+    replayed = relaxc.relax(count_greater_than, replay=True)
+    plain = replayed.options(replay=False)
+    x = torch.randn(4, 5)
+    for threshold in range(3):
+        assert_identical([replayed(x, threshold * 0.1)], [plain(x, threshold * 0.1)])
+    with pytest.warns(RuntimeWarning, match="more than 3 argument signatures"):
+        assert_identical([replayed(x, 0.5)], [plain(x, 0.5)])
+    assert_identical([replayed(x, 0.6)], [plain(x, 0.6)])   # warned once
+    assert counts(replayed) == (3, 0)
+
+
+def count_greater_than(xs, threshold):
+    count = 0
+    for x in xs:
+        if x > threshold:
+            count += 1
+    return count
