@@ -22,6 +22,7 @@ import warnings
 
 import torch
 
+from . import replay
 from .branches import BranchCopies, Merger
 from .conditions import truth
 from .paths import inactive, inactive_where
@@ -145,6 +146,7 @@ def _warn_unfinished(running, ctx, where):
     else:
         mass = float(running.detach().float().max())
     if mass >= ctx.eps:
+        replay.not_kept()
         warnings.warn(
             f"{where}: relaxed `while` stopped after max_iter={ctx.max_iter} iterations with "
             f"probability up to {mass:.3g} of running on; that mass is put on the last state "

@@ -30,12 +30,14 @@ changed in place, an argument or result of a kind the record cannot hold.
 
 from __future__ import annotations
 
+import copy
 import itertools
 import linecache
 import math
 import sys
 import threading
 import warnings
+import weakref
 
 import torch
 from torch.overrides import TorchFunctionMode, resolve_name
@@ -53,6 +55,14 @@ _this_thread = threading.local()
 
 class Diverged(Exception):
     """A host read during a replay gave an answer no record has: the call runs as usual."""
+
+
+def not_kept() -> None:
+    """Called by runtime code that warns (a ``while`` cut at ``max_iter``): a call that warns is
+    not kept for replay, so that it warns every time."""
+    recorder = getattr(_this_thread, "recorder", None)
+    if recorder is not None:
+        recorder.warned = True
 
 
 def finite(tensor: torch.Tensor) -> bool:
@@ -82,16 +92,18 @@ class _Unrecordable(Exception):
 class _Op:
     """One recorded torch call: ``outs = func(*args, **kwargs)`` under grad mode ``grad``.
     ``args`` is a tuple of templates, ``kwargs`` of (name, template); ``outs`` the numbers of the
-    tensors it returns (``unpack``: a tuple or list of them, else one tensor or None)."""
+    tensors it returns (``unpack``: a tuple or list of them, else one tensor or None);
+    ``writes``: it wrote into a tensor it was given."""
 
-    __slots__ = ("func", "args", "kwargs", "outs", "unpack", "grad")
+    __slots__ = ("func", "args", "kwargs", "outs", "unpack", "grad", "writes")
 
-    def __init__(self, func, args, kwargs, outs, unpack, grad):
+    def __init__(self, func, args, kwargs, outs, unpack, grad, writes):
         self.func, self.args, self.kwargs = func, args, kwargs
-        self.outs, self.unpack, self.grad = outs, unpack, grad
+        self.outs, self.unpack, self.grad, self.writes = outs, unpack, grad, writes
 
     def key(self):
-        return (self.func, self.args, self.kwargs, self.outs, self.unpack, self.grad)
+        return (self.func, self.args, self.kwargs, self.outs, self.unpack, self.grad,
+                self.writes)
 
 
 class _Read:
@@ -169,26 +181,36 @@ class _Recorder(TorchFunctionMode):
 
     def __init__(self, inputs):
         super().__init__()
-        self.numbers = {}      # id(tensor) -> its number
-        self.tensors = []      # every numbered tensor, alive so that ids stay theirs
+        # id(tensor) -> (its number, a weak reference that forgets the id when the tensor dies):
+        # intermediates are freed as in the usual run, and a new tensor that gets a dead one's
+        # id is not taken for it.
+        self.numbers = {}
+        self.count = 0
         self.events = []       # _Op, (_Read, answer), and at last _End
         self.broken = None     # why this record cannot be replayed
-        self.paused = False
+        self.paused = self.warned = False
         for tensor in inputs:
             self._number(tensor)
 
     def _number(self, tensor) -> int:
-        self.numbers[id(tensor)] = number = len(self.tensors)
-        self.tensors.append(tensor)
+        number, key = self.count, id(tensor)
+        self.count += 1
+        numbers = self.numbers
+
+        def forget(_, key=key, number=number):
+            if numbers.get(key, (None,))[0] == number:
+                del numbers[key]
+
+        numbers[key] = (number, weakref.ref(tensor, forget))
         return number
 
     def number_of(self, tensor) -> int:
-        number = self.numbers.get(id(tensor))
-        if number is None:
+        entry = self.numbers.get(id(tensor))
+        if entry is None or entry[1]() is not tensor:
             raise _Unrecordable(
                 "it reads a tensor that does not come from its arguments (a global tensor, "
                 "or one kept from an earlier call)")
-        return number
+        return entry[0]
 
     def template(self, value):
         if isinstance(value, torch.Tensor):
@@ -202,7 +224,8 @@ class _Recorder(TorchFunctionMode):
         if not _plain(value):
             raise _Unrecordable(f"it passes a {type(value).__name__} to a torch function, which "
                                 f"a record cannot hold")
-        return ("c", value)
+        # A private copy: the caller may change a list it passed after this call.
+        return ("c", copy.deepcopy(value) if isinstance(value, (list, dict)) else value)
 
     def finite(self, tensor):
         self.paused = True   # the test is the read, not torch calls of the record
@@ -235,21 +258,38 @@ class _Recorder(TorchFunctionMode):
             self.broken = str(why)
             return func(*args, **kwargs)
         grad = torch.is_grad_enabled()
+        tensors = [t for t in _tensors_in((args, kwargs))]
+        versions = [t._version for t in tensors]
         result = func(*args, **kwargs)
-        if result is None or isinstance(result, torch.Tensor):
+        # What it wrote into (an in-place op, out=, inplace=True) decides whether a replay may
+        # leave it out, and where the finiteness tests before it must be made.
+        writes = any(t._version != v for t, v in zip(tensors, versions))
+        if isinstance(result, torch.Tensor) or (result is None
+                                                and not name.endswith(".__get__")):
             outs = () if result is None else (self._number(result),)
-            self.events.append(_Op(func, arg_template, kwarg_template, outs, False, grad))
+            self.events.append(_Op(func, arg_template, kwarg_template, outs, False, grad, writes))
         elif (isinstance(result, (tuple, list)) and result
               and all(isinstance(r, torch.Tensor) for r in result)):
             outs = tuple(self._number(r) for r in result)
-            self.events.append(_Op(func, arg_template, kwarg_template, outs, True, grad))
+            self.events.append(_Op(func, arg_template, kwarg_template, outs, True, grad, writes))
         elif _holds_tensor(result):
             self.broken = f"{name} returns tensors in a {type(result).__name__}"
         elif not _hashable(result):
             self.broken = f"it reads a {type(result).__name__} back from {name}"
-        else:   # a value read back to Python: the replay reads it again and compares
+        else:   # a value read back to Python (a getter's None too): read again and compared
             self.events.append((_Read(func, arg_template, kwarg_template), result))
         return result
+
+
+def _tensors_in(value):
+    if isinstance(value, torch.Tensor):
+        yield value
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            yield from _tensors_in(item)
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _tensors_in(item)
 
 
 def _hashable(value) -> bool:
@@ -303,10 +343,27 @@ def _leaves(value):
 
 
 def _signature(template, leaves):
-    """What a record depends on besides the host reads: the arguments' template and values,
-    and each tensor argument's kind."""
-    return (template, tuple((type(t), t.shape, t.dtype, t.device, t.requires_grad)
-                            for t in leaves))
+    """What a record depends on besides the host reads: the arguments' template, the type and
+    value of each other argument (``2`` and ``2.0``, ``0.0`` and ``-0.0`` differ), each tensor
+    argument's kind, and autocast on its device."""
+    devices = {t.device.type for t in leaves} | {"cpu"}
+    return (_typed(template),
+            tuple((type(t), t.shape, t.dtype, t.device, t.requires_grad) for t in leaves),
+            tuple((d, torch.is_autocast_enabled(d), torch.get_autocast_dtype(d))
+                  for d in sorted(devices)))
+
+
+def _typed(template):
+    kind, body = template
+    if kind == "c":
+        return (kind, type(body), body.hex() if type(body) is float else body)
+    if kind == "v":
+        return template
+    if kind == "dict":
+        return (kind, tuple((k, _typed(t)) for k, t in body))
+    if kind == "Categorical":
+        return (kind, _typed(body))
+    return (kind, tuple(_typed(t) for t in body))
 
 
 def _build(template, values):
@@ -443,8 +500,9 @@ class _Code:
         # when nothing reads what it writes)
         first, statements = node, []
         grad = None
-        # Merges found finite are tested together (by shape: one stack for many tensors); a
-        # replay whose test fails is dropped as a whole, so testing a little later is as good.
+        # Merges found finite are tested together (by shape: one stack for many tensors), before
+        # anything is written in place: a replay whose test fails is dropped as a whole and the
+        # call runs as usual, so testing a little later is as good.
         finite_by_shape = {}
 
         def test_finite(shapes):
@@ -455,6 +513,8 @@ class _Code:
 
         while True:
             for op in node.ops:
+                if op.writes:   # the tests read the merges as they were, before any write
+                    test_finite(list(finite_by_shape))
                 if op.grad != grad:
                     statements.append((f"set_grad({op.grad})", (), (), False))
                     grad = op.grad
@@ -465,8 +525,7 @@ class _Code:
                 else:
                     targets = "".join(f"v[{n}], " for n in op.outs) if op.unpack \
                         else f"v[{op.outs[0]}]"
-                    statements.append((f"{targets} = {call}", reads, op.outs,
-                                       _pure(op.func, op.kwargs)))
+                    statements.append((f"{targets} = {call}", reads, op.outs, _pure(op)))
             read = node.read
             if read is None:
                 test_finite(list(finite_by_shape))
@@ -540,22 +599,26 @@ class _FiniteTest(list):
     which of them anything reads)."""
 
 
-def _pure(func, kwargs) -> bool:
-    """Whether a torch call only makes its result: not in place (``add_``, ``__setitem__``,
-    ``__iadd__``), not into ``out=``, and draws no random numbers."""
-    name = _name(func).rsplit(".", 1)[-1]
-    in_place = (name.endswith("_") and not name.endswith("__")) or name in _IN_PLACE_OPERATORS
-    return not (in_place or any(k == "out" for k, _ in kwargs)
-                or any(word in name for word in _RANDOM))
+def _pure(op) -> bool:
+    """Whether a replay may leave out a torch call whose results nothing reads: one of the
+    calls known to make their result only (no random draw), which wrote into nothing."""
+    return not op.writes and _name(op.func).rsplit(".", 1)[-1] in _PURE
 
 
-_IN_PLACE_OPERATORS = frozenset(f"__i{op}__" for op in (
-    "add", "sub", "mul", "matmul", "truediv", "floordiv", "mod", "pow", "and", "or", "xor",
-    "lshift", "rshift")) | {"__setitem__"}
-
-
-_RANDOM = ("rand", "bernoulli", "multinomial", "normal", "poisson", "dropout", "exponential",
-           "geometric", "cauchy", "uniform")
+_PURE = frozenset((
+    *(f"{p}{op}" for op in ("add", "sub", "mul", "div", "true_divide", "pow", "matmul")
+      for p in ("", "__", "__r")),
+    *(f"__{op}__" for op in ("add", "sub", "mul", "truediv", "pow", "matmul", "neg", "pos",
+                             "lt", "le", "gt", "ge", "eq", "ne", "and", "or", "xor", "invert",
+                             "getitem", "rsub", "radd", "rmul", "rtruediv", "rpow", "abs")),
+    "rsub", "neg", "abs", "lerp", "where", "sigmoid", "exp", "log", "sqrt", "clamp", "maximum",
+    "minimum", "softmax", "log_softmax", "sum", "mean", "amax", "amin", "all", "any",
+    "logical_and", "logical_or", "logical_not", "lt", "le", "gt", "ge", "eq", "ne", "isfinite",
+    "isnan", "detach", "clone", "contiguous", "to", "float", "double", "bool", "long", "stack",
+    "cat", "reshape", "view", "expand", "expand_as", "unsqueeze", "squeeze", "select", "narrow",
+    "unbind", "flatten", "transpose", "permute", "movedim", "ones_like", "zeros_like",
+    "full_like", "one_hot", "cosine_similarity", "normalize", "select_scatter", "round",
+    "floor", "ceil", "sign", "round"))
 
 
 def _read_numbers(template) -> tuple:
@@ -648,64 +711,97 @@ class Replays:
 
 
 class _Records:
+    """The records of one signature: their tree, its code, or why they cannot be replayed."""
+
     def __init__(self, name):
         self.name = name
         self.root = self.code = self.broken = None
         self.count = self.replayed = 0   # records made, calls replayed
+        self.lock = threading.Lock()     # one thread at a time grows the tree
 
     def call(self, run, args, kwargs, leaves, template):
         if self.broken is not None:
             return run(args, kwargs)
-        if self.code is not None:
-            values = leaves + [None] * (self.code.size - len(leaves))
+        code = self.code
+        if code is not None:
+            values = leaves + [None] * (code.size - len(leaves))
             grad = torch.is_grad_enabled()
-            step = self.code.start
+            step = code.start
             try:
                 while callable(step):
                     step = step(values)
                 self.replayed += 1
                 return _build(step.result, values)
-            except Diverged:
-                pass
+            except Exception:   # Diverged, or a call that fails where the usual run would not
+                values.clear()  # (a genuine error is raised again by the usual run below)
             finally:
                 torch._C._set_grad_enabled(grad)
         return self._record(run, args, kwargs, leaves, template)
 
     def _record(self, run, args, kwargs, leaves, template):
+        _forget_cached_tests(args, kwargs)
+        versions = [t._version for t in leaves]
         recorder = _Recorder(leaves)
         _this_thread.recorder = recorder
         try:
-            with warnings.catch_warnings(record=True) as warned, recorder:
-                warnings.simplefilter("always")
+            with recorder:
                 result = run(args, kwargs)
         finally:
             _this_thread.recorder = None
-        for warning in warned:   # shown as if no record were made; a call that warns is not kept
-            warnings.warn_explicit(warning.message, warning.category, warning.filename,
-                                   warning.lineno, source=warning.source)
         reason = recorder.broken
-        if reason is None and not warned:
+        if reason is None and not recorder.warned:   # a call that warns is not kept
             try:
                 after_template, after = _leaves((args, kwargs))
                 if not _same(after_template, template) or any(
                         a is not b for a, b in zip(after, leaves)):
                     raise _Unrecordable("it changes a list or dict argument in place")
+                if any(t._version != v for t, v in zip(leaves, versions)):
+                    raise _Unrecordable("it writes into a tensor argument in place")
                 recorder.paused = True
                 recorder.events.append(_End(_flatten(result, recorder.number_of)))
-                if self.root is None:
-                    self.root = _chain(recorder.events)
-                else:
-                    _graft(self.root, recorder.events)
-                self.count += 1
-                if self.count > MAX_RECORDS:
-                    raise _Unrecordable(f"its host reads differ on more than {MAX_RECORDS} calls")
-                self.code = _Code(self.root, f"<relaxc replay of {self.name} #{self.count}>")
+                with self.lock:
+                    self._keep(recorder.events)
             except _Unrecordable as why:
                 reason = str(why)
         if reason is not None:
-            self.broken, self.root, self.code = reason, None, None
+            with self.lock:
+                self.broken, self.root = reason, None
+                self._replace_code(None)
             _warn(self.name, reason)
         return result
+
+    def _keep(self, events):
+        if self.root is None:
+            self.root = _chain(events)
+        else:
+            _graft(self.root, events)
+        self.count += 1
+        if self.count > MAX_RECORDS:
+            raise _Unrecordable(f"its host reads differ on more than {MAX_RECORDS} calls")
+        self._replace_code(_Code(self.root, f"<relaxc replay of {self.name} #{self.count}>"))
+
+    def _replace_code(self, code):
+        if self.code is not None:   # its source, kept for tracebacks, goes with it
+            linecache.cache.pop(self.code.filename, None)
+        self.code = code
+
+
+def _forget_cached_tests(args, kwargs):
+    """Drop the one-hot tests that Categorical arguments cache, so that the record computes them
+    from the arguments (a test cached by an earlier call is not one of this call's tensors)."""
+    for value in _values_in((args, kwargs)):
+        if isinstance(value, Categorical) and value.origin is None:
+            value._one_hot = None
+
+
+def _values_in(value):
+    yield value
+    if isinstance(value, (list, tuple)):
+        for item in value:
+            yield from _values_in(item)
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _values_in(item)
 
 
 def _warn(name, reason):
