@@ -258,7 +258,7 @@ class _Recorder(TorchFunctionMode):
             self.broken = str(why)
             return func(*args, **kwargs)
         grad = torch.is_grad_enabled()
-        tensors = [t for t in _tensors_in((args, kwargs))]
+        tensors = [t for t in _values_in((args, kwargs)) if isinstance(t, torch.Tensor)]
         versions = [t._version for t in tensors]
         result = func(*args, **kwargs)
         # What it wrote into (an in-place op, out=, inplace=True) decides whether a replay may
@@ -279,17 +279,6 @@ class _Recorder(TorchFunctionMode):
         else:   # a value read back to Python (a getter's None too): read again and compared
             self.events.append((_Read(func, arg_template, kwarg_template), result))
         return result
-
-
-def _tensors_in(value):
-    if isinstance(value, torch.Tensor):
-        yield value
-    elif isinstance(value, (list, tuple)):
-        for item in value:
-            yield from _tensors_in(item)
-    elif isinstance(value, dict):
-        for item in value.values():
-            yield from _tensors_in(item)
 
 
 def _hashable(value) -> bool:
@@ -795,6 +784,7 @@ def _forget_cached_tests(args, kwargs):
 
 
 def _values_in(value):
+    """``value`` and everything in the lists, tuples and dicts it holds."""
     yield value
     if isinstance(value, (list, tuple)):
         for item in value:

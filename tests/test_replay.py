@@ -9,8 +9,8 @@ import pytest
 import torch
 
 import relaxc
-from corpus import CASES, RELAXED_ERRORS
-from test_columns import outputs_and_gradients
+from corpus import CASES, RELAXED_ERRORS, bubble_sort_while
+from test_columns import assert_same, outputs_and_gradients
 from test_safety import random_argument
 
 
@@ -25,13 +25,7 @@ def counts(function):
 
 
 def assert_identical(ours, theirs):
-    assert len(ours) == len(theirs)
-    for a, b in zip(ours, theirs):
-        if a is None or b is None:
-            assert a is None and b is None
-            continue
-        assert a.dtype == b.dtype and a.shape == b.shape
-        assert torch.equal(a.nan_to_num(), b.nan_to_num()) and torch.equal(a.isnan(), b.isnan())
+    assert_same(ours, theirs, tolerance=0)
 
 
 @pytest.mark.parametrize("mode", ["relaxed", "hard"])
@@ -66,21 +60,8 @@ def outputs_and_gradients_as_warned(function, args):
             warnings.simplefilter = original
 
 
-def bubble_sort(xs):
-    n = len(xs) - 1
-    swapped = True
-    while swapped:
-        swapped = False
-        for j in range(n):
-            if xs[j] > xs[j + 1]:
-                xs[j], xs[j + 1] = xs[j + 1], xs[j]
-                swapped = True
-        n -= 1
-    return xs
-
-
 def test_a_call_with_other_host_reads_is_recorded_and_then_replayed():
-    plain = relaxc.relax(bubble_sort, beta=0.05)
+    plain = relaxc.relax(bubble_sort_while, beta=0.05)
     replayed = plain.options(replay=True)
     sorted_already = torch.arange(6.0).repeat(4, 1)   # one pass: every instance frozen at once
     shuffled = torch.randn(4, 6, generator=torch.Generator().manual_seed(1)) * 3
@@ -209,13 +190,19 @@ def calls_another(x):
     return inner(x) * 2
 
 
-def test_a_relaxed_function_inside_is_part_of_the_record():
-    replayed = relaxc.relax(calls_another, replay=True)
+def replayed_three_times(function, size):
+    """``function`` with replay, called on three inputs of ``size``, each checked against the
+    usual run."""
+    replayed = relaxc.relax(function, replay=True)
     plain = replayed.options(replay=False)
     for seed in range(3):
-        x = torch.randn(4, generator=torch.Generator().manual_seed(seed))
+        x = torch.randn(size, generator=torch.Generator().manual_seed(seed))
         assert_identical([replayed(x)], [plain(x)])
-    assert counts(replayed) == (1, 2)
+    return replayed
+
+
+def test_a_relaxed_function_inside_is_part_of_the_record():
+    assert counts(replayed_three_times(calls_another, 4)) == (1, 2)
 
 
 def test_modes_that_draw_are_refused_with_replay():
@@ -233,11 +220,7 @@ def doubled_in_place(x):
 
 
 def test_a_write_in_place_is_replayed_and_an_unread_value_is_not():
-    replayed = relaxc.relax(doubled_in_place, replay=True)
-    plain = replayed.options(replay=False)
-    for seed in range(3):
-        x = torch.randn(5, generator=torch.Generator().manual_seed(seed))
-        assert_identical([replayed(x)], [plain(x)])
+    replayed = replayed_three_times(doubled_in_place, 5)
     assert counts(replayed) == (1, 2)
     code = replayed._compiled.function.relaxc_replays.signatures.popitem()[1].code
     text = "".join(linecache.getlines(code.filename))
@@ -379,10 +362,10 @@ def test_a_categorical_argument_used_before_is_recorded_from_its_probabilities()
 
 
 def test_only_the_current_code_of_a_signature_stays_in_linecache():
-    replayed = relaxc.relax(bubble_sort, beta=0.05, replay=True)
+    replayed = relaxc.relax(bubble_sort_while, beta=0.05, replay=True)
     replayed(torch.arange(6.0).repeat(4, 1))
     replayed(torch.randn(4, 6, generator=torch.Generator().manual_seed(1)) * 3)
     records = replayed._compiled.function.relaxc_replays.signatures.popitem()[1]
     assert records.count == 2
-    ours = [name for name in linecache.cache if name.startswith("<relaxc replay of bubble_sort #")]
+    ours = [name for name in linecache.cache if name.startswith("<relaxc replay of bubble_sort_while #")]
     assert ours == [records.code.filename]
