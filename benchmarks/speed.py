@@ -1,9 +1,10 @@
 """Benchmark: relaxc against hand-written relaxations and AlgoVision, side by side (issue 7).
 
 Every row is forward + backward on the same inputs in one process: the median of ``--repeats``
-runs after two warm-up runs, and the memory of one run (on CUDA the peak allocated; on the CPU the
-tensors autograd keeps for the backward pass, which torch cannot report as a peak there). Before a
-row's time counts, its outputs and input gradients are checked against relaxc's.
+runs after two warm-up runs, the implementations of a case taking turns run by run (so that the
+machine's drift reaches them alike), and the memory of one run (on CUDA the peak allocated; on the
+CPU the tensors autograd keeps for the backward pass, which torch cannot report as a peak there).
+Before a row's time counts, its outputs and input gradients are checked against relaxc's.
 
 1. the paper's relaxed bubble sort, ``(B, n)`` tensor input: relaxc, relaxc with
    ``replay=True``, hand-written (``handwritten.bubble_sort``), AlgoVision (if installed), and
@@ -97,17 +98,12 @@ def synchronize(device):
         torch.cuda.synchronize()
 
 
-def median_seconds(function, inputs, device, repeats):
-    for _ in range(2):
-        forward_backward(function, inputs)
-    times = []
-    for _ in range(repeats):
-        synchronize(device)
-        start = time.perf_counter()
-        forward_backward(function, inputs)
-        synchronize(device)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+def seconds(function, inputs, device):
+    synchronize(device)
+    start = time.perf_counter()
+    forward_backward(function, inputs)
+    synchronize(device)
+    return time.perf_counter() - start
 
 
 def memory_bytes(function, inputs, device):
@@ -132,22 +128,36 @@ def memory_bytes(function, inputs, device):
     return sum(storages.values())
 
 
-def measure(case, n, name, function, inputs, reference, device, repeats, tolerance=1e-3):
-    """One row: check agreement with ``reference`` (relaxc's outputs), then time."""
-    start = time.perf_counter()
-    results = forward_backward(function, inputs)
-    first_call_s = time.perf_counter() - start
-    if reference is not None:
+def measure(case, n, implementations, inputs, device, repeats, tolerance=1e-3):
+    """The rows of one case and size. Each implementation's first call is checked against the
+    first implementation's outputs and gradients (relaxc's); then two warm-up rounds and
+    ``repeats`` timed rounds run every implementation once each, in turn, so that the machine's
+    drift reaches all of them alike, and each row gets the median of its times."""
+    rows, reference = [], None
+    for name, function in implementations:
+        start = time.perf_counter()
+        results = forward_backward(function, inputs)
+        first_call_s = time.perf_counter() - start
+        if reference is None:
+            reference = results
         for ours, theirs in zip(reference, results):
             torch.testing.assert_close(theirs, ours, atol=tolerance, rtol=tolerance)
-    row = {"case": case, "n": n, "implementation": name,
-           "seconds": median_seconds(function, inputs, device, repeats),
-           "memory_bytes": memory_bytes(function, inputs, device)}
-    if name.endswith("torch.compile"):
-        row["compile_seconds"] = first_call_s   # the first call compiles forward and backward
-    if name.endswith("replay"):
-        row["record_seconds"] = first_call_s    # the first call runs as usual and records
-    return row, results
+        row = {"case": case, "n": n, "implementation": name,
+               "memory_bytes": memory_bytes(function, inputs, device)}
+        if name.endswith("torch.compile"):
+            row["compile_seconds"] = first_call_s   # the first call compiles forward and backward
+        if name.endswith("replay"):
+            row["record_seconds"] = first_call_s    # the first call runs as usual and records
+        rows.append(row)
+    times = [[] for _ in implementations]
+    for run in range(2 + repeats):
+        for (_, function), measured in zip(implementations, times):
+            elapsed = seconds(function, inputs, device)
+            if run >= 2:
+                measured.append(elapsed)
+    for row, measured in zip(rows, times):
+        row["seconds"] = statistics.median(measured)
+    return rows
 
 
 def compiled(function):
@@ -164,22 +174,16 @@ def bubble_sort_rows(args, device):
     for n in args.sort_sizes:
         generator = torch.Generator().manual_seed(n)
         inputs = [torch.randn(args.sort_batch, n, generator=generator).to(device)]
-        ours, reference = measure("bubble sort", n, "relaxc", relaxed_bubble_sort, inputs, None,
-                                  device, args.repeats)
-        size = [ours, measure("bubble sort", n, "relaxc + replay",
-                              relaxed_bubble_sort.options(replay=True), inputs, reference,
-                              device, args.repeats)[0],
-                measure("bubble sort", n, "hand-written",
-                              lambda x: handwritten.bubble_sort(x, SORT_BETA), inputs, reference,
-                              device, args.repeats)[0]]
+        implementations = [("relaxc", relaxed_bubble_sort),
+                           ("relaxc + replay", relaxed_bubble_sort.options(replay=True)),
+                           ("hand-written", lambda x: handwritten.bubble_sort(x, SORT_BETA))]
         if algovision is not None:
-            size.append(measure("bubble sort", n, "AlgoVision", algovision, inputs, reference,
-                                device, args.repeats)[0])
+            implementations.append(("AlgoVision", algovision))
         if n in args.torch_compile_sizes:
             # A fixed number of passes: the loop has no data-dependent exit, so dynamo captures it.
             fixed = relaxed_bubble_sort.options(fixed_iterations=True, max_iter=n)
-            size.append(measure("bubble sort", n, "relaxc + torch.compile", compiled(fixed),
-                                inputs, reference, device, args.repeats)[0])
+            implementations.append(("relaxc + torch.compile", compiled(fixed)))
+        size = measure("bubble sort", n, implementations, inputs, device, args.repeats)
         print_rows(size)
         rows += size
     return rows
@@ -191,18 +195,14 @@ def levenshtein_rows(args, device):
         generator = torch.Generator().manual_seed(n)
         inputs = [F.softmax(torch.randn(args.edit_batch, n, 4, generator=generator), -1).to(device)
                   for _ in range(2)]
-        ours, reference = measure("Levenshtein", n, "relaxc", relaxc_distance(relaxed_levenshtein),
-                                  inputs, None, device, args.repeats)
-        size = [ours, measure("Levenshtein", n, "relaxc + replay",
-                              relaxc_distance(relaxed_levenshtein.options(replay=True)), inputs,
-                              reference, device, args.repeats)[0],
-                measure("Levenshtein", n, "hand-written",
-                              lambda a, b: handwritten.levenshtein(a, b, EDIT_BETA), inputs,
-                              reference, device, args.repeats)[0]]
+        implementations = [
+            ("relaxc", relaxc_distance(relaxed_levenshtein)),
+            ("relaxc + replay", relaxc_distance(relaxed_levenshtein.options(replay=True))),
+            ("hand-written", lambda a, b: handwritten.levenshtein(a, b, EDIT_BETA))]
         if n in args.torch_compile_sizes:
-            size.append(measure("Levenshtein", n, "relaxc + torch.compile",
-                                compiled(relaxc_distance(relaxed_levenshtein)), inputs, reference,
-                                device, args.repeats)[0])
+            implementations.append(("relaxc + torch.compile",
+                                    compiled(relaxc_distance(relaxed_levenshtein))))
+        size = measure("Levenshtein", n, implementations, inputs, device, args.repeats)
         print_rows(size)
         rows += size
     return rows
@@ -250,7 +250,7 @@ def main():
     parser.add_argument("--edit-batch", type=int, default=64)
     parser.add_argument("--torch-compile-sizes", type=int, nargs="*", default=[5, 8],
                         help="sizes of either case that also get a torch.compile row")
-    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--quick", action="store_true",
                         help="the smallest size of each case, no torch.compile (a smoke run)")
     parser.add_argument("--json", help="write the rows, the targets and the machine here")
