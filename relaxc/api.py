@@ -7,6 +7,7 @@ swaps the evaluation context the same compiled code receives.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import inspect
 import linecache
@@ -14,7 +15,7 @@ import linecache
 import relaxc_runtime
 from relaxc_runtime import Context
 
-from . import pipeline
+from . import loader, pipeline
 
 _cache: dict = {}
 _NOTE = "in relaxed code from"
@@ -32,6 +33,10 @@ def _compile(function, context: Context) -> pipeline.Compiled:
     compiled = _cache.get(key)
     if compiled is None:
         compiled = _cache[key] = pipeline.compile_function(function, repr(context))
+    elif not loader.bound_to(compiled.function, function):
+        # The same text, another closure or other defaults (a factory's second function).
+        compiled = dataclasses.replace(
+            compiled, function=loader.bind(compiled.function, function, compiled.rx_name))
     return compiled
 
 

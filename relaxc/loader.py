@@ -49,8 +49,23 @@ def load(text: str, filename: str, user_function, rx_name: str):
     # The `def` runs once here, to evaluate its defaults and annotations with the user's names.
     namespace = {**user_function.__globals__, "relaxc_runtime": relaxc_runtime}
     exec(compile("".join(code_lines), filename, "exec"), namespace)
-    generated = namespace["__relaxc_factory__"](*([None] * len(free)))
-    cells = dict(zip(free, user_function.__closure__ or ()))
+    # The closure's present values, so that defaults that read them evaluate (the function then
+    # takes the user's own cells and defaults).
+    generated = namespace["__relaxc_factory__"](*map(_contents, user_function.__closure__ or ()))
+    return bind(generated, user_function, rx_name)
+
+
+def _contents(cell):
+    try:
+        return cell.cell_contents
+    except ValueError:   # a cell not filled yet (a name the enclosing function assigns later)
+        return None
+
+
+def bind(generated, user_function, rx_name: str):
+    """The generated function with ``user_function``'s globals, closure cells and defaults: two
+    closures made by one factory share their code, not their cells."""
+    cells = dict(zip(user_function.__code__.co_freevars, user_function.__closure__ or ()))
     function = types.FunctionType(
         generated.__code__, user_function.__globals__, user_function.__name__,
         user_function.__defaults__,
@@ -62,3 +77,13 @@ def load(text: str, filename: str, user_function, rx_name: str):
     function.__doc__ = user_function.__doc__
     function.__module__ = user_function.__module__
     return function
+
+
+def bound_to(function, user_function) -> bool:
+    """Whether the generated ``function`` has ``user_function``'s closure cells and defaults."""
+    cells = dict(zip(user_function.__code__.co_freevars, user_function.__closure__ or ()))
+    return (all(cell is cells[name] for name, cell in zip(function.__code__.co_freevars,
+                                                           function.__closure__ or ()))
+            and function.__defaults__ is user_function.__defaults__
+            and all(function.__kwdefaults__.get(k) is v
+                    for k, v in (user_function.__kwdefaults__ or {}).items()))

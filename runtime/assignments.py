@@ -7,22 +7,61 @@ that the other branch of a relaxed ``if`` still reads. Here a tensor or an event
 operator (a new value), while everything else keeps Python's in-place operator (``xs += [v]``
 extends the same list).
 
-A tensor counted up by a number (``swaps += 1``) remembers what it was counted up from
-(:data:`SHIFT`), so that merging it with that value (an ``if`` that counts) is
-``x + p·1`` rather than a ``lerp``, whose backward costs several times more.
+A tensor counted up by a number (``swaps += 1``) is remembered, for the rest of the call, with
+what it was counted up from (:func:`shift_of`), so that merging the two (an ``if`` that counts)
+is ``x + p·1`` rather than a ``lerp``, whose backward costs several times more.
 """
 
 from __future__ import annotations
 
 import operator
+import threading
 import weakref
 
 import torch
 
 from .values import is_relaxed
 
-#: The attribute of ``x + c`` (``x`` a tensor, ``c`` a number) that holds ``(weakref(x), c)``.
-SHIFT = "relaxc_shift"
+
+class _Shifts(threading.local):
+    """Per thread: the shifts made in the relaxed calls now running, innermost last; each maps
+    ``id(x + c)`` to weak references to ``x + c`` and ``x``, ``c`` and both tensors' versions."""
+
+    def __init__(self):
+        self.stack = []
+
+
+_shifts = _Shifts()
+
+
+class counted_shifts:
+    """``with counted_shifts():`` around one call of a relaxed function (``modes.evaluate``): the
+    shifts of that call are known in that call only (a tensor that outlives it may meet its base
+    again in another call, where nothing made one from the other)."""
+
+    __slots__ = ()
+
+    def __enter__(self):
+        _shifts.stack.append({})
+
+    def __exit__(self, *exception):
+        _shifts.stack.pop()
+
+
+def shift_of(value):
+    """``(x, c)`` where ``value`` is ``x + c``, made by ``+=``/``-=`` in this call and neither
+    written in place since; else None."""
+    if not _shifts.stack or torch.compiler.is_compiling():
+        return None
+    entry = _shifts.stack[-1].get(id(value))
+    if entry is None:
+        return None
+    shifted, base, c, shifted_version, base_version = entry
+    base = base()
+    if (shifted() is not value or base is None or value._version != shifted_version
+            or base._version != base_version):
+        return None
+    return base, c
 
 
 def _augmented(symbol: str, plain, in_place):
@@ -40,8 +79,10 @@ def _shifting(apply, sign):
     def shift(target, value):
         result = apply(target, value)
         if (type(target) is torch.Tensor and type(value) in (int, float)
-                and type(result) is torch.Tensor and not torch.compiler.is_compiling()):
-            setattr(result, SHIFT, (weakref.ref(target), sign * value))
+                and type(result) is torch.Tensor and _shifts.stack
+                and not torch.compiler.is_compiling()):
+            _shifts.stack[-1][id(result)] = (weakref.ref(result), weakref.ref(target),
+                                             sign * value, result._version, target._version)
         return result
 
     shift.__name__, shift.__doc__ = apply.__name__, apply.__doc__

@@ -22,7 +22,7 @@ import math
 import torch
 
 from . import categorical, replay
-from .assignments import SHIFT
+from .assignments import shift_of
 from .conditions import truth
 from .paths import inactive_where
 from .values import (Categorical, Columns, Event, Pending, Returned, Unbound, align, expectation,
@@ -488,16 +488,15 @@ _NUMBER_KINDS = frozenset(
 
 
 def _shifted(value_true, value_false, p):
-    """``p·value_true + (1 − p)·value_false`` where one is the other counted up by a number
-    (``assignments.SHIFT``): ``value_false + p·c`` or ``value_true + (1 − p)·c``; else None."""
-    if torch.compiler.is_compiling():
-        return None   # (no shift is set there, and dynamo cannot read a tensor's __dict__)
-    shift = value_true.__dict__.get(SHIFT)
-    if shift is not None and shift[0]() is value_false:
+    """``p·value_true + (1 − p)·value_false`` where one is the other counted up by a number in
+    this call (``assignments.shift_of``): ``value_false + p·c`` or ``value_true + (1 − p)·c``;
+    else None."""
+    shift = shift_of(value_true)
+    if shift is not None and shift[0] is value_false:
         c = shift[1]
         return value_false + p if c == 1 else value_false + p * c
-    shift = value_false.__dict__.get(SHIFT)
-    if shift is not None and shift[0]() is value_true:
+    shift = shift_of(value_false)
+    if shift is not None and shift[0] is value_true:
         c = shift[1]
         return value_false - p if c == 1 else value_false - p * c
     return None

@@ -23,6 +23,7 @@ import math
 
 import torch
 
+from .assignments import counted_shifts
 from .categorical import similarity_tables
 from .enumeration import DecisionScript
 from .replay import Replays
@@ -40,7 +41,8 @@ def evaluate(function, ctx, args, kwargs, rx_name: str, standard_error: bool = F
 
 
 def _evaluate_in_scope(function, ctx, args, kwargs, rx_name, standard_error):
-    with similarity_tables():   # (categorical equality: kept for this call only)
+    # (categorical equality, and values counted up by `+=`: known for this call only)
+    with similarity_tables(), counted_shifts():
         return _evaluate(function, ctx, args, kwargs, rx_name, standard_error)
 
 

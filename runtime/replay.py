@@ -251,6 +251,10 @@ class _Recorder(TorchFunctionMode):
         if name == "torch.Tensor.__iter__":
             # Its elements are made by an unbind inside it, which this mode does not see.
             return iter(self.__torch_function__(torch.Tensor.unbind, types, (args[0], 0)))
+        if _shaped_by_data(name, args, kwargs):
+            # Shapes are read as fixed by the signature (_METADATA): not this result's.
+            self.broken = f"the shape of what {name} returns depends on the values"
+            return func(*args, **kwargs)
         try:
             arg_template = tuple(self.template(a) for a in args)
             kwarg_template = tuple((k, self.template(v)) for k, v in kwargs.items())
@@ -319,14 +323,13 @@ def _flatten(value, number):
 
 def _leaves(value):
     """(template, tensors in order): a tensor met twice keeps its first number."""
-    leaves = []
+    leaves, numbers = [], {}
 
     def number(tensor):
-        for i, leaf in enumerate(leaves):
-            if leaf is tensor:
-                return i
-        leaves.append(tensor)
-        return len(leaves) - 1
+        if id(tensor) not in numbers:
+            numbers[id(tensor)] = len(leaves)
+            leaves.append(tensor)
+        return numbers[id(tensor)]
 
     return _flatten(value, number), leaves
 
@@ -339,7 +342,7 @@ def _signature(template, leaves):
     return (_typed(template),
             tuple((type(t), t.shape, t.dtype, t.device, t.requires_grad) for t in leaves),
             tuple((d, torch.is_autocast_enabled(d), torch.get_autocast_dtype(d))
-                  for d in sorted(devices)))
+                  for d in sorted(devices) if torch.amp.is_autocast_available(d)))
 
 
 def _typed(template):
@@ -554,17 +557,21 @@ class _Code:
         live, kept = set(later), []
         for line, reads, writes, pure in reversed(statements):
             if isinstance(line, _FiniteTest):
-                # A merge nothing reads may go untested: were it not finite, the usual run
-                # would repair a value that nothing reads either.
-                reads = tuple(n for n in reads if n in live)
-                if not reads:
-                    continue
-                line = f"if not all_finite({', '.join(f'v[{n}]' for n in reads)}): raise Diverged"
-            elif pure and live.isdisjoint(writes):
+                kept.append((line, reads))   # decided below, once every read is known
+                continue
+            if pure and live.isdisjoint(writes):
                 continue
             live.update(reads)
             kept.append((line, reads + writes))
         kept.reverse()
+        # A merge nothing reads (anywhere: tests come after their merges' readers) goes
+        # untested: were it not finite, the usual run would repair a value nothing reads either.
+        kept = [(line, numbers) if not isinstance(line, _FiniteTest) else
+                (f"if not all_finite({', '.join(f'v[{n}]' for n in tested)}): raise Diverged",
+                 tested)
+                for line, numbers in kept
+                for tested in [tuple(n for n in numbers if n in live)]
+                if tested or not isinstance(line, _FiniteTest)]
         last_use = {}
         for position, (_, numbers) in enumerate(kept):
             for number in numbers:
@@ -647,10 +654,12 @@ def _diverged(v):
 
 
 def _all_finite(*tensors) -> bool:
-    """Whether every value of these tensors (all of one shape) is finite: one sum of their stack,
-    a tenth of the time of a test each."""
+    """Whether each of these tensors (all of one shape) has a finite sum, as :func:`finite`
+    tests one: the sums of their stack, added in float64 (so that they cannot overflow
+    together), a tenth of the time of a test each."""
     with torch.no_grad():
-        return math.isfinite(torch.stack(tensors).sum())
+        sums = torch.stack(tensors).reshape(len(tensors), -1).sum(1)
+        return math.isfinite(sums.double().sum())
 
 
 def _numbers(node):
@@ -715,6 +724,8 @@ class _Records:
         if code is not None:
             values = leaves + [None] * (code.size - len(leaves))
             grad = torch.is_grad_enabled()
+            # The usual run after a divergence draws again what the replay drew.
+            random_state = _random_state()
             step = code.start
             try:
                 while callable(step):
@@ -723,6 +734,7 @@ class _Records:
                 return _build(step.result, values)
             except Exception:   # Diverged, or a call that fails where the usual run would not
                 values.clear()  # (a genuine error is raised again by the usual run below)
+                _restore_random_state(random_state)
             finally:
                 torch._C._set_grad_enabled(grad)
         return self._record(run, args, kwargs, leaves, template)
@@ -775,12 +787,42 @@ class _Records:
         self.code = code
 
 
+def _random_state():
+    return (torch.random.get_rng_state(),
+            torch.cuda.get_rng_state_all() if torch.cuda.is_initialized() else None)
+
+
+def _restore_random_state(state):
+    cpu, cuda = state
+    torch.random.set_rng_state(cpu)
+    if cuda is not None:
+        torch.cuda.set_rng_state_all(cuda)
+
+
 def _forget_cached_tests(args, kwargs):
     """Drop the one-hot tests that Categorical arguments cache, so that the record computes them
     from the arguments (a test cached by an earlier call is not one of this call's tensors)."""
     for value in _values_in((args, kwargs)):
         if isinstance(value, Categorical) and value.origin is None:
             value._one_hot = None
+
+
+def _shaped_by_data(name, args, kwargs) -> bool:
+    """Whether a torch call's result has a shape that depends on the values it is given
+    (``masked_select``, ``nonzero``, ``where(condition)``, indexing with a bool tensor)."""
+    short = name.rsplit(".", 1)[-1]
+    if short in _SHAPED_BY_DATA:
+        return True
+    if short == "where":
+        return len(args) + len(kwargs) == 1
+    if short == "__getitem__":
+        return any(isinstance(t, torch.Tensor) and t.dtype == torch.bool
+                   for t in _values_in(args[1:]))
+    return False
+
+
+_SHAPED_BY_DATA = frozenset(("masked_select", "nonzero", "argwhere", "unique",
+                             "unique_consecutive", "repeat_interleave", "bincount"))
 
 
 def _values_in(value):

@@ -70,6 +70,22 @@ def test_closures_and_module_globals_are_live():
     assert shifted(x).item() == 6.0
 
 
+def scaler(k):
+    def scaled(x, bias=k / 4):
+        if x > 0:
+            return x * k + bias
+        return x
+    return scaled
+
+
+def test_functions_of_one_factory_keep_their_own_closure_and_defaults():
+    # The same text compiles once; each function still reads its own cells and defaults.
+    x = torch.tensor([1.0, -1.0])
+    two, three = (relaxc.relax(scaler(k), mode="hard") for k in (2.0, 3.0))
+    assert two(x).tolist() == [2.5, -1.0] and three(x).tolist() == [3.75, -1.0]
+    assert two._compiled.text == three._compiled.text
+
+
 def test_defaults_keyword_arguments_and_a_parameter_named_rx():
     @relaxc.relax(mode="hard")
     def scaled(x, rx=2.0, *, offset=0.5):

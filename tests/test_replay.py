@@ -369,3 +369,78 @@ def test_only_the_current_code_of_a_signature_stays_in_linecache():
     assert records.count == 2
     ours = [name for name in linecache.cache if name.startswith("<relaxc replay of bubble_sort_while #")]
     assert ours == [records.code.filename]
+
+
+# Found in a second review.
+
+def root_then_doubled(x):
+    if x > 0:
+        y = x ** 0.5
+    else:
+        y = -x
+    return y * 2   # reads the merge before the replay tests it
+
+
+def test_a_merge_read_before_its_test_is_tested_all_the_same():
+    replayed = relaxc.relax(root_then_doubled, beta=0.01, replay=True)
+    plain = replayed.options(replay=False)
+    calm, negative = torch.tensor([1.0, 4.0, 9.0]), torch.tensor([1.0, -400.0, 9.0])
+    for x in (calm, negative, calm, negative):
+        assert_identical([replayed(x)], [plain(x)])
+    assert counts(replayed) == (2, 2)
+
+
+def mean_of_positive(x):
+    kept = torch.masked_select(x, torch.gt(x, 0))
+    return kept.sum() / kept.shape[0]
+
+
+def test_a_shape_that_depends_on_the_values_is_not_replayed():
+    replayed = relaxc.relax(mean_of_positive, mode="hard", replay=True)
+    with pytest.warns(RuntimeWarning, match="depends on the values"):
+        replayed(torch.tensor([1.0, 2.0, -1.0, -2.0]))
+    assert replayed(torch.tensor([1.0, 2.0, 3.0, -2.0])).item() == 2.0
+    assert counts(replayed) == (0, 0)
+
+
+def seven_steps(x, c):
+    values = []
+    for k in range(7):
+        v = x
+        if c > k:
+            v = x * (1 + k / 100)
+        values.append(v)
+    return values
+
+
+def test_half_precision_merges_whose_stack_would_overflow_are_replayed():
+    replayed = relaxc.relax(seven_steps, replay=True)
+    plain = replayed.options(replay=False)
+    x, c = torch.full((1000,), 10.0, dtype=torch.float16), torch.full((1000,), 5.0,
+                                                                      dtype=torch.float16)
+    for _ in range(3):
+        assert_identical(replayed(x, c), plain(x, c))
+    assert counts(replayed) == (1, 2)
+
+
+def noisy_count(x, n):
+    i = x * 0
+    while i < n:
+        i = i + 1 + torch.rand_like(x) * 0.01
+    return i
+
+
+def test_a_replay_that_diverges_draws_no_random_number_twice():
+    replayed = relaxc.relax(noisy_count, beta=0.05, replay=True)
+    plain = replayed.options(replay=False)
+    results = []
+    for function in (replayed, plain):
+        torch.manual_seed(0)
+        results.append([function(torch.zeros(2), torch.tensor(n)) for n in (2.0, 2.0, 4.0, 2.0)])
+    assert_identical(*results)
+    assert counts(replayed) == (2, 2)
+
+
+def test_arguments_on_the_meta_device_run():
+    replayed = relaxc.relax(root_of_positive, replay=True)
+    assert replayed(torch.empty(3, device="meta")).shape == (3,)

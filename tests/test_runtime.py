@@ -1,5 +1,7 @@
 """Runtime ops on their own: gradients (``gradcheck`` in float64), structure and exactness."""
 
+import io
+
 import pytest
 import torch
 from torch.autograd import gradcheck
@@ -222,3 +224,53 @@ def test_a_counted_value_merges_as_its_shift(function, closed_form, last_op):
     assert torch.equal(relaxed.options(mode="hard")(x, y),
                        torch.tensor([function(a, b) for a, b in zip(x.tolist(), y.tolist())],
                                     dtype=torch.float64))
+
+
+def bumped(x):
+    y = x * 1.0
+    z = y
+    z += 1
+    return z, y
+
+
+def pick(a, b, c):
+    if c > 0:
+        r = a
+    else:
+        r = b
+    return r
+
+
+def test_a_shift_is_known_in_the_call_that_made_it_only():
+    # z = y + 1 in another call: merged here as a lerp, with the gradient of a lerp.
+    x = torch.tensor([1.0, 2.0], requires_grad=True)
+    c = torch.tensor([0.1, -0.1])
+    z, y = relaxc.relax(bumped)(x)
+    merged = relaxc.relax(pick, beta=0.1)(z, y, c)
+    assert merged.grad_fn.name() == "LerpBackward1"
+    torch.testing.assert_close(torch.autograd.grad(merged.sum(), z)[0], torch.sigmoid(c / 0.1))
+
+
+def counted_then_scaled(x):
+    y = x * 1.0
+    z = y
+    z += 1
+    y.mul_(3)   # the base changes in place: z is no longer y + 1
+    if x > 0:
+        w = z
+    else:
+        w = y
+    return w
+
+
+def test_a_shift_whose_base_is_written_in_place_is_forgotten():
+    x = torch.tensor([0.5, -0.5])
+    p = torch.sigmoid(x)
+    torch.testing.assert_close(relaxc.relax(counted_then_scaled, beta=1.0)(x),
+                               p * (x + 1) + (1 - p) * 3 * x)
+
+
+def test_a_counted_result_pickles():
+    buffer = io.BytesIO()
+    torch.save(relaxc.relax(count_up)(torch.ones(2), torch.zeros(2)), buffer)
+    assert buffer.tell() > 0
