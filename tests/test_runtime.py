@@ -8,6 +8,7 @@ from torch.autograd import gradcheck
 
 import relaxc
 from corpus import bubble_pass, max_of_three, mixed_logic
+from test_relaxed import single_if
 from relaxc_runtime import Context, Event
 
 RX = Context(beta=0.6)
@@ -233,20 +234,12 @@ def bumped(x):
     return z, y
 
 
-def pick(a, b, c):
-    if c > 0:
-        r = a
-    else:
-        r = b
-    return r
-
-
 def test_a_shift_is_known_in_the_call_that_made_it_only():
     # z = y + 1 in another call: merged here as a lerp, with the gradient of a lerp.
     x = torch.tensor([1.0, 2.0], requires_grad=True)
     c = torch.tensor([0.1, -0.1])
     z, y = relaxc.relax(bumped)(x)
-    merged = relaxc.relax(pick, beta=0.1)(z, y, c)
+    merged = relaxc.relax(single_if, beta=0.1)(c, z, y)
     assert merged.grad_fn.name() == "LerpBackward1"
     torch.testing.assert_close(torch.autograd.grad(merged.sum(), z)[0], torch.sigmoid(c / 0.1))
 
