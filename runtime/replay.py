@@ -8,13 +8,13 @@ that read a tensor on the host (``bool(frozen.all())`` ending a relaxed ``while`
 not finite). So the first call with a signature runs as usual while a torch function mode records
 every torch call it makes and every host read, and later calls run the record as generated code::
 
-    v[6] = sub_2(v[1], v[2])                    # torch.Tensor.sub, as recorded
-    v[8] = sigmoid_5(v[7])
-    v[9] = lerp_6(v[1], v[2], v[8])
-    v[1] = v[2] = None                          # freed after their last use
-    if __bool___18(v[45]) != c19: raise Diverged    # bool(frozen.all()) was False
-    if not all_finite(v[9], v[15], ...): raise Diverged   # merges the runtime found finite
-    return {True: n1, False: n2}.get(choice, diverged)    # a read that went both ways
+    t6 = sub_2(t1, t2)                          # torch.Tensor.sub, as recorded
+    t8 = sigmoid_5(t7)
+    t9 = lerp_6(t1, t2, t8)
+    t1 = t2 = None                              # freed after their last use
+    if __bool___18(t45) != c19: raise Diverged  # bool(frozen.all()) was False
+    if not all_finite(t9, t15, ...): raise Diverged     # merges the runtime found finite
+    return {True: n1, False: n2}.get(choice, diverged)  # a read that went both ways
 
 Each host read is made again and checked. Where one gives another answer than every record so far,
 the replay stops and the call runs as usual, recorded: the records form a tree that branches at
@@ -34,6 +34,7 @@ import copy
 import itertools
 import linecache
 import math
+import re
 import sys
 import threading
 import warnings
@@ -552,29 +553,34 @@ class _Code:
     def _emit(self, start, statements, later, last_line):
         """The function's lines: ``statements`` but those whose results nothing reads (a value
         the usual run computed and dropped, like ``x + 1`` in a merge of ``x += 1``), each
-        followed by emptying the slots it used for the last time (but not those in ``later``),
-        then ``last_line``."""
+        followed by dropping the tensors it used for the last time (but not those in ``later``,
+        which later functions or the result read), then ``last_line``."""
+        later = set(later)
         live, kept = set(later), []
         for line, reads, writes, pure in reversed(statements):
             if isinstance(line, _FiniteTest):
-                kept.append((line, reads))   # decided below, once every read is known
+                kept.append((line, reads, ()))   # decided below, once every read is known
                 continue
             if pure and live.isdisjoint(writes):
                 continue
             live.update(reads)
-            kept.append((line, reads + writes))
+            kept.append((line, reads, writes))
         kept.reverse()
         # A merge nothing reads (anywhere: tests come after their merges' readers) goes
         # untested: were it not finite, the usual run would repair a value nothing reads either.
-        kept = [(line, numbers) if not isinstance(line, _FiniteTest) else
+        kept = [(line, reads, writes) if not isinstance(line, _FiniteTest) else
                 (f"if not all_finite({', '.join(f'v[{n}]' for n in tested)}): raise Diverged",
-                 tested)
-                for line, numbers in kept
-                for tested in [tuple(n for n in numbers if n in live)]
+                 tested, ())
+                for line, reads, writes in kept
+                for tested in [tuple(n for n in reads if n in live)]
                 if tested or not isinstance(line, _FiniteTest)]
-        last_use = {}
-        for position, (_, numbers) in enumerate(kept):
-            for number in numbers:
+        # Tensors are local variables (t7) here, faster than slots of v: the function loads
+        # from v what it reads before it writes it, and stores in v what later functions read.
+        loaded, written, last_use = [], set(), {}
+        for position, (_, reads, writes) in enumerate(kept):
+            loaded += [n for n in reads if n not in written and n not in loaded]
+            written.update(reads, writes)
+            for number in (*reads, *writes):
                 last_use[number] = position
         done_after = {}
         for number, position in last_use.items():
@@ -582,12 +588,22 @@ class _Code:
                 done_after.setdefault(position, []).append(number)
         emit = self.lines.append
         emit(f"def {self._name(start)}(v):")
-        for position, (line, _) in enumerate(kept):
-            emit(f"    {line}")
+        if loaded:
+            emit("    " + ", ".join(f"t{n}" for n in loaded) + ", = "
+                 + ", ".join(f"v[{n}]" for n in loaded) + ",")
+        for position, (line, _, _) in enumerate(kept):
+            emit("    " + _SLOT.sub(r"t\1", line))
             if position in done_after:
-                emit("    " + " = ".join(f"v[{n}]" for n in sorted(done_after[position]))
+                emit("    " + " = ".join(f"t{n}" for n in sorted(done_after[position]))
                      + " = None")
+        stored = sorted(later & written)
+        if stored:
+            emit("    " + ", ".join(f"v[{n}]" for n in stored) + ", = "
+                 + ", ".join(f"t{n}" for n in stored) + ",")
         emit(f"    {last_line}")
+
+
+_SLOT = re.compile(r"\bv\[(\d+)\]")
 
 
 class _FiniteTest(list):
