@@ -31,7 +31,6 @@ changed in place, an argument or result of a kind the record cannot hold.
 from __future__ import annotations
 
 import copy
-import itertools
 import linecache
 import math
 import re
@@ -348,6 +347,8 @@ def _signature(template, leaves):
 
 def _typed(template):
     kind, body = template
+    if kind == "tensors":   # (Replays.__call__: that many distinct tensors, nothing else)
+        return template
     if kind == "c":
         return (kind, type(body), body.hex() if type(body) is float else body)
     if kind == "v":
@@ -449,7 +450,6 @@ class _Code:
         for table in self.tables:   # answers -> names, now -> functions
             table.update({k: namespace[v] for k, v in table.items()})
         self.start = namespace[self._name(root)]
-        self.size = max(itertools.chain((0,), _numbers(root))) + 1
 
     def _name(self, node) -> str:
         return self.functions.setdefault(id(node), f"n{len(self.functions)}")
@@ -671,20 +671,19 @@ def _diverged(v):
 
 def _all_finite(*tensors) -> bool:
     """Whether each of these tensors (all of one shape) has a finite sum, as :func:`finite`
-    tests one: the sums of their stack, added in float64 (so that they cannot overflow
-    together), a tenth of the time of a test each."""
-    with torch.no_grad():
+    tests one: for many, the sums of their stack, added in float64 where a narrower float could
+    overflow adding them (a tenth of the time of a test each); for a few, a test each."""
+    if len(tensors) < 8:
+        return all(math.isfinite(t.detach().sum()) for t in tensors)
+    grad = torch.is_grad_enabled()
+    torch._C._set_grad_enabled(False)
+    try:
         sums = torch.stack(tensors).reshape(len(tensors), -1).sum(1)
-        return math.isfinite(sums.double().sum())
-
-
-def _numbers(node):
-    stack = [node]
-    while stack:
-        node = stack.pop()
-        for op in node.ops:
-            yield from op.outs
-        stack.extend(node.children.values())
+        if sums.dtype not in (torch.float32, torch.float64):
+            sums = sums.double()
+        return math.isfinite(sums.sum())
+    finally:
+        torch._C._set_grad_enabled(grad)
 
 
 class Replays:
@@ -704,11 +703,16 @@ class Replays:
         """``run(args, kwargs)`` (the usual call) or its replay, for a call with ``options``."""
         if getattr(_this_thread, "recorder", None) is not None or torch.compiler.is_compiling():
             return run(args, kwargs)   # inside a recorded call, or captured by torch.compile
-        try:
-            template, leaves = _leaves((args, kwargs))
-        except _Unrecordable as why:
-            _warn(self.name, str(why))
-            return run(args, kwargs)
+        if (not kwargs and all(type(a) is torch.Tensor for a in args)
+                and len({id(a) for a in args}) == len(args)):
+            # The common call, distinct tensors: its signature without the general walk.
+            leaves, template = list(args), ("tensors", len(args))
+        else:
+            try:
+                template, leaves = _leaves((args, kwargs))
+            except _Unrecordable as why:
+                _warn(self.name, str(why))
+                return run(args, kwargs)
         key = (_signature(template, leaves), options, torch.is_grad_enabled(),
                torch.is_inference_mode_enabled(), torch.get_default_dtype())
         records = self.signatures.get(key)
@@ -738,7 +742,7 @@ class _Records:
             return run(args, kwargs)
         code = self.code
         if code is not None:
-            values = leaves + [None] * (code.size - len(leaves))
+            values = dict(enumerate(leaves))   # the tensors that cross functions, by number
             grad = torch.is_grad_enabled()
             # The usual run after a divergence draws again what the replay drew.
             random_state = _random_state()
@@ -768,10 +772,11 @@ class _Records:
         reason = recorder.broken
         if reason is None and not recorder.warned:   # a call that warns is not kept
             try:
-                after_template, after = _leaves((args, kwargs))
-                if not _same(after_template, template) or any(
-                        a is not b for a, b in zip(after, leaves)):
-                    raise _Unrecordable("it changes a list or dict argument in place")
+                if template[0] != "tensors":   # (tensors alone have no list to change)
+                    after_template, after = _leaves((args, kwargs))
+                    if not _same(after_template, template) or any(
+                            a is not b for a, b in zip(after, leaves)):
+                        raise _Unrecordable("it changes a list or dict argument in place")
                 if any(t._version != v for t, v in zip(leaves, versions)):
                     raise _Unrecordable("it writes into a tensor argument in place")
                 recorder.paused = True
