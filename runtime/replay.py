@@ -588,9 +588,9 @@ class _Code:
                 done_after.setdefault(position, []).append(number)
         emit = self.lines.append
         emit(f"def {self._name(start)}(v):")
-        if loaded:
+        if loaded:   # (taken out of v unless a later function reads it too)
             emit("    " + ", ".join(f"t{n}" for n in loaded) + ", = "
-                 + ", ".join(f"v[{n}]" for n in loaded) + ",")
+                 + ", ".join(f"v[{n}]" if n in later else f"v.pop({n})" for n in loaded) + ",")
         for position, (line, _, _) in enumerate(kept):
             emit("    " + _SLOT.sub(r"t\1", line))
             if position in done_after:
@@ -671,17 +671,15 @@ def _diverged(v):
 
 def _all_finite(*tensors) -> bool:
     """Whether each of these tensors (all of one shape) has a finite sum, as :func:`finite`
-    tests one: for many, the sums of their stack, added in float64 where a narrower float could
-    overflow adding them (a tenth of the time of a test each); for a few, a test each."""
+    tests one: for many, the sums of their stack, added in float64 so that finite sums cannot
+    overflow together (a tenth of the time of a test each); for a few, a test each."""
     if len(tensors) < 8:
         return all(math.isfinite(t.detach().sum()) for t in tensors)
     grad = torch.is_grad_enabled()
     torch._C._set_grad_enabled(False)
     try:
         sums = torch.stack(tensors).reshape(len(tensors), -1).sum(1)
-        if sums.dtype not in (torch.float32, torch.float64):
-            sums = sums.double()
-        return math.isfinite(sums.sum())
+        return math.isfinite(sums.double().sum())
     finally:
         torch._C._set_grad_enabled(grad)
 

@@ -10,6 +10,7 @@ import torch
 
 import relaxc
 from corpus import CASES, RELAXED_ERRORS, bubble_sort_while
+from relaxc_runtime import replay as replay_module
 from test_columns import assert_same, outputs_and_gradients
 from test_safety import random_argument
 
@@ -403,9 +404,9 @@ def test_a_shape_that_depends_on_the_values_is_not_replayed():
     assert counts(replayed) == (0, 0)
 
 
-def seven_steps(x, c):
+def ten_steps(x, c):
     values = []
-    for k in range(7):
+    for k in range(10):
         v = x
         if c > k:
             v = x * (1 + k / 100)
@@ -413,14 +414,28 @@ def seven_steps(x, c):
     return values
 
 
-def test_half_precision_merges_whose_stack_would_overflow_are_replayed():
-    replayed = relaxc.relax(seven_steps, replay=True)
+@pytest.mark.parametrize("dtype, value", [(torch.float16, 10.0), (torch.float32, 1e35)])
+def test_merges_whose_stacked_sum_would_overflow_are_replayed(dtype, value):
+    # Each merge sums to a finite number; ten of them added in their own dtype would not.
+    replayed = relaxc.relax(ten_steps, replay=True)
     plain = replayed.options(replay=False)
-    x, c = torch.full((1000,), 10.0, dtype=torch.float16), torch.full((1000,), 5.0,
-                                                                      dtype=torch.float16)
+    x, c = torch.full((1000,), value, dtype=dtype), torch.full((1000,), 20.0, dtype=dtype)
     for _ in range(3):
         assert_identical(replayed(x, c), plain(x, c))
     assert counts(replayed) == (1, 2)
+
+
+def test_a_replay_through_branching_code_lets_go_of_what_it_no_longer_reads(monkeypatch):
+    held = []
+    build = replay_module._build
+    monkeypatch.setattr(replay_module, "_build", lambda template, values: (
+        held.append(sorted(values)), build(template, values))[1])
+    replayed = relaxc.relax(bubble_sort_while, beta=0.05, replay=True)
+    shuffled = torch.randn(4, 6, generator=torch.Generator().manual_seed(1)) * 3
+    with torch.no_grad():
+        for xs in (torch.arange(6.0).repeat(4, 1), shuffled, shuffled):   # two records, a fork
+            values, swaps = replayed(xs.clone())
+    assert held and all(len(kept) == 2 for kept in held)   # the two results, nothing else
 
 
 def noisy_count(x, n):
