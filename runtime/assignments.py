@@ -15,45 +15,25 @@ is ``x + p·1`` rather than a ``lerp``, whose backward costs several times more.
 from __future__ import annotations
 
 import operator
-import threading
 import weakref
 
 import torch
 
-from .values import is_relaxed
-
-
-class _Shifts(threading.local):
-    """Per thread: the shifts made in the relaxed calls now running, innermost last; each maps
-    ``id(x + c)`` to weak references to ``x + c`` and ``x``, ``c`` and both tensors' versions."""
-
-    def __init__(self):
-        self.stack = []
-
-
-_shifts = _Shifts()
-
-
-class counted_shifts:
-    """``with counted_shifts():`` around one call of a relaxed function (``modes.evaluate``): the
-    shifts of that call are known in that call only (a tensor that outlives it may meet its base
-    again in another call, where nothing made one from the other)."""
-
-    __slots__ = ()
-
-    def __enter__(self):
-        _shifts.stack.append({})
-
-    def __exit__(self, *exception):
-        _shifts.stack.pop()
+from .values import is_relaxed, kept_for_this_call
 
 
 def shift_of(value):
     """``(x, c)`` where ``value`` is ``x + c``, made by ``+=``/``-=`` in this call and neither
-    written in place since; else None."""
-    if not _shifts.stack or torch.compiler.is_compiling():
+    written in place since; else None.
+
+    Shifts are known in the call that made them only (``values.kept_for_this_call``): a tensor
+    that outlives it may meet its base again in another call, where nothing made one from the
+    other. Each maps ``id(x + c)`` to weak references to ``x + c`` and ``x``, ``c`` and both
+    tensors' versions."""
+    if torch.compiler.is_compiling():
         return None
-    entry = _shifts.stack[-1].get(id(value))
+    shifts = kept_for_this_call("shifts")
+    entry = None if shifts is None else shifts.get(id(value))
     if entry is None:
         return None
     shifted, base, c, shifted_version, base_version = entry
@@ -79,10 +59,11 @@ def _shifting(apply, sign):
     def shift(target, value):
         result = apply(target, value)
         if (type(target) is torch.Tensor and type(value) in (int, float)
-                and type(result) is torch.Tensor and _shifts.stack
-                and not torch.compiler.is_compiling()):
-            _shifts.stack[-1][id(result)] = (weakref.ref(result), weakref.ref(target),
-                                             sign * value, result._version, target._version)
+                and type(result) is torch.Tensor and not torch.compiler.is_compiling()):
+            shifts = kept_for_this_call("shifts")
+            if shifts is not None:
+                shifts[id(result)] = (weakref.ref(result), weakref.ref(target), sign * value,
+                                      result._version, target._version)
         return result
 
     shift.__name__, shift.__doc__ = apply.__name__, apply.__doc__

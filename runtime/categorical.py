@@ -14,12 +14,10 @@ Hard mode: ``argmax`` is one-hot, ``==`` compares the argmaxes, indexing selects
 
 from __future__ import annotations
 
-import threading
-
 import torch
 import torch.nn.functional as F
 
-from .values import Categorical, align, is_relaxed, syncs_freely
+from .values import Categorical, align, is_relaxed, kept_for_this_call, syncs_freely
 
 
 def equal(a, b, ctx):
@@ -80,45 +78,24 @@ def merge(p, value_true, value_false):
 _PAIRWISE_LIMIT = 1 << 22
 
 
-class _Tables(threading.local):
-    """Per thread: the similarity tables of the relaxed calls now running, innermost last."""
-
-    def __init__(self):
-        self.stack = []
-
-
-_tables = _Tables()
-
-
-class similarity_tables:
-    """``with similarity_tables():`` around one call of a relaxed function (``modes.evaluate``):
-    the tables of :func:`_pairwise` live for that call only. Kept longer, a table would hold one
-    call's autograd graph (freed by its backward pass, or absent under ``no_grad``) and would not
-    see the caller's next update of the probabilities (``.data`` changes no version)."""
-
-    __slots__ = ()
-
-    def __enter__(self):
-        _tables.stack.append({})
-
-    def __exit__(self, *exception):
-        _tables.stack.pop()
-
-
 def _pairwise(a, b):
     """``a == b`` for elements ``a = s[i]``, ``b = t[j]`` of two sequences ``(B, n, k)``,
     ``(B, m, k)``: entry ``(i, j)`` of all their similarities ``(B, n, m)``, computed at the first
     such comparison of this call and kept for it. An algorithm over two sequences (an edit
     distance) compares most pairs: one broadcast op instead of one per pair, also in the backward
     pass. None where that does not apply (outside a call, other operands, the rows of a grid,
-    a large table, torch.compile, which fuses the per-pair ops anyway)."""
-    if (a.origin is None or b.origin is None or not _tables.stack
-            or torch.compiler.is_compiling()):
+    a large table, torch.compile, which fuses the per-pair ops anyway).
+
+    Kept longer than the call, a table would hold that call's autograd graph (freed by its
+    backward pass, or absent under ``no_grad``) and would not see the caller's next update of the
+    probabilities (``.data`` changes no version)."""
+    if a.origin is None or b.origin is None or torch.compiler.is_compiling():
         return None
+    tables = kept_for_this_call("similarity tables")
     (s, i), (t, j) = a.origin, b.origin
-    if s.origin is not None or t.origin is not None or s.probs.dim() != 3 or t.probs.dim() != 3:
+    if (tables is None or s.origin is not None or t.origin is not None or s.probs.dim() != 3
+            or t.probs.dim() != 3):
         return None
-    tables = _tables.stack[-1]
     versions = (s.probs._version, t.probs._version)
     kept = tables.get((id(s), id(t)))
     if kept is None or kept[2] != versions:

@@ -23,11 +23,9 @@ import math
 
 import torch
 
-from .assignments import counted_shifts
-from .categorical import similarity_tables
 from .enumeration import DecisionScript
 from .replay import Replays
-from .values import Categorical, align, write_back
+from .values import Categorical, align, call_scope, write_back
 
 
 def evaluate(function, ctx, args, kwargs, rx_name: str, standard_error: bool = False):
@@ -41,8 +39,7 @@ def evaluate(function, ctx, args, kwargs, rx_name: str, standard_error: bool = F
 
 
 def _evaluate_in_scope(function, ctx, args, kwargs, rx_name, standard_error):
-    # (categorical equality, and values counted up by `+=`: known for this call only)
-    with similarity_tables(), counted_shifts():
+    with call_scope():   # what runtime code keeps for this call (values.kept_for_this_call)
         return _evaluate(function, ctx, args, kwargs, rx_name, standard_error)
 
 

@@ -21,6 +21,8 @@ assigned; merging it with a value under a relaxed condition is the error "assign
 
 from __future__ import annotations
 
+import threading
+
 import torch
 import torch.nn.functional as F
 
@@ -383,6 +385,41 @@ def to_rank(tensor: torch.Tensor, rank: int) -> torch.Tensor:
     if 0 < tensor.dim() < rank:
         return tensor.reshape(tensor.shape + (1,) * (rank - tensor.dim()))
     return tensor
+
+
+class _Calls(threading.local):
+    """Per thread: what runtime code keeps for each relaxed call now running, innermost last."""
+
+    def __init__(self):
+        self.stack = []
+
+
+_calls = _Calls()
+
+
+class call_scope:
+    """``with call_scope():`` around one call of a relaxed function (``modes.evaluate``): what
+    runtime code keeps with :func:`kept_for_this_call` lives for that call only."""
+
+    __slots__ = ()
+
+    def __enter__(self):
+        _calls.stack.append({})
+
+    def __exit__(self, *exception):
+        _calls.stack.pop()
+
+
+def kept_for_this_call(kind: str):
+    """The dict that runtime code keeps under ``kind`` for the innermost relaxed call now running
+    (made empty at its first use), or None outside one."""
+    stack = _calls.stack
+    if not stack:
+        return None
+    kept = stack[-1].get(kind)
+    if kept is None:
+        kept = stack[-1][kind] = {}
+    return kept
 
 
 def syncs_freely(tensor: torch.Tensor) -> bool:
