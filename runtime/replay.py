@@ -33,7 +33,6 @@ from __future__ import annotations
 import copy
 import linecache
 import math
-import re
 import sys
 import threading
 import warnings
@@ -167,13 +166,7 @@ def _plain(value) -> bool:
 
 
 def _holds_tensor(value) -> bool:
-    if isinstance(value, (torch.Tensor, Event)):
-        return True
-    if type(value) in (list, tuple):
-        return any(_holds_tensor(v) for v in value)
-    if type(value) is dict:
-        return any(_holds_tensor(v) for v in value.values())
-    return False
+    return any(isinstance(v, (torch.Tensor, Event)) for v in _values_in(value))
 
 
 class _Recorder(TorchFunctionMode):
@@ -347,12 +340,10 @@ def _signature(template, leaves):
 
 def _typed(template):
     kind, body = template
-    if kind == "tensors":   # (Replays.__call__: that many distinct tensors, nothing else)
+    if kind in ("v", "tensors"):   # ("tensors", n): Replays.__call__'s n distinct tensors
         return template
     if kind == "c":
         return (kind, type(body), body.hex() if type(body) is float else body)
-    if kind == "v":
-        return template
     if kind == "dict":
         return (kind, tuple((k, _typed(t)) for k, t in body))
     if kind == "Categorical":
@@ -468,7 +459,7 @@ class _Code:
     def _expression(self, template) -> str:
         kind, body = template
         if kind == "v":
-            return f"v[{body}]"
+            return f"t{body}"   # a local variable of the generated function (see _emit)
         if kind == "c":
             return self._constant(body)
         if kind == "dict":
@@ -485,9 +476,9 @@ class _Code:
     def _function(self, node):
         """Emit the function that starts at ``node``; returns the nodes that start others.
 
-        Each slot of ``v`` is emptied after its last use here, unless a later function or the
-        result reads it: the tensors are freed as the usual run frees them, so the allocator
-        reuses warm memory instead of holding every intermediate to the end.
+        Each tensor is dropped after its last use here, unless a later function or the result
+        reads it: the tensors are freed as the usual run frees them, so the allocator reuses
+        warm memory instead of holding every intermediate to the end.
         """
         # statements: (line, numbers it reads, numbers it writes, whether it may be dropped
         # when nothing reads what it writes)
@@ -516,8 +507,8 @@ class _Code:
                 if not op.outs and not op.unpack:
                     statements.append((call, reads, (), False))
                 else:
-                    targets = "".join(f"v[{n}], " for n in op.outs) if op.unpack \
-                        else f"v[{op.outs[0]}]"
+                    targets = "".join(f"t{n}, " for n in op.outs) if op.unpack \
+                        else f"t{op.outs[0]}"
                     statements.append((f"{targets} = {call}", reads, op.outs, _pure(op)))
             read = node.read
             if read is None:
@@ -569,7 +560,7 @@ class _Code:
         # A merge nothing reads (anywhere: tests come after their merges' readers) goes
         # untested: were it not finite, the usual run would repair a value nothing reads either.
         kept = [(line, reads, writes) if not isinstance(line, _FiniteTest) else
-                (f"if not all_finite({', '.join(f'v[{n}]' for n in tested)}): raise Diverged",
+                (f"if not all_finite({', '.join(f't{n}' for n in tested)}): raise Diverged",
                  tested, ())
                 for line, reads, writes in kept
                 for tested in [tuple(n for n in reads if n in live)]
@@ -592,7 +583,7 @@ class _Code:
             emit("    " + ", ".join(f"t{n}" for n in loaded) + ", = "
                  + ", ".join(f"v[{n}]" if n in later else f"v.pop({n})" for n in loaded) + ",")
         for position, (line, _, _) in enumerate(kept):
-            emit("    " + _SLOT.sub(r"t\1", line))
+            emit(f"    {line}")
             if position in done_after:
                 emit("    " + " = ".join(f"t{n}" for n in sorted(done_after[position]))
                      + " = None")
@@ -601,9 +592,6 @@ class _Code:
             emit("    " + ", ".join(f"v[{n}]" for n in stored) + ", = "
                  + ", ".join(f"t{n}" for n in stored) + ",")
         emit(f"    {last_line}")
-
-
-_SLOT = re.compile(r"\bv\[(\d+)\]")
 
 
 class _FiniteTest(list):
@@ -618,19 +606,17 @@ def _pure(op) -> bool:
 
 
 _PURE = frozenset((
-    *(f"{p}{op}" for op in ("add", "sub", "mul", "div", "true_divide", "pow", "matmul")
-      for p in ("", "__", "__r")),
+    "add", "sub", "mul", "div", "true_divide", "pow", "matmul", "rsub", "neg", "abs",
     *(f"__{op}__" for op in ("add", "sub", "mul", "truediv", "pow", "matmul", "neg", "pos",
                              "lt", "le", "gt", "ge", "eq", "ne", "and", "or", "xor", "invert",
                              "getitem", "rsub", "radd", "rmul", "rtruediv", "rpow", "abs")),
-    "rsub", "neg", "abs", "lerp", "where", "sigmoid", "exp", "log", "sqrt", "clamp", "maximum",
-    "minimum", "softmax", "log_softmax", "sum", "mean", "amax", "amin", "all", "any",
-    "logical_and", "logical_or", "logical_not", "lt", "le", "gt", "ge", "eq", "ne", "isfinite",
-    "isnan", "detach", "clone", "contiguous", "to", "float", "double", "bool", "long", "stack",
-    "cat", "reshape", "view", "expand", "expand_as", "unsqueeze", "squeeze", "select", "narrow",
-    "unbind", "flatten", "transpose", "permute", "movedim", "ones_like", "zeros_like",
-    "full_like", "one_hot", "cosine_similarity", "normalize", "select_scatter", "round",
-    "floor", "ceil", "sign", "round"))
+    "lerp", "where", "sigmoid", "exp", "log", "sqrt", "clamp", "maximum", "minimum", "softmax",
+    "log_softmax", "sum", "mean", "amax", "amin", "all", "any", "logical_and", "logical_or",
+    "logical_not", "lt", "le", "gt", "ge", "eq", "ne", "isfinite", "isnan", "detach", "clone",
+    "contiguous", "to", "float", "double", "bool", "long", "stack", "cat", "reshape", "view",
+    "expand", "expand_as", "unsqueeze", "squeeze", "select", "narrow", "unbind", "flatten",
+    "transpose", "permute", "movedim", "ones_like", "zeros_like", "full_like", "one_hot",
+    "cosine_similarity", "normalize", "select_scatter", "round", "floor", "ceil", "sign"))
 
 
 def _read_numbers(template) -> tuple:
