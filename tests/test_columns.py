@@ -28,11 +28,13 @@ def tensor_form(monkeypatch):
     return run
 
 
-def outputs_and_gradients(function, args):
+def outputs_and_gradients(function, args, quiet=True):
+    """``quiet``: ignore run-time warnings (max_iter cut-offs, the same in both forms)."""
     args = [a.detach().clone().requires_grad_(a.is_floating_point())
             if isinstance(a, torch.Tensor) else a for a in args]
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)   # max_iter cut-offs, the same in both
+        if quiet:
+            warnings.simplefilter("ignore", RuntimeWarning)
         result = function(*args)
     outputs = [r for r in (result if isinstance(result, tuple) else (result,))
                if isinstance(r, torch.Tensor)]
