@@ -65,7 +65,7 @@ def _contents(cell):
 def bind(generated, user_function, rx_name: str):
     """The generated function with ``user_function``'s globals, closure cells and defaults: two
     closures made by one factory share their code, not their cells."""
-    cells = dict(zip(user_function.__code__.co_freevars, user_function.__closure__ or ()))
+    cells = _cells(user_function)
     function = types.FunctionType(
         generated.__code__, user_function.__globals__, user_function.__name__,
         user_function.__defaults__,
@@ -81,9 +81,14 @@ def bind(generated, user_function, rx_name: str):
 
 def bound_to(function, user_function) -> bool:
     """Whether the generated ``function`` has ``user_function``'s closure cells and defaults."""
-    cells = dict(zip(user_function.__code__.co_freevars, user_function.__closure__ or ()))
+    cells = _cells(user_function)
     return (all(cell is cells[name] for name, cell in zip(function.__code__.co_freevars,
                                                            function.__closure__ or ()))
             and function.__defaults__ is user_function.__defaults__
             and all(function.__kwdefaults__.get(k) is v
                     for k, v in (user_function.__kwdefaults__ or {}).items()))
+
+
+def _cells(user_function) -> dict:
+    """Free variable name -> the user's closure cell."""
+    return dict(zip(user_function.__code__.co_freevars, user_function.__closure__ or ()))
