@@ -99,7 +99,7 @@ def synchronize(device):
         torch.cuda.synchronize()
 
 
-def seconds(function, inputs, device):
+def one_run_seconds(function, inputs, device):
     synchronize(device)
     start = time.perf_counter()
     forward_backward(function, inputs)
@@ -157,7 +157,7 @@ def measure(case, n, implementations, inputs, device, repeats, tolerance=1e-3):
     for run in range(2 + repeats):
         for (_, function), measured in zip(implementations, times):
             forward_backward(function, inputs)
-            elapsed = seconds(function, inputs, device)
+            elapsed = one_run_seconds(function, inputs, device)
             if run >= 2:
                 measured.append(elapsed)
     for row, measured in zip(rows, times):
