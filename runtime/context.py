@@ -43,7 +43,7 @@ class Context:
     """
 
     __slots__ = ("beta", "mode", "eps", "max_iter", "fixed_iterations", "samples", "seed",
-                 "max_paths", "replay", "_generators", "script", "recorder")
+                 "max_paths", "replay", "_generators", "script", "recorder", "_repr")
 
     def __init__(self, beta: float = 0.125, mode: str = "relaxed", eps: float = 1e-5,
                  max_iter: int = 1024, fixed_iterations: bool = False, samples: int = 100,
@@ -72,6 +72,7 @@ class Context:
         self.replay = bool(replay)
         self.script = None      # exact mode: the DecisionScript of the path being run
         self.recorder = None    # relaxed mode, for relaxc.report: called with each decision
+        self._repr = None       # made once: the options never change (replay keys calls by it)
 
     @property
     def hard(self) -> bool:
@@ -129,6 +130,11 @@ class Context:
         return self._generators[device]
 
     def __repr__(self) -> str:
+        if self._repr is None:
+            self._repr = self._describe()
+        return self._repr
+
+    def _describe(self) -> str:
         fixed = ", fixed_iterations=True" if self.fixed_iterations else ""
         sample = (f", samples={self.samples!r}, seed={self.seed!r}" if self.mode == "sample"
                   else f", max_paths={self.max_paths!r}" if self.mode == "exact" else "")
