@@ -41,6 +41,7 @@ import weakref
 import torch
 from torch.overrides import TorchFunctionMode, resolve_name
 
+from .finite_tests import Coverage, FiniteTest
 from .values import Categorical, Event
 
 #: How many differing records a signature may collect before it stops being recorded.
@@ -92,13 +93,15 @@ class _Op:
     """One recorded torch call: ``outs = func(*args, **kwargs)`` under grad mode ``grad``.
     ``args`` is a tuple of templates, ``kwargs`` of (name, template); ``outs`` the numbers of the
     tensors it returns (``unpack``: a tuple or list of them, else one tensor or None);
-    ``writes``: it wrote into a tensor it was given."""
+    ``writes``: it wrote into a tensor it was given; ``layouts``: (shape, floating) of each
+    tensor it returns (fixed by the signature, so not part of its key)."""
 
-    __slots__ = ("func", "args", "kwargs", "outs", "unpack", "grad", "writes")
+    __slots__ = ("func", "args", "kwargs", "outs", "unpack", "grad", "writes", "layouts")
 
-    def __init__(self, func, args, kwargs, outs, unpack, grad, writes):
+    def __init__(self, func, args, kwargs, outs, unpack, grad, writes, layouts):
         self.func, self.args, self.kwargs = func, args, kwargs
         self.outs, self.unpack, self.grad, self.writes = outs, unpack, grad, writes
+        self.layouts = layouts
 
     def key(self):
         return (self.func, self.args, self.kwargs, self.outs, self.unpack, self.grad,
@@ -263,12 +266,15 @@ class _Recorder(TorchFunctionMode):
         writes = any(t._version != v for t, v in zip(tensors, versions))
         if isinstance(result, torch.Tensor) or (result is None
                                                 and not name.endswith(".__get__")):
-            outs = () if result is None else (self._number(result),)
-            self.events.append(_Op(func, arg_template, kwarg_template, outs, False, grad, writes))
+            results = () if result is None else (result,)
+            self.events.append(_Op(func, arg_template, kwarg_template,
+                                   tuple(self._number(r) for r in results), False, grad, writes,
+                                   _layouts(results)))
         elif (isinstance(result, (tuple, list)) and result
               and all(isinstance(r, torch.Tensor) for r in result)):
-            outs = tuple(self._number(r) for r in result)
-            self.events.append(_Op(func, arg_template, kwarg_template, outs, True, grad, writes))
+            self.events.append(_Op(func, arg_template, kwarg_template,
+                                   tuple(self._number(r) for r in result), True, grad, writes,
+                                   _layouts(result)))
         elif _holds_tensor(result):
             self.broken = f"{name} returns tensors in a {type(result).__name__}"
         elif not _hashable(result):
@@ -276,6 +282,10 @@ class _Recorder(TorchFunctionMode):
         else:   # a value read back to Python (a getter's None too): read again and compared
             self.events.append((_Read(func, arg_template, kwarg_template), result))
         return result
+
+
+def _layouts(tensors) -> tuple:
+    return tuple((tuple(t.shape), t.is_floating_point()) for t in tensors)
 
 
 def _hashable(value) -> bool:
@@ -331,11 +341,19 @@ def _signature(template, leaves):
     """What a record depends on besides the host reads: the arguments' template, the type and
     value of each other argument (``2`` and ``2.0``, ``0.0`` and ``-0.0`` differ), each tensor
     argument's kind, and autocast on its device."""
-    devices = {t.device.type for t in leaves} | {"cpu"}
     return (_typed(template),
             tuple((type(t), t.shape, t.dtype, t.device, t.requires_grad) for t in leaves),
-            tuple((d, torch.is_autocast_enabled(d), torch.get_autocast_dtype(d))
-                  for d in sorted(devices) if torch.amp.is_autocast_available(d)))
+            _autocast(leaves))
+
+
+def _autocast(leaves):
+    """Autocast on the devices of ``leaves`` and the CPU, or None when it is off everywhere
+    (one query, where the common call has it)."""
+    if not torch._C._is_any_autocast_enabled():
+        return None
+    devices = {t.device.type for t in leaves} | {"cpu"}
+    return tuple((d, torch.is_autocast_enabled(d), torch.get_autocast_dtype(d))
+                 for d in sorted(devices) if torch.amp.is_autocast_available(d))
 
 
 def _typed(template):
@@ -427,6 +445,7 @@ class _Code:
     def __init__(self, root, filename):
         self.constants, self.constant_names = {}, {}   # name -> value, (type, id) -> name
         self.lines, self.tables, self.functions = [], [], {}
+        self.draws = False   # whether a call may draw random numbers (then a replay saves the RNG)
         pending = [root]
         while pending:
             pending.extend(self._function(pending.pop()))
@@ -481,46 +500,44 @@ class _Code:
         warm memory instead of holding every intermediate to the end.
         """
         # statements: (line, numbers it reads, numbers it writes, whether it may be dropped
-        # when nothing reads what it writes)
+        # when nothing reads what it writes, the torch call it makes or None)
         first, statements = node, []
         grad = None
-        # Merges found finite are tested together (by shape: one stack for many tensors), before
+        # Merges found finite are tested together (finite_tests.py chooses the tensors), before
         # anything is written in place: a replay whose test fails is dropped as a whole and the
         # call runs as usual, so testing a little later is as good.
-        finite_by_shape = {}
+        finite = []   # (number, shape) of the merges to test
 
-        def test_finite(shapes):
-            for shape in shapes:
-                tensors = finite_by_shape.pop(shape, ())
-                if tensors:
-                    statements.append((_FiniteTest(tensors), tuple(tensors), (), False))
+        def test_finite():
+            if finite:
+                statements.append((FiniteTest(finite), tuple(n for n, _ in finite), (), False,
+                                   None))
+                finite.clear()
 
         while True:
             for op in node.ops:
                 if op.writes:   # the tests read the merges as they were, before any write
-                    test_finite(list(finite_by_shape))
+                    test_finite()
                 if op.grad != grad:
-                    statements.append((f"set_grad({op.grad})", (), (), False))
+                    statements.append((f"set_grad({op.grad})", (), (), False, None))
                     grad = op.grad
+                self.draws = self.draws or not _known(op)
                 call = self._call(op.func, op.args, op.kwargs)
                 reads = _read_numbers((op.args, op.kwargs))
                 if not op.outs and not op.unpack:
-                    statements.append((call, reads, (), False))
+                    statements.append((call, reads, (), False, op))
                 else:
                     targets = "".join(f"t{n}, " for n in op.outs) if op.unpack \
                         else f"t{op.outs[0]}"
-                    statements.append((f"{targets} = {call}", reads, op.outs, _pure(op)))
+                    statements.append((f"{targets} = {call}", reads, op.outs, _pure(op), op))
             read = node.read
             if read is None:
-                test_finite(list(finite_by_shape))
+                test_finite()
                 self._emit(first, statements, _read_numbers(node.end.result),
                            f"return {self._constant(node.end)}")
                 return []
             if read.func is None and list(node.children) == [True]:
-                pending = finite_by_shape.setdefault(read.shape, [])
-                pending.append(read.args[1])
-                if len(pending) == _FINITE_CHUNK:
-                    test_finite([read.shape])
+                finite.append((read.args[1], read.shape))
                 node = node.children[True]
                 continue
             test = (f"finite({self._expression(read.args)})" if read.func is None
@@ -528,14 +545,14 @@ class _Code:
             reads = _read_numbers((read.args, read.kwargs))
             if len(node.children) == 1:
                 (answer, child), = node.children.items()
-                statements.append(
-                    (f"if {test} != {self._constant(answer)}: raise Diverged", reads, (), False))
+                statements.append((f"if {test} != {self._constant(answer)}: raise Diverged",
+                                   reads, (), False, None))
                 node = child
                 continue
-            test_finite(list(finite_by_shape))
+            test_finite()
             table = {answer: self._name(child) for answer, child in node.children.items()}
             self.tables.append(table)
-            statements.append((f"choice = {test}", reads, (), False))
+            statements.append((f"choice = {test}", reads, (), False, None))
             later = set().union(*(_numbers_read_below(c) for c in node.children.values()))
             self._emit(first, statements, later,
                        f"return {self._constant(table)}.get(choice, diverged)")
@@ -548,23 +565,16 @@ class _Code:
         which later functions or the result read), then ``last_line``."""
         later = set(later)
         live, kept = set(later), []
-        for line, reads, writes, pure in reversed(statements):
-            if isinstance(line, _FiniteTest):
-                kept.append((line, reads, ()))   # decided below, once every read is known
+        for line, reads, writes, pure, op in reversed(statements):
+            if isinstance(line, FiniteTest):
+                kept.append((line, reads, (), None))   # decided below, once every read is known
                 continue
             if pure and live.isdisjoint(writes):
                 continue
             live.update(reads)
-            kept.append((line, reads, writes))
+            kept.append((line, reads, writes, op))
         kept.reverse()
-        # A merge nothing reads (anywhere: tests come after their merges' readers) goes
-        # untested: were it not finite, the usual run would repair a value nothing reads either.
-        kept = [(line, reads, writes) if not isinstance(line, _FiniteTest) else
-                (f"if not all_finite({', '.join(f't{n}' for n in tested)}): raise Diverged",
-                 tested, ())
-                for line, reads, writes in kept
-                for tested in [tuple(n for n in reads if n in live)]
-                if tested or not isinstance(line, _FiniteTest)]
+        kept = _with_tests(kept, live)
         # Tensors are local variables (t7) here, faster than slots of v: the function loads
         # from v what it reads before it writes it, and stores in v what later functions read.
         loaded, written, last_use = [], set(), {}
@@ -594,15 +604,53 @@ class _Code:
         emit(f"    {last_line}")
 
 
-class _FiniteTest(list):
-    """The numbers of merges to test finite together (a statement written once it is known
-    which of them anything reads)."""
+def _with_tests(statements, live) -> list:
+    """``statements`` (line, reads, writes, torch call or None) as (line, reads, writes), each
+    FiniteTest (one per stretch without writes in place) written out. A merge nothing reads
+    (anywhere: tests come after their merges' readers) goes untested: were it not finite, the
+    usual run would repair a value nothing reads either. The others are tested through the
+    tensors ``finite_tests.Coverage`` chooses, in stacks of up to ``_FINITE_CHUNK`` (one
+    ``all_finite`` per shape), each placed after the last tensor it reads is made."""
+    tested = [(n, shape) for line, _, _, _ in statements if isinstance(line, FiniteTest)
+              for n, shape in line if n in live]
+    coverage = Coverage(tested)
+    written, tests, start = [], [], 0   # tests: (index to go at, line, reads)
+    for line, reads, writes, op in statements:
+        if not isinstance(line, FiniteTest):
+            written.append((line, reads, writes))
+            if op is not None:
+                coverage.add(_name(op.func).rsplit(".", 1)[-1], op, len(written))
+                if op.writes:
+                    start = len(written)
+            continue
+        needed = [(n, shape) for n, shape in line if n in live]
+        if not needed:
+            continue
+        chosen = sorted(coverage.choose(needed, start), key=lambda c: c[2])
+        for first in range(0, len(chosen), _FINITE_CHUNK):
+            chunk = chosen[first:first + _FINITE_CHUNK]
+            by_shape = {}
+            for number, shape, _ in chunk:
+                by_shape.setdefault(shape, []).append(number)
+            test = " and ".join(f"all_finite({', '.join(f't{n}' for n in numbers)})"
+                                for numbers in by_shape.values())
+            tests.append((chunk[-1][2], f"if not ({test}): raise Diverged",
+                          tuple(n for numbers in by_shape.values() for n in numbers)))
+    for index, line, reads in reversed(tests):   # (sorted by index: stretches come in order)
+        written.insert(index, (line, reads, ()))
+    return written
 
 
 def _pure(op) -> bool:
     """Whether a replay may leave out a torch call whose results nothing reads: one of the
     calls known to make their result only (no random draw), which wrote into nothing."""
-    return not op.writes and _name(op.func).rsplit(".", 1)[-1] in _PURE
+    return not op.writes and _known(op)
+
+
+def _known(op) -> bool:
+    """Whether a torch call is one known to make its result from its arguments (no random
+    draw)."""
+    return _name(op.func).rsplit(".", 1)[-1] in _PURE
 
 
 _PURE = frozenset((
@@ -647,7 +695,7 @@ def _numbers_read_below(node) -> set:
     return numbers
 
 
-#: Finiteness tests are made in stacks of this many tensors, while they are in the cache.
+#: Finiteness tests are made in stacks of at most this many tensors, while they are in the cache.
 _FINITE_CHUNK = 64
 
 
@@ -729,7 +777,7 @@ class _Records:
             values = dict(enumerate(leaves))   # the tensors that cross functions, by number
             grad = torch.is_grad_enabled()
             # The usual run after a divergence draws again what the replay drew.
-            random_state = _random_state()
+            random_state = _random_state() if code.draws else None
             step = code.start
             try:
                 while callable(step):
@@ -738,7 +786,8 @@ class _Records:
                 return _build(step.result, values)
             except Exception:   # Diverged, or a call that fails where the usual run would not
                 values.clear()  # (a genuine error is raised again by the usual run below)
-                _restore_random_state(random_state)
+                if random_state is not None:
+                    _restore_random_state(random_state)
             finally:
                 torch._C._set_grad_enabled(grad)
         return self._record(run, args, kwargs, leaves, template)

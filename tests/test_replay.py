@@ -3,6 +3,8 @@ for bit (values and gradients), on every call: the first (recorded), later ones 
 ones whose host reads differ from every record (recorded again)."""
 
 import linecache
+import math
+import re
 import warnings
 
 import pytest
@@ -449,3 +451,88 @@ def test_a_replay_that_diverges_draws_no_random_number_twice():
 def test_arguments_on_the_meta_device_run():
     replayed = relaxc.relax(root_of_positive, replay=True)
     assert replayed(torch.empty(3, device="meta")).shape == (3,)
+
+
+# Tests that stand for others (finite_tests.py).
+
+def merges_found_finite(node):
+    """How many finiteness reads of merges a tree of records holds."""
+    count, stack = 0, [node]
+    while stack:
+        node = stack.pop()
+        count += node.read is not None and node.read.func is None
+        stack.extend(node.children.values())
+    return count
+
+
+def finiteness_tests_of(replayed):
+    """(merges found finite, tensors tested) in the code of a function's one signature."""
+    records = next(iter(replayed._compiled.function.relaxc_replays.signatures.values()))
+    source = "".join(linecache.getlines(records.code.filename))
+    tested = [name for call in re.findall(r"all_finite\(([^)]*)\)", source)
+              for name in call.split(", ")]
+    return merges_found_finite(records.root), tested
+
+
+def test_the_tests_of_a_sort_are_few_tensors_that_stand_for_all_of_its_merges():
+    # (options of its own: records are shared by equal functions, and one record is wanted)
+    replayed = relaxc.relax(bubble_sort_while, beta=0.06, replay=True)
+    replayed(torch.randn(5, 7, generator=torch.Generator().manual_seed(1)) * 3)
+    merges, tested = finiteness_tests_of(replayed)
+    assert merges >= 30 and 1 <= len(tested) <= 3, (merges, tested)
+
+
+def roots_added(x):
+    total = x * 0
+    for k in range(4):
+        if x > k:
+            y = (x - k) ** 0.5
+        else:
+            y = k - x
+        total = total + y * 2   # stands for each merge y
+    return total
+
+
+def test_a_merge_that_is_not_finite_is_found_through_the_tensor_that_stands_for_it():
+    replayed = relaxc.relax(roots_added, beta=0.01, replay=True)
+    plain = replayed.options(replay=False)
+    calm = torch.tensor([4.0, 5.0, 9.0], dtype=torch.float64)
+    for spoiled in (-400.0, math.inf):   # a NaN on a negligible path, or an infinite input
+        negative = calm.clone()
+        negative[1] = spoiled
+        for x in (calm, negative, calm, negative):
+            ours, theirs = (outputs_and_gradients(f, [x]) for f in (replayed, plain))
+            assert_identical(ours[0] + list(ours[1]), theirs[0] + list(theirs[1]))
+    assert counts(replayed) == (2, 6)   # an infinite input reads as the NaN did
+
+
+def two_roots(x, y):
+    if x > 0:
+        a = x ** 0.5
+    else:
+        a = -x
+    if y > 0:
+        b = y ** 0.5
+    else:
+        b = -y
+    return torch.sigmoid(a), b * 2   # nothing stands for both merges
+
+
+def test_merges_that_no_one_tensor_stands_for_are_each_tested():
+    replayed = relaxc.relax(two_roots, beta=0.01, replay=True)
+    plain = replayed.options(replay=False)
+    calm, spoiled = torch.tensor([4.0, 5.0, 9.0]), torch.tensor([4.0, -400.0, 9.0])
+    replayed(calm, calm.clone())
+    assert len(finiteness_tests_of(replayed)[1]) == 2
+    for args in [(spoiled, calm), (calm, spoiled)]:   # each a merge that the usual run repairs
+        assert_identical(list(replayed(*args)), list(plain(*args)))
+    assert counts(replayed) == (3, 0)
+    replayed(calm, calm.clone())
+    assert counts(replayed) == (0, 1)
+
+
+def test_the_tests_of_added_merges_are_one_test_of_their_total():
+    replayed = relaxc.relax(roots_added, beta=0.02, replay=True)
+    replayed(torch.tensor([4.0, 5.0, 9.0]))
+    merges, tested = finiteness_tests_of(replayed)
+    assert merges >= 4 and len(tested) == 1, (merges, tested)
