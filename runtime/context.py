@@ -19,6 +19,8 @@ from . import assignments, branches, conditions, extrema, indexing, loops
 from .values import PENDING, Event, Returned, Unbound, is_relaxed, to_output
 
 MODES = ("relaxed", "hard", "straight_through", "sample", "exact")
+_OPTIONS = frozenset(("beta", "mode", "eps", "max_iter", "fixed_iterations", "samples", "seed",
+                      "max_paths", "replay"))
 
 
 class Context:
@@ -73,6 +75,12 @@ class Context:
         self.script = None      # exact mode: the DecisionScript of the path being run
         self.recorder = None    # relaxed mode, for relaxc.report: called with each decision
         self._repr = None       # made once: the options never change (replay keys calls by it)
+
+    def __setattr__(self, name, value):
+        if name in _OPTIONS and hasattr(self, name):
+            raise AttributeError(f"the options of a Context do not change (replay keys calls by "
+                                 f"them): use ctx.replace({name}=...) for another context")
+        object.__setattr__(self, name, value)
 
     @property
     def hard(self) -> bool:

@@ -36,6 +36,16 @@ def test_options_swap_the_context_without_recompiling():
     assert 0 < relaxed(x).item() < colder(x).item() < 1
 
 
+def test_the_options_of_a_context_do_not_change_in_place():
+    # (a replay keys calls by them: a context changed in place would replay stale records)
+    context = relaxc.relax(sign, replay=True).context
+    with pytest.raises(AttributeError, match="replace"):
+        context.beta = 0.5
+    assert context.beta == 0.125 and "beta=0.125" in repr(context)
+    context.recorder = print   # what a context holds for a call may change
+    assert context.replace(beta=0.5).beta == 0.5
+
+
 def test_compiles_are_cached_by_source_text():
     assert relaxc.relax(sign)._compiled is relaxc.relax(sign)._compiled
 
