@@ -431,10 +431,10 @@ class Merger:
         """``p·a + (1 − p)·b``; where a negligible side is not finite, the other side alone.
 
         A merge is finite wherever both sides are (``lerp`` with a weight in [0, 1]), so the plain
-        merge is kept when it is finite everywhere, which one sum tells where that sync is free
-        (``values.syncs_freely``). Elsewhere the places to repair come from one merge without
-        gradient, and the merge that counts sees only finite negligible sides: a NaN there would
-        reach the gradient of ``p`` as ``0·NaN``.
+        merge is kept when it is finite everywhere, which a host read tells (``replay.finite``)
+        where that sync is free (``values.syncs_freely``). Elsewhere the places to repair come
+        from one merge without gradient, and the merge that counts sees only finite negligible
+        sides: a NaN there would reach the gradient of ``p`` as ``0·NaN``.
         """
         p = self.p
         static_a, static_b = _finite_number(a), _finite_number(b)

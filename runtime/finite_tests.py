@@ -1,26 +1,41 @@
 """Which finiteness tests a replay makes (``replay.py``): the fewest tensors whose being finite
 implies that every merge the runtime found finite is finite again.
 
-A merge that the usual run found finite (``replay.finite``) is tested on every replay: were it
-not finite, the runtime would have repaired it, so the replay must not go on. Most of these tests
-follow from others, because not being finite spreads. ``a + b``, ``a − b``, ``a · b``,
-``lerp(a, b, w)`` and ``a / c`` are not finite at an element where ``a`` is not (``∞ − ∞`` and
-``0 · ∞`` are NaN, ``lerp`` computes ``a + w·(b − a)``), and a stack, a reshape or a sum holds
-what it is made of. So in bubble sort the merge that the next comparison lerps again is finite
-when that lerp is, and one test of the sorted stack stands for every swap of a column. What can
-make a value finite again does not spread it: comparisons, ``sigmoid``, ``exp``, ``where`` with
-another value on the other side, indexing.
+A merge that the usual run found finite (``replay.finite``: every element finite) is tested on
+every replay: were it not finite, the runtime would have repaired it, so the replay must not go
+on. Most of these tests follow from others, because not being finite spreads. ``a + b``,
+``a − b``, ``a · b``, ``lerp(a, b, w)`` and ``a / c`` are not finite at an element where ``a`` is
+not (``∞ − ∞`` and ``0 · ∞`` are NaN, ``lerp`` computes ``a + w·(b − a)``), and a stack, a
+reshape or a sum holds what it is made of. So in bubble sort the merge that the next comparison
+lerps again is finite when that lerp is, and one test of the sorted stack stands for every swap of
+a column. What can make a value finite again does not spread it: comparisons, ``sigmoid``,
+``exp``, ``where`` with another value on the other side, indexing, a view as another dtype.
 
-Finite here means every element finite. The runtime's test reads one sum, which also fails when
-the elements are finite and their sum overflows; there the runtime's repair replaces only the
-elements that are not finite, so it computes what the plain merge computes, and a replay that
-knows every element finite computes what the usual run computes.
+A tensor stands for others only if the recording found it finite (in every record that made it):
+one that is not finite for reasons of its own, like a mask of ``-inf`` added to a total, would
+fail its test on every call.
 """
 
 from __future__ import annotations
 
 import heapq
 import math
+
+import torch
+
+
+def every_finite(tensor: torch.Tensor) -> bool:
+    """Whether every element of ``tensor`` is finite, read on the host: one sum, finite only then,
+    and where it is not (a value that is not finite, or finite values whose sum overflows, as
+    float16 sums of a few hundred values in the thousands do) one exact test."""
+    tensor = tensor.detach()
+    return math.isfinite(tensor.sum()) or bool(torch.isfinite(tensor).all())
+
+
+def spreads(short_name: str) -> bool:
+    """Whether a torch call (the last part of its name) may stand for the merges it is made
+    from (the recorder then notes whether it was finite)."""
+    return short_name in _SPREADS
 
 
 class FiniteTest(list):
@@ -63,8 +78,10 @@ class Coverage:
         """``tested``: (number, shape) of every merge the function tests."""
         self.bit = {n: 1 << i for i, (n, _) in enumerate(tested)}
         self.shapes = dict(tested)
+        self.dtypes = {}
         self.same, self.some = {}, {}
         self.made = {}   # tensors made since the last write: number -> where a test may go
+        self.finite = set()   # tensors made by calls the recordings found finite
         # Merges by their number of elements (bit sets), to count the elements of a set fast.
         self.by_size = {}
         for number, shape in tested:
@@ -84,14 +101,17 @@ class Coverage:
             self.some.clear()
             self.made.clear()
             return
-        for number, (shape, _) in zip(op.outs, op.layouts):
-            self.shapes[number] = shape
+        for number, (shape, dtype), finite in zip(op.outs, op.layouts, op.finite):
+            self.shapes[number], self.dtypes[number] = shape, dtype
+            self.made[number] = after
+            if finite:
+                self.finite.add(number)
         if len(op.outs) != 1 or op.unpack:
             return
         out = op.outs[0]
-        self.made[out] = after
-        shape, floating = op.layouts[0]
-        spread = _SPREADS.get(short_name) if floating and math.prod(shape) > 0 else None
+        shape, dtype = op.layouts[0]
+        spread = (_SPREADS.get(short_name) if dtype.is_floating_point and math.prod(shape) > 0
+                  else None)
         same, some = self.bit.get(out, 0), 0
         if spread in ("each", "first"):
             arguments = op.args[:1] if spread == "first" else op.args + tuple(
@@ -113,7 +133,9 @@ class Coverage:
             else:
                 numbers = _tensors((held,))
             for number in numbers:
-                some |= self._same(number) | self.some.get(number, 0)
+                # (a view as another dtype reads the bits anew: not what it is made of)
+                if self.dtypes.get(number) == dtype:
+                    some |= self._same(number) | self.some.get(number, 0)
         if same:
             self.same[out] = same
         if some:
@@ -122,13 +144,16 @@ class Coverage:
     def choose(self, tested, start) -> list:
         """(number, shape, index) of the tensors to test for the merges ``tested`` (number,
         shape), and where in the statements each test may go (``start``, the stretch's first
-        index, for what was made before it): greedily, the tensor that stands for most of the merges still untested,
-        never one with more elements than the merges it stands for."""
+        index, for a merge made before it).
+
+        Greedily, the tensor that stands for most of the merges still untested; never one with
+        more elements than the merges it stands for, or one not found finite.
+        """
         need = 0
         for number, _ in tested:
             need |= self.bit[number]
         covers, queue = {}, []
-        for number in (*self.made, *(n for n, _ in tested)):
+        for number in (*(n for n in self.made if n in self.finite), *(n for n, _ in tested)):
             cover = (self._same(number) | self.some.get(number, 0)) & need
             size = math.prod(self.shapes[number])
             if number not in covers and cover and size <= self._elements(cover):

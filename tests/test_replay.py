@@ -536,3 +536,74 @@ def test_the_tests_of_added_merges_are_one_test_of_their_total():
     replayed(torch.tensor([4.0, 5.0, 9.0]))
     merges, tested = finiteness_tests_of(replayed)
     assert merges >= 4 and len(tested) == 1, (merges, tested)
+
+
+# Found in the review of the tests that stand for others.
+
+def kept_or_one(x, z):
+    y = 1.0
+    if z > 0:
+        y = x
+    scaled = y * 0.01
+    return scaled, scaled.sum()
+
+
+def test_a_merge_of_finite_values_whose_sum_overflows_is_finite_in_both_runs():
+    # float16 values in the hundreds: the merge's sum is past 65504, each element finite.
+    replayed = relaxc.relax(kept_or_one, beta=1.0, replay=True)
+    plain = replayed.options(replay=False)
+    generator = torch.Generator().manual_seed(0)
+    def uniform(scale, shift):
+        return torch.rand(5000, generator=generator) * scale + shift
+
+    calls = [(torch.ones(5000), torch.ones(5000))] + [
+        (uniform(1000, 0), uniform(4, -1)) for _ in range(2)]
+    for x, z in calls:
+        args = [x.half(), z.half()]
+        ours, theirs = (outputs_and_gradients(f, args) for f in (replayed, plain))
+        assert_identical(ours[0] + list(ours[1]), theirs[0] + list(theirs[1]))
+    assert counts(replayed) == (1, 2)
+
+
+def masked_total(x, bias):
+    total = bias
+    for k in range(3):
+        if x > k:
+            y = x - k
+        else:
+            y = k - x
+        total = total + y
+    return total
+
+
+def test_a_tensor_not_finite_for_its_own_reasons_does_not_stand_for_merges():
+    replayed = relaxc.relax(masked_total, replay=True)
+    plain = replayed.options(replay=False)
+    x, bias = torch.tensor([0.5, 1.5, 2.5, 3.5]), torch.tensor([0.0, -math.inf, 0.0, 0.0])
+    for _ in range(3):
+        assert_identical([replayed(x, bias)], [plain(x, bias)])
+    assert counts(replayed) == (1, 2)   # not a failed test and a new record on every call
+
+
+def test_a_sort_whose_sorted_stack_overflows_its_sum_is_replayed():
+    replayed = relaxc.relax(bubble_sort_while, beta=0.07, replay=True)
+    xs = (torch.rand(5, 7, generator=torch.Generator().manual_seed(1)) * 3000 + 1000).half()
+    for _ in range(3):
+        assert_identical(list(replayed(xs)), list(replayed.options(replay=False)(xs)))
+    assert counts(replayed) == (1, 2)
+
+
+def root_and_bits(x):
+    if x > 0:
+        y = x ** 0.5
+    else:
+        y = -x
+    return y, y.view(torch.float32)   # its bits, two by two: finite though y is not
+
+
+def test_a_view_as_another_dtype_stands_for_no_merge():
+    replayed = relaxc.relax(root_and_bits, beta=0.01, replay=True)
+    replayed(torch.tensor([4.0, 9.0], dtype=torch.float16))
+    spoiled = torch.tensor([4.0, -400.0], dtype=torch.float16)   # NaN on a negligible path
+    assert_identical(list(replayed(spoiled)), list(replayed.options(replay=False)(spoiled)))
+    assert counts(replayed) == (2, 0)
