@@ -74,8 +74,10 @@ class Coverage:
     those with "``t`` not finite somewhere ⇒ this not finite somewhere".
     """
 
-    def __init__(self, tested):
-        """``tested``: (number, shape) of every merge the function tests."""
+    def __init__(self, tested, stand_ins=True):
+        """``tested``: (number, shape) of every merge the function tests; ``stand_ins``: whether
+        other tensors may stand for them (else each merge is tested itself)."""
+        self.stand_ins = stand_ins
         self.bit = {n: 1 << i for i, (n, _) in enumerate(tested)}
         self.shapes = dict(tested)
         self.dtypes = {}
@@ -153,7 +155,8 @@ class Coverage:
         for number, _ in tested:
             need |= self.bit[number]
         covers, queue = {}, []
-        for number in (*(n for n in self.made if n in self.finite), *(n for n, _ in tested)):
+        others = [n for n in self.made if n in self.finite] if self.stand_ins else []
+        for number in (*others, *(n for n, _ in tested)):
             cover = (self._same(number) | self.some.get(number, 0)) & need
             size = math.prod(self.shapes[number])
             if number not in covers and cover and size <= self._elements(cover):

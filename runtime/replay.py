@@ -187,6 +187,10 @@ class _Recorder(TorchFunctionMode):
         self.events = []       # _Op, (_Read, answer), and at last _End
         self.broken = None     # why this record cannot be replayed
         self.paused = self.warned = False
+        # Elements of the merges found finite so far: a tensor made later stands for some of them
+        # only if it has no more elements (finite_tests.Coverage.choose), so no larger one is
+        # tested here.
+        self.merged_elements = 0
         for tensor in inputs:
             self._number(tensor)
 
@@ -231,6 +235,8 @@ class _Recorder(TorchFunctionMode):
             answer = every_finite(tensor)
         finally:
             self.paused = False
+        if answer:
+            self.merged_elements += tensor.numel()
         if self.broken is None:
             try:
                 self.events.append((_Read(None, self.template(tensor), (), tuple(tensor.shape)),
@@ -287,16 +293,26 @@ class _Recorder(TorchFunctionMode):
 
 
     def _found_finite(self, name, results) -> tuple:
-        """Whether each result was finite, for those that may stand for merges in their tests
-        (on the CPU, where merges are tested; elsewhere the answer is never asked)."""
+        """Whether each result was finite, for those that may stand for merges in their tests:
+        dense CPU tensors (merges are tested on the CPU only) with no more elements than the
+        merges found finite so far."""
         if not spreads(name.rsplit(".", 1)[-1]):
             return (False,) * len(results)
         self.paused = True   # the test is not one of the record's torch calls
         try:
-            return tuple(r.is_floating_point() and r.device.type == "cpu" and every_finite(r)
-                         for r in results)
+            return tuple(r.is_floating_point() and r.device.type == "cpu"
+                         and r.layout == torch.strided and 0 < r.numel() <= self.merged_elements
+                         and _finite_if_summable(r) for r in results)
         finally:
             self.paused = False
+
+
+def _finite_if_summable(tensor) -> bool:
+    """``every_finite``, or False for a dtype the CPU cannot sum (float8)."""
+    try:
+        return every_finite(tensor)
+    except (NotImplementedError, RuntimeError):
+        return False
 
 
 def _layouts(tensors) -> tuple:
@@ -424,9 +440,10 @@ def _chain(events) -> _Node:
     return first
 
 
-def _graft(root, events) -> None:
+def _graft(root, events) -> bool:
     """Add a record to the tree: it must make the same calls as the records it shares host
-    answers with, or the function depends on more than its arguments."""
+    answers with, or the function depends on more than its arguments. Whether it branched off
+    (else it only told which tensors were finite)."""
     node, position = root, 0
     while True:
         for op in node.ops:
@@ -439,13 +456,13 @@ def _graft(root, events) -> None:
         if node.read is None:
             if not (isinstance(event, _End) and _same(node.end.key(), event.key())):
                 raise _Unrecordable(_NOT_DETERMINED)
-            return
+            return False
         if not (isinstance(event, tuple) and _same(node.read.key(), event[0].key())):
             raise _Unrecordable(_NOT_DETERMINED)
         answer = event[1]
         if answer not in node.children:
             node.children[answer] = _chain(events[position + 1:])
-            return
+            return True
         node, position = node.children[answer], position + 1
 
 
@@ -458,7 +475,8 @@ class _Code:
     """Python source for a tree of records: one function per node reached by a branching read,
     run by a trampoline (each returns the next function, or the result's tensors)."""
 
-    def __init__(self, root, filename):
+    def __init__(self, root, filename, stand_ins=True):
+        self.stand_ins = stand_ins   # (finite_tests.Coverage)
         self.constants, self.constant_names = {}, {}   # name -> value, (type, id) -> name
         self.lines, self.tables, self.functions = [], [], {}
         self.draws = False   # whether a call may draw random numbers (then a replay saves the RNG)
@@ -590,7 +608,7 @@ class _Code:
             live.update(reads)
             kept.append((line, reads, writes, op))
         kept.reverse()
-        kept = _with_tests(kept, live)
+        kept = _with_tests(kept, live, self.stand_ins)
         # Tensors are local variables (t7) here, faster than slots of v: the function loads
         # from v what it reads before it writes it, and stores in v what later functions read.
         loaded, written, last_use = [], set(), {}
@@ -620,16 +638,17 @@ class _Code:
         emit(f"    {last_line}")
 
 
-def _with_tests(statements, live) -> list:
+def _with_tests(statements, live, stand_ins) -> list:
     """``statements`` (line, reads, writes, torch call or None) as (line, reads, writes), each
     FiniteTest (one per stretch without writes in place) written out. A merge nothing reads
-    (anywhere: tests come after their merges' readers) goes untested: were it not finite, the
-    usual run would repair a value nothing reads either. The others are tested through the
-    tensors ``finite_tests.Coverage`` chooses, in stacks of up to ``_FINITE_CHUNK`` (one
-    ``all_finite`` per shape), each placed after the last tensor it reads is made."""
+    (here or in a later function) goes untested: were it not finite, the usual run would repair
+    a value nothing reads either. The others are tested through the tensors
+    ``finite_tests.Coverage`` chooses (``stand_ins``: not only merges), in stacks of up to
+    ``_FINITE_CHUNK`` (one ``all_finite`` per shape), each placed after the last tensor it
+    reads is made."""
     tested = [(n, shape) for line, _, _, _ in statements if isinstance(line, FiniteTest)
               for n, shape in line if n in live]
-    coverage = Coverage(tested)
+    coverage = Coverage(tested, stand_ins)
     written, tests, start = [], [], 0   # tests: (index to go at, line, reads)
     for line, reads, writes, op in statements:
         if not isinstance(line, FiniteTest):
@@ -781,6 +800,7 @@ class _Records:
         self.name = name
         self.root = self.code = self.broken = None
         self.count = self.replayed = 0   # records made, calls replayed
+        self.stand_ins = True   # whether other tensors may stand for merges in their tests
         self.lock = threading.Lock()     # one thread at a time grows the tree
 
     def call(self, run, args, kwargs, leaves, template):
@@ -842,12 +862,17 @@ class _Records:
     def _keep(self, events):
         if self.root is None:
             self.root = _chain(events)
-        else:
-            _graft(self.root, events)
+        elif not _graft(self.root, events):
+            # Every host read as recorded, so the replay failed the test of a tensor standing
+            # for merges that was finite in every record so far but not in this call. Tensors
+            # that are not finite from call to call would be found one call at a time: test the
+            # merges themselves from now on.
+            self.stand_ins = False
         self.count += 1
         if self.count > MAX_RECORDS:
             raise _Unrecordable(f"its host reads differ on more than {MAX_RECORDS} calls")
-        self._replace_code(_Code(self.root, f"<relaxc replay of {self.name} #{self.count}>"))
+        self._replace_code(_Code(self.root, f"<relaxc replay of {self.name} #{self.count}>",
+                                 self.stand_ins))
 
     def _replace_code(self, code):
         if self.code is not None:   # its source, kept for tracebacks, goes with it

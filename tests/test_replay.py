@@ -607,3 +607,68 @@ def test_a_view_as_another_dtype_stands_for_no_merge():
     spoiled = torch.tensor([4.0, -400.0], dtype=torch.float16)   # NaN on a negligible path
     assert_identical(list(replayed(spoiled)), list(replayed.options(replay=False)(spoiled)))
     assert counts(replayed) == (2, 0)
+
+
+# Found in the second review.
+
+def quantised_relu(x):
+    q = x.to(torch.float8_e4m3fn).to(torch.float32)   # the CPU cannot sum float8
+    if q > 0:
+        return q
+    return q * 0.1
+
+
+def test_a_dtype_the_cpu_cannot_sum_is_recorded():
+    replayed = relaxc.relax(quantised_relu, replay=True)
+    x = torch.tensor([1.3, -2.7, 0.4])
+    for _ in range(2):
+        assert_identical([replayed(x)], [replayed.options(replay=False)(x)])
+    assert counts(replayed) == (1, 1)
+
+
+def masked_columns(x, mask_row):
+    if x > 0:
+        y = x
+    else:
+        y = -x
+    mask = mask_row.expand(2000, 2000)   # four million elements, one row stored
+    return y + mask.narrow(0, 0, 1).narrow(1, 0, 4).reshape(4)
+
+
+def test_the_recording_tests_no_tensor_larger_than_the_merges(monkeypatch):
+    sizes = []
+    every_finite = replay_module.every_finite
+    monkeypatch.setattr(replay_module, "every_finite",
+                        lambda t: (sizes.append(t.numel()), every_finite(t))[1])
+    replayed = relaxc.relax(masked_columns, replay=True)
+    mask = torch.tensor([0.0, -math.inf, 0.0, 0.0]).repeat(500)
+    replayed(torch.tensor([1.0, -2.0, 3.0, -4.0]), mask)
+    assert sizes and max(sizes) <= 4
+
+
+def weighted_total(x, w):
+    total = x * 0
+    for k in range(12):
+        if x > k:
+            y = x - k
+        else:
+            y = k - x
+        total = total + y * w[k]
+    return total
+
+
+def test_tensors_not_finite_from_call_to_call_stop_standing_for_merges():
+    # Every merge is finite on every call; an infinite weight makes the totals from step k on
+    # not finite, one step earlier on each call.
+    replayed = relaxc.relax(weighted_total, replay=True)
+    plain = replayed.options(replay=False)
+    x = torch.linspace(0.5, 12.5, 5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        for call in range(13):
+            w = torch.ones(5, 12)
+            if call:
+                w[2, 12 - call] = math.inf
+            assert_identical([replayed(x, w)], [plain(x, w)])
+    made, replays = counts(replayed)
+    assert made <= 3 and made + replays == 13
