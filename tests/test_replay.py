@@ -342,6 +342,12 @@ def test_autocast_is_part_of_the_signature():
     assert counts(replayed) == (2, 1)
 
 
+def test_autocast_is_asked_per_device_for_tensors_off_the_cpu():
+    # The one query that answers for the CPU does not see every device type (MPS).
+    assert replay_module._autocast([torch.zeros(1)]) is None
+    assert replay_module._autocast([torch.zeros(1, device="meta")]) is not None
+
+
 def test_a_categorical_argument_used_before_is_recorded_from_its_probabilities():
     replayed = relaxc.relax(levenshtein, beta=0.5, replay=True)
     plain = replayed.options(replay=False)
