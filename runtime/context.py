@@ -19,8 +19,9 @@ from . import assignments, branches, conditions, extrema, indexing, loops
 from .values import PENDING, Event, Returned, Unbound, is_relaxed, to_output
 
 MODES = ("relaxed", "hard", "straight_through", "sample", "exact")
-_OPTIONS = frozenset(("beta", "mode", "eps", "max_iter", "fixed_iterations", "samples", "seed",
-                      "max_paths", "replay"))
+#: The options of a context: its constructor's arguments, fixed once it is made.
+_OPTIONS = ("beta", "mode", "eps", "max_iter", "fixed_iterations", "samples", "seed", "max_paths",
+            "replay")
 
 
 class Context:
@@ -44,8 +45,7 @@ class Context:
         depend on its arguments only.
     """
 
-    __slots__ = ("beta", "mode", "eps", "max_iter", "fixed_iterations", "samples", "seed",
-                 "max_paths", "replay", "_generators", "script", "recorder", "_repr")
+    __slots__ = (*_OPTIONS, "_generators", "script", "recorder", "_repr")
 
     def __init__(self, beta: float = 0.125, mode: str = "relaxed", eps: float = 1e-5,
                  max_iter: int = 1024, fixed_iterations: bool = False, samples: int = 100,
@@ -151,9 +151,7 @@ class Context:
                 f"max_iter={self.max_iter!r}{fixed}{sample}{replay})")
 
     def options(self) -> dict:
-        return {"beta": self.beta, "mode": self.mode, "eps": self.eps, "max_iter": self.max_iter,
-                "fixed_iterations": self.fixed_iterations, "samples": self.samples,
-                "seed": self.seed, "max_paths": self.max_paths, "replay": self.replay}
+        return {name: getattr(self, name) for name in _OPTIONS}
 
     def replace(self, **changes) -> "Context":
         return Context(**{**self.options(), **changes})

@@ -76,7 +76,7 @@ class Coverage:
 
     def __init__(self, tested, stand_ins=True):
         """``tested``: (number, shape) of every merge the function tests; ``stand_ins``: whether
-        other tensors may stand for them (else each merge is tested itself)."""
+        tensors other than merges may stand for them."""
         self.stand_ins = stand_ins
         self.bit = {n: 1 << i for i, (n, _) in enumerate(tested)}
         self.shapes = dict(tested)

@@ -229,12 +229,16 @@ class _Recorder(TorchFunctionMode):
         # A private copy: the caller may change a list it passed after this call.
         return ("c", copy.deepcopy(value) if isinstance(value, (list, dict)) else value)
 
-    def finite(self, tensor):
-        self.paused = True   # the test is the read, not torch calls of the record
+    def _unrecorded(self, test, tensor):
+        """``test(tensor)``, whose torch calls are not the record's (a read, or a note on it)."""
+        self.paused = True
         try:
-            answer = every_finite(tensor)
+            return test(tensor)
         finally:
             self.paused = False
+
+    def finite(self, tensor):
+        answer = self._unrecorded(every_finite, tensor)
         if answer:
             self.merged_elements += tensor.numel()
         if self.broken is None:
@@ -298,13 +302,9 @@ class _Recorder(TorchFunctionMode):
         merges found finite so far."""
         if not spreads(name.rsplit(".", 1)[-1]):
             return (False,) * len(results)
-        self.paused = True   # the test is not one of the record's torch calls
-        try:
-            return tuple(r.is_floating_point() and r.device.type == "cpu"
-                         and r.layout == torch.strided and 0 < r.numel() <= self.merged_elements
-                         and _finite_if_summable(r) for r in results)
-        finally:
-            self.paused = False
+        return tuple(r.is_floating_point() and r.device.type == "cpu"
+                     and r.layout == torch.strided and 0 < r.numel() <= self.merged_elements
+                     and self._unrecorded(_finite_if_summable, r) for r in results)
 
 
 def _finite_if_summable(tensor) -> bool:
@@ -865,8 +865,8 @@ class _Records:
         elif not _graft(self.root, events):
             # Every host read as recorded, so the replay failed the test of a tensor standing
             # for merges that was finite in every record so far but not in this call. Tensors
-            # that are not finite from call to call would be found one call at a time: test the
-            # merges themselves from now on.
+            # that are not finite from call to call would be found one call at a time: from now
+            # on only merges stand for merges.
             self.stand_ins = False
         self.count += 1
         if self.count > MAX_RECORDS:
