@@ -265,9 +265,11 @@ class FunctionFacts:
 class _Liveness:
     """Backward liveness over structured statements; records what is live after each ``if``."""
 
-    def __init__(self, record: dict | None):
+    def __init__(self, record: dict | None, loop_exits: dict | None = None):
         self.record = record
         self.loops: list[tuple[set, set]] = []   # (live after the loop, live at its head)
+        # `while` -> its exit flags (and return values): the runtime reads them at the back edge.
+        self.loop_exits = loop_exits or {}
 
     def block(self, statements, live_out: set) -> set:
         live = set(live_out)
@@ -297,7 +299,8 @@ class _Liveness:
         head: set = set()
         while True:
             self.loops.append((live_out, head))
-            body_live = self.block(body_of(stmt), head)
+            read_by_loop = {n for pair in self.loop_exits.get(stmt, ()) for n in pair if n}
+            body_live = self.block(body_of(stmt), head | read_by_loop)
             self.loops.pop()
             if isinstance(stmt, cst.For):
                 bound, target_reads = target_effects(stmt.target)
@@ -402,7 +405,7 @@ def _analyse(source: UserSource) -> FunctionFacts:
     facts = FunctionFacts(params=params, locals=set(order))
 
     live_after: dict = {}
-    _Liveness(live_after).block(statements, set())
+    _Liveness(live_after, source.loop_exits).block(statements, set())
     definite = _DefiniteAssignment()
     definite.block(statements, set(params))
 

@@ -45,6 +45,10 @@ class _Scope:
     return_value: str | None = None
     broke: str | None = None          # flags of the innermost loop
     continued: str | None = None
+    # Whether a `return` (a `break`) leaves a `while`: its flag is then set to `rx.exited`, so that
+    # the runtime keeps the path that exits apart from the one that goes on (runtime/exits.py).
+    return_leaves_while: bool = False
+    break_leaves_while: bool = False
 
 
 def _exits_in(statements, kinds, in_nested_loop=False) -> bool:
@@ -66,6 +70,12 @@ def _exits_in(statements, kinds, in_nested_loop=False) -> bool:
                                                                    in_nested_loop):
                 return True
     return False
+
+
+def _endless(stmt) -> bool:
+    """Whether ``stmt`` is a ``while True:`` that no ``break`` of its own leaves."""
+    return (isinstance(stmt, cst.While) and isinstance(stmt.test, cst.Name)
+            and stmt.test.value == "True" and not _exits_in(body_of(stmt), {cst.Break}))
 
 
 def _else_of(loop) -> list:
@@ -112,7 +122,7 @@ class EarlyExits:
             refined.append(self._set(scope.return_value, self._runtime("pending"), origin))
         orelse = None
         if len(flags) == 1:
-            surely = [self._set(flags[0], _TRUE, origin)]
+            surely = [self._set(flags[0], self._exit_value(flags[0], scope), origin)]
             if flags[0] == scope.returned:   # on this path the value is returned for sure
                 surely.append(self._set(scope.return_value, cst.Call(
                     self._runtime("returned"), [cst.Arg(name(scope.return_value))]), origin))
@@ -120,6 +130,12 @@ class EarlyExits:
         return self._from(cst.If(test=self._from(test, origin),
                                  body=cst.IndentedBlock(body=refined + statements),
                                  orelse=orelse), origin)
+
+    def _exit_value(self, flag: str, scope: "_Scope"):
+        """What setting ``flag`` assigns: ``rx.exited`` where it leaves a ``while``, else True."""
+        leaves_while = ((flag == scope.returned and scope.return_leaves_while)
+                        or (flag == scope.broke and scope.break_leaves_while))
+        return self._runtime("exited") if leaves_while else _TRUE
 
     def _runtime(self, attribute: str) -> cst.Attribute:
         return cst.Attribute(name(self.rx), name(attribute))
@@ -131,6 +147,8 @@ class EarlyExits:
         last = statements[-1] if statements else None
         final_return = (isinstance(last, cst.SimpleStatementLine)
                         and isinstance(last.body[-1], cst.Return))
+        # Python never falls off the end after a `while True:` that no `break` leaves.
+        falls_off = not final_return and not _endless(last)
         inner_return = _exits_in(statements[:-1] if final_return else statements, {cst.Return}) \
             or (final_return and any(isinstance(s, cst.Return) for s in last.body[:-1]))
         if not inner_return and not contains(node, cst.Break, cst.Continue):
@@ -144,7 +162,7 @@ class EarlyExits:
             prologue = [self._set(scope.returned, _FALSE, node),
                         self._set(scope.return_value, self._runtime("pending"), node)]
             epilogue = []
-            if not final_return:   # falling off the end returns None, as in Python
+            if falls_off:   # falling off the end returns None, as in Python
                 epilogue.append(self._unless([scope.returned], [
                     self._set(scope.return_value, cst.Call(self._runtime("returned"),
                                                            [cst.Arg(_NONE)]), node)],
@@ -202,9 +220,9 @@ class EarlyExits:
                 value = value.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
             returning = cst.Call(self._runtime("returned"), [cst.Arg(value)])
             return [self._set(scope.return_value, returning, small),
-                    self._set(scope.returned, _TRUE, small)]
+                    self._set(scope.returned, self._exit_value(scope.returned, scope), small)]
         if isinstance(small, cst.Break) and scope.broke:
-            return [self._set(scope.broke, _TRUE, small)]
+            return [self._set(scope.broke, self._exit_value(scope.broke, scope), small)]
         if isinstance(small, cst.Continue) and scope.continued:
             return [self._set(scope.continued, _TRUE, small)]
         return None
@@ -230,9 +248,12 @@ class EarlyExits:
         has_continue = _exits_in(body_statements, {cst.Continue})
         self.depth += 1
         suffix = "" if self.depth == 1 else f"_{self.depth - 1}"
+        is_while = isinstance(stmt, cst.While)
         inner = _Scope(scope.returned, scope.return_value,
                        self.namer.fixed("broke" + suffix) if has_break else None,
-                       self.namer.fixed("continued" + suffix) if has_continue else None)
+                       self.namer.fixed("continued" + suffix) if has_continue else None,
+                       return_leaves_while=scope.return_leaves_while or is_while,
+                       break_leaves_while=is_while)
         body, exits = self.block(body_statements, inner)
         self.depth -= 1
         returns = scope.returned in exits if scope.returned else False

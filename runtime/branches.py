@@ -24,6 +24,7 @@ import torch
 from . import categorical, replay
 from .assignments import shift_of
 from .conditions import truth
+from .exits import Fork, branch_per_side, has_exit, merge_forked
 from .paths import inactive_where
 from .values import (Categorical, Columns, Event, Pending, Returned, Unbound, align, expectation,
                      is_boolean, is_relaxed, syncs_freely, to_rank)
@@ -41,9 +42,21 @@ def branch(condition, if_true, if_false, inputs, ctx):
     ``torch.bool`` tensor and the merge selects with ``torch.where``, which is the line above per
     instance.
     """
+    if type(condition) is Fork:   # behind an exit inside a `while`: each side on its own
+        return branch_per_side(condition, lambda c, values: branch(c, if_true, if_false, values,
+                                                                   ctx), inputs)
     p = truth(condition, ctx)
     if not isinstance(p, torch.Tensor):
         return if_true(*inputs) if p else if_false(*inputs)
+    taken = _taken_alone(p, if_true, if_false, ctx)
+    if taken is not None:
+        lists = _lists_in(inputs, {})
+        before = {key: list(items) for key, items in lists.items()}
+        outputs = _per_instance(taken(*inputs), p, ctx)
+        for key, items in lists.items():   # what the path wrote into a list, likewise
+            items[:] = [_per_instance(v, p, ctx) if v is not old else v
+                        for v, old in zip(items, before[key] + [None] * len(items))]
+        return outputs
     merger = Merger(p, ctx)
     if (getattr(if_true, "linear", False) and getattr(if_false, "passes_through", False)
             and not any(isinstance(v, (list, dict, tuple)) for v in inputs)):
@@ -67,7 +80,69 @@ def branch(condition, if_true, if_false, inputs, ctx):
             out_false = if_false(*on_false.inputs)
     for original, copy_true in on_true.containers():
         merger.merge_in_place(original, copy_true, on_false.copy_of(original), on_true, on_false)
-    return merger.merge(on_true.restore(out_true), on_false.restore(out_false))
+    out_true, out_false = on_true.restore(out_true), on_false.restore(out_false)
+    if has_exit(out_true) or has_exit(out_false):   # a `break`/`return` inside a `while`
+        return merge_forked(merger, out_true, out_false, lambda weight: Merger(weight, ctx))
+    return merger.merge(out_true, out_false)
+
+
+def _lists_in(value, found: dict) -> dict:
+    """id -> list, for every list in ``value`` (nested lists too)."""
+    if isinstance(value, (tuple, list)):
+        if isinstance(value, list):
+            if id(value) in found:
+                return found
+            found[id(value)] = value
+        for v in value:
+            _lists_in(v, found)
+    return found
+
+
+def _per_instance(outputs, p, ctx):
+    """The outputs of the one path every instance took, with static numbers made per instance,
+    as merging them with the other path's would (so a result's type never depends on the data:
+    ``swaps`` is a tensor whether or not some instance swapped)."""
+    if type(outputs) is tuple:
+        return tuple(_per_instance(v, p, ctx) for v in outputs)
+    if type(outputs) not in (bool, int, float):
+        return outputs
+    if p.dtype == torch.bool:
+        dtype = {bool: torch.bool, int: torch.int64, float: torch.float64}[type(outputs)]
+        return torch.full(p.shape, outputs, dtype=dtype, device=p.device)
+    filled = torch.full(p.shape, float(outputs), dtype=p.dtype, device=p.device)
+    return Event(filled) if type(outputs) is bool else filled
+
+
+def _taken_alone(p, if_true, if_false, ctx):
+    """The one branch function to run when every instance takes the same path, else None.
+
+    Only a path that may have side effects (``@rx.has_effects``: ``print``, an ``append``) asks:
+    one that no instance takes (hard), or whose probability is 0 everywhere, must not run, so its
+    effects happen only where Python's would. Any other path runs and merges as usual (its reads
+    out of range are placeholders where it does not matter, ``paths.py``). Relaxed and sampled
+    decisions ask only where reading ``p`` back costs nothing (``syncs_freely``).
+    """
+    true_acts, false_acts = (getattr(f, "has_effects", False) for f in (if_true, if_false))
+    if not (true_acts or false_acts) or not (syncs_freely(p) or ctx.hard):
+        return None
+    if p.dtype == torch.bool:
+        untaken_true, untaken_false = (lambda: not bool(p.any())), (lambda: bool(p.all()))
+    else:
+        untaken_true, untaken_false = (lambda: not bool((p > 0).any())), \
+            (lambda: bool((p >= 1).all()))
+    if true_acts and untaken_true():
+        return if_false
+    if false_acts and untaken_false():
+        return if_true
+    return None
+
+
+def has_effects(function):
+    """Mark a branch function that calls something other than relaxc's own operations (``print``,
+    ``list.append``, a user function): :func:`branch` does not run it where no instance takes
+    its path."""
+    function.has_effects = True
+    return function
 
 
 def linear(function):

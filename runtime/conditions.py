@@ -16,6 +16,7 @@ from __future__ import annotations
 import torch
 
 from . import categorical
+from .exits import Fork, per_side
 from .values import Categorical, Event, align, expectation, is_boolean, is_relaxed, probability
 
 
@@ -118,9 +119,13 @@ def logical_and(left, right_thunk, ctx):
     right operand that is false gives it back (false in every case); a true one gives the event of
     ``left``; a relaxed one gives ``P = p·q`` (hard: ``p & q``).
     """
+    if type(left) is Fork:
+        return per_side(lambda l, r: logical_and(l, lambda: r, ctx), left, right_thunk())
     if not is_relaxed(left):
         return left and right_thunk()
     right = right_thunk()
+    if type(right) is Fork:
+        return per_side(lambda r: logical_and(left, lambda: r, ctx), right)
     p = truth(left, ctx)
     if not is_relaxed(right):
         return _as_condition(p) if right else right
@@ -136,9 +141,13 @@ def logical_or(left, right_thunk, ctx):
     A static right operand that is true gives it back (true in every case); a false one gives the
     event of ``left``. Hard: ``p | q``.
     """
+    if type(left) is Fork:
+        return per_side(lambda l, r: logical_or(l, lambda: r, ctx), left, right_thunk())
     if not is_relaxed(left):
         return left or right_thunk()
     right = right_thunk()
+    if type(right) is Fork:
+        return per_side(lambda r: logical_or(left, lambda: r, ctx), right)
     p = truth(left, ctx)
     if not is_relaxed(right):
         return right if right else _as_condition(p)
@@ -151,6 +160,8 @@ def logical_or(left, right_thunk, ctx):
 
 def logical_not(value, ctx):
     """``not value``: Python's ``not`` on static values; ``1 − p`` on relaxed ones (hard: ``~p``)."""
+    if type(value) is Fork:
+        return per_side(lambda v: logical_not(v, ctx), value)
     if not is_relaxed(value):
         return not value
     p = truth(value, ctx)

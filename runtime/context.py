@@ -16,6 +16,7 @@ import math
 import torch
 
 from . import assignments, branches, conditions, extrema, indexing, loops
+from .exits import EXITED, Fork
 from .values import PENDING, Event, Returned, Unbound, is_relaxed, to_output
 
 MODES = ("relaxed", "hard", "straight_through", "sample", "exact")
@@ -177,6 +178,7 @@ class Context:
 
     passes_through = staticmethod(branches.passes_through)
     linear = staticmethod(branches.linear)
+    has_effects = staticmethod(branches.has_effects)
 
     def static_condition(self, condition, construct: str):
         """The truth of a condition that must be static here (``construct`` says why)."""
@@ -199,9 +201,10 @@ class Context:
         A relaxed flag is not a stop: the rest of the loop still runs, weighted by the
         probability that it is reached.
         """
-        return not is_relaxed(flag) and bool(flag)
+        return type(flag) is not Fork and not is_relaxed(flag) and bool(flag)
 
     pending = PENDING
+    exited = EXITED
     returned = staticmethod(Returned.surely)
 
     # Data access (indexing.py) and assignment (assignments.py).

@@ -25,6 +25,7 @@ import torch
 from . import replay
 from .branches import BranchCopies, Merger
 from .conditions import truth
+from .exits import EXITED, collapse
 from .paths import inactive, inactive_where
 from .values import Event, Returned, align, is_relaxed, probability, write_back
 
@@ -67,19 +68,18 @@ def while_loop(condition, body, state, ctx, where: str = "a relaxed `while`", ex
         staying = _staying([f for f in flags if is_relaxed(f)], ctx)
         if staying is not None:
             q = staying if q is True else (q if q is False else _and(q, staying))
-        if not isinstance(q, torch.Tensor):
-            if not q:
-                break
-            frozen = None
-        else:
+        if q is False:
+            break
+        frozen = None
+        if isinstance(q, torch.Tensor):
             running = q if running is None else _and(running, q)
+        if running is not None:
             frozen = ~running if running.dtype == torch.bool else running < ctx.eps
-            dormant = inactive(q.shape[0]) if q.dim() > 0 else None
+            dormant = inactive(running.shape[0]) if running.dim() > 0 else None
             if dormant is not None:   # instances for which this loop does not matter
                 frozen = frozen | align(dormant, frozen)[0]
-            stop = (~running if running.dtype == torch.bool
-                    else torch.where(frozen, torch.ones_like(q), 1 - q))
-            records.append((_stopped_state(state, exits, stop), stop))
+            records.append((_stopped_state(state, exits, _stop(frozen, q, running)),
+                            _stop(frozen, q, running)))
             if not ctx.fixed_iterations and bool(frozen.all()):
                 break
             if relaxed_iterations == ctx.max_iter:
@@ -89,19 +89,46 @@ def while_loop(condition, body, state, ctx, where: str = "a relaxed `while`", ex
             relaxed_iterations += 1
         if frozen is None:
             state = tuple(body(*state))
-            continue
-        # The recorded state must survive the body: give it a copy (and cut the gradient of
-        # frozen instances, whose later states are never used).
-        state = BranchCopies(state, frozen, every_element=True).inputs
-        with inactive_where(frozen):
-            state = tuple(body(*state))
-    result = state
+        else:
+            # The recorded state must survive the body: give it a copy (and cut the gradient of
+            # frozen instances, whose later states are never used).
+            state = BranchCopies(state, frozen, every_element=True).inputs
+            with inactive_where(frozen):
+                state = tuple(body(*state))
+        # A `break`/`return` taken on some paths (exits.py): record the exited state as a stop,
+        # and go on with the state of the paths that did not exit.
+        q_exit, going_on, exited = collapse(state, lambda weight: Merger(weight, ctx))
+        if q_exit is not None and q_exit is not True:
+            records.append((_flags_set(exited), q_exit))
+            running = _and(running, _negation(q_exit)) if running is not None \
+                else _negation(q_exit)
+            state = going_on
+    result = _flags_set(state)
     for recorded, stop in reversed(records):
         result = Merger(stop, ctx).merge(recorded, result)
     for original, merged in zip(initial, result):
         write_back(original, merged)
     return tuple(original if isinstance(original, (list, dict)) and type(merged) is type(original)
                  else merged for original, merged in zip(initial, result))
+
+
+def _stop(frozen, q, running):
+    """The probability of stopping at the start of an iteration: 1 where frozen, else that the
+    condition fails (``q`` static ``True``: it holds)."""
+    if running.dtype == torch.bool:
+        return ~running
+    if q is True:
+        return frozen.to(running.dtype)
+    return torch.where(frozen, torch.ones_like(q), 1 - q)
+
+
+def _negation(p):
+    return ~p if p.dtype == torch.bool else 1 - p
+
+
+def _flags_set(state):
+    """An exited state as the code after the loop reads it: its flags are plain ``True``."""
+    return tuple(True if v is EXITED else v for v in state)
 
 
 def _staying(flags, ctx):
@@ -137,7 +164,9 @@ def _stopped_state(state, exits, stop):
 def _and(running, q):
     if running.dtype == torch.bool and q.dtype == torch.bool:
         return running & q
-    return running * q
+    running, q = align(running, q)
+    return (running if running.dtype != torch.bool else running.to(q.dtype)) * (
+        q if q.dtype != torch.bool else q.to(running.dtype))
 
 
 def _warn_unfinished(running, ctx, where):

@@ -28,7 +28,7 @@ import math
 
 import libcst as cst
 
-from ..analysis import BranchFacts
+from ..analysis import BranchFacts, nodes_of
 from .nodes import (assign, function, line, name, names_target, runtime_call, statements_of,
                     thunk, tuple_of)
 
@@ -46,8 +46,12 @@ def lower_if(updated: cst.If, facts: BranchFacts, rx: str, branch_names: tuple[s
         if_false = _decorated(if_false, rx, "passes_through")
     elif is_linear(orelse_statements, rx):
         if_false = _decorated(if_false, rx, "linear")
+    elif has_effects(orelse_statements, rx):
+        if_false = _decorated(if_false, rx, "has_effects")
     if is_linear(statements_of(updated.body), rx):
         if_true = _decorated(if_true, rx, "linear")
+    elif has_effects(statements_of(updated.body), rx):
+        if_true = _decorated(if_true, rx, "has_effects")
     merged = runtime_call(rx, "branch", updated.test, name(true_name), name(false_name),
                           tuple_of(facts.inputs))
     result = (assign(names_target(facts.outputs), merged) if facts.outputs
@@ -120,6 +124,30 @@ class _LinearityChecker(cst.CSTVisitor):
             else:
                 self.linear = _finite_scale(node.right) or _finite_scale(node.left)
         return self.linear
+
+
+#: Builtins without side effects that a branch may call and still run where no instance takes it.
+_PURE_BUILTINS = frozenset({"abs", "len", "float", "int", "round", "bool", "range", "min", "max",
+                            "sum", "list", "tuple", "enumerate", "zip", "reversed", "sorted"})
+
+
+def has_effects(statements: list, rx: str) -> bool:
+    """Whether lowered ``statements`` call something other than relaxc's operations, a few pure
+    builtins and ``torch``/``math`` functions: ``print``, a method such as ``append``, a user
+    function. Such a branch must not run where no instance takes it (``runtime/branches.py``)."""
+    for statement in statements:
+        for call in nodes_of(statement, cst.Call):
+            func = call.func
+            if isinstance(func, cst.Name) and func.value in _PURE_BUILTINS:
+                continue
+            root = func
+            while isinstance(root, cst.Attribute):
+                root = root.value
+            if isinstance(func, cst.Attribute) and isinstance(root, cst.Name) \
+                    and root.value in (rx, "torch", "math", "F"):
+                continue
+            return True
+    return False
 
 
 def _finite_scale(node: cst.CSTNode, reciprocal: bool = False) -> bool:
