@@ -230,6 +230,104 @@ def has_early_exit(node: cst.If) -> str | None:
     return search(body_of(node) + orelse_body(node), False)
 
 
+_INTEGER_OPERATORS = (cst.Add, cst.Subtract, cst.Multiply, cst.FloorDivide, cst.Modulo,
+                      cst.LeftShift, cst.RightShift, cst.BitAnd, cst.BitOr, cst.BitXor)
+_AUGMENTED_INTEGER_OPERATORS = (cst.AddAssign, cst.SubtractAssign, cst.MultiplyAssign,
+                                cst.FloorDivideAssign, cst.ModuloAssign)
+#: Builtins whose result is an int (or a bool) whatever their arguments.
+_INTEGER_BUILTINS = frozenset({"len", "int", "round", "bool"})
+
+
+def is_integer_expression(node, integers: set) -> bool:
+    """Whether ``node`` is integer-valued on every path, given the ``integers`` variables: int and
+    bool literals, ``len``/``int``/``round``, comparisons and logic (booleans are 0 or 1), and
+    ``+ - * // %`` (and ``min``/``max``/``abs``/conditional expressions) of such values."""
+    def integer(n) -> bool:
+        if isinstance(n, cst.Integer):
+            return True
+        if isinstance(n, cst.Name):
+            return n.value in integers or n.value in ("True", "False")
+        if isinstance(n, (cst.Comparison, cst.BooleanOperation)):
+            return isinstance(n, cst.Comparison) or (integer(n.left) and integer(n.right))
+        if isinstance(n, cst.UnaryOperation):
+            return isinstance(n.operator, cst.Not) or integer(n.expression)
+        if isinstance(n, cst.BinaryOperation):
+            return (isinstance(n.operator, _INTEGER_OPERATORS) and integer(n.left)
+                    and integer(n.right))
+        if isinstance(n, cst.IfExp):
+            return integer(n.body) and integer(n.orelse)
+        if isinstance(n, cst.Call) and isinstance(n.func, cst.Name):
+            name = n.func.value
+            if name == "round":
+                return len(n.args) == 1
+            if name in _INTEGER_BUILTINS:
+                return True
+            if name in ("min", "max", "abs"):
+                return bool(n.args) and all(a.star == "" and integer(a.value) for a in n.args)
+        return False
+
+    return integer(node)
+
+
+def integer_names(function: cst.FunctionDef, params: list[str]) -> set[str]:
+    """The local variables that hold an integer on every path (DESIGN §1.2): counters, indices,
+    lengths, flags. A greatest fixpoint: every variable assigned in the function starts as an
+    integer, and one that some assignment gives a value not known to be an integer leaves the set
+    (a parameter is not known to be one)."""
+    sites = []   # (name, value node, or None for "not known to be an integer")
+
+    def bind(target, value):
+        if isinstance(target, cst.Name):
+            sites.append((target.value, value))
+        elif isinstance(target, (cst.Tuple, cst.List)):
+            values = (value.elements if isinstance(value, (cst.Tuple, cst.List))
+                      and len(value.elements) == len(target.elements) else None)
+            for k, element in enumerate(target.elements):
+                bind(element.value, values[k].value if values else None)
+        elif isinstance(target, cst.StarredElement):
+            bind(target.value, None)
+
+    class _Sites(cst.CSTVisitor):
+        def visit_Assign(self, node):
+            for target in node.targets:
+                bind(target.target, node.value)
+
+        def visit_AnnAssign(self, node):
+            bind(node.target, node.value)
+
+        def visit_AugAssign(self, node):
+            if isinstance(node.target, cst.Name):
+                known = isinstance(node.operator, _AUGMENTED_INTEGER_OPERATORS)
+                sites.append((node.target.value, node.value if known else None))
+
+        def visit_NamedExpr(self, node):
+            bind(node.target, node.value)
+
+        def visit_For(self, node):
+            iterator = node.iter
+            name = (iterator.func.value if isinstance(iterator, cst.Call)
+                    and isinstance(iterator.func, cst.Name) else None)
+            if name == "range":
+                bind(node.target, cst.Integer("0"))
+            elif name == "enumerate" and isinstance(node.target, cst.Tuple) \
+                    and len(node.target.elements) == 2:
+                bind(node.target.elements[0].value, cst.Integer("0"))
+                bind(node.target.elements[1].value, None)
+            else:
+                bind(node.target, None)
+
+    function.body.visit(_Sites())
+    integers = {name for name, _ in sites} - set(params)
+    changed = True
+    while changed:
+        changed = False
+        for name, value in sites:
+            if name in integers and (value is None or not is_integer_expression(value, integers)):
+                integers.discard(name)
+                changed = True
+    return integers
+
+
 @dataclass
 class BranchFacts:
     """What the lowering of one ``if`` (or conditional expression) needs."""
@@ -246,6 +344,7 @@ class FunctionFacts:
     early_exits: dict = field(default_factory=dict)     # cst.If -> "`return`" ...
     unbound: list[str] = field(default_factory=list)    # declared unbound at the start
     one_path_hints: dict = field(default_factory=dict)  # (if line, name) -> (assign, read) lines
+    integers: set = field(default_factory=set)          # variables integer-valued on every path
 
     def dump(self, source: UserSource) -> str:
         """One line per branch, for tests that read like a diff."""
@@ -402,7 +501,8 @@ def _analyse(source: UserSource) -> FunctionFacts:
             params.append(star.name.value)
     statements = body_of(function)
     order = list(dict.fromkeys(params + writes_in(statements)))
-    facts = FunctionFacts(params=params, locals=set(order))
+    facts = FunctionFacts(params=params, locals=set(order),
+                          integers=integer_names(function, params))
 
     live_after: dict = {}
     _Liveness(live_after, source.loop_exits).block(statements, set())

@@ -17,6 +17,7 @@ import torch
 
 from . import categorical
 from .exits import Fork, per_side
+from .paths import inactive_where
 from .values import Categorical, Event, align, expectation, is_boolean, is_relaxed, probability
 
 
@@ -41,10 +42,13 @@ def _equal_probability(a, b, beta):
     return 4 * torch.sigmoid(z) * torch.sigmoid(-z)
 
 
-def less(a, b, ctx, *, strict: bool):
-    """``a < b`` (``strict``) or ``a <= b``.
+def less(a, b, ctx, strict: bool, integer: bool = False):
+    """``a < b`` (``strict``) or ``a <= b``; ``a > b`` is ``less(b, a)``.
 
-    Relaxed: ``P = σ((b − a)/β)`` for both. Hard, per instance::
+    Relaxed: ``P = σ((b − a)/β)`` for both. Between integer-valued operands (``integer``: a
+    counter, an index, a length, on every path) the continuity correction decides ties: ``a < b``
+    is ``a < b − ½`` and ``a <= b`` is ``a < b + ½``, so ``P = σ((b − a ∓ ½)/β)`` and β → 0 is the
+    discrete comparison also where the expectations are equal. Hard, per instance::
 
         a < b if strict else a <= b
     """
@@ -53,20 +57,20 @@ def less(a, b, ctx, *, strict: bool):
     a, b = align(expectation(a), expectation(b))
     if _decides_exactly(a, b, ctx):
         return a < b if strict else a <= b
-    return ctx.outcome(torch.sigmoid((b - a) / ctx.beta))
+    difference = b - a
+    if integer:
+        difference = difference - 0.5 if strict else difference + 0.5
+    return ctx.outcome(torch.sigmoid(difference / ctx.beta))
 
 
-def greater(a, b, ctx, *, strict: bool):
-    """``a > b`` (``strict``) or ``a >= b``: ``less(b, a)``, i.e. ``P = σ((a − b)/β)``."""
-    return less(b, a, ctx, strict=strict)
-
-
-def equal(a, b, ctx):
+def equal(a, b, ctx, integer: bool = False):
     """``a == b``.
 
     Two booleans (events, bools, bool tensors): XNOR, ``p·q + (1 − p)·(1 − q)``.
     Categoricals: see ``categorical.equal``.
-    Numbers, relaxed: ``P = sech²((b − a)/(2β))``. Hard, per instance::
+    Numbers, relaxed: ``P = sech²((b − a)/(2β))``; between integer-valued operands
+    ``|a − b| < ½``: ``P = σ((½ − d)/β) − σ((−½ − d)/β)`` with ``d = b − a`` (the perturbed
+    difference lies within ½ of 0). Hard, per instance::
 
         a == b
     """
@@ -83,12 +87,16 @@ def equal(a, b, ctx):
     a, b = align(expectation(a), expectation(b))
     if _decides_exactly(a, b, ctx):
         return a == b
+    if integer:
+        d = b - a
+        return ctx.outcome(torch.sigmoid((0.5 - d) / ctx.beta)
+                           - torch.sigmoid((-0.5 - d) / ctx.beta))
     return ctx.outcome(_equal_probability(a, b, ctx.beta))
 
 
-def not_equal(a, b, ctx):
+def not_equal(a, b, ctx, integer: bool = False):
     """``a != b``: the complement of :func:`equal` (XOR for booleans). Hard: ``a != b``."""
-    return logical_not(equal(a, b, ctx), ctx)
+    return logical_not(equal(a, b, ctx, integer), ctx)
 
 
 def truth(value, ctx):
@@ -115,7 +123,10 @@ def truth(value, ctx):
 def logical_and(left, right_thunk, ctx):
     """``left and right``; ``right_thunk()`` evaluates the right operand.
 
-    A static left operand short-circuits exactly as in Python. A relaxed left operand: a static
+    A static left operand short-circuits exactly as in Python. A relaxed left operand short-circuits
+    per instance: the right operand is evaluated as a path that does not matter where ``left`` is
+    surely false (hard: false; relaxed: ``p < eps``), so ``i < len(xs) and xs[i] > t`` reads out of
+    range for no instance that matters, and the right operand's value there is not used. A static
     right operand that is false gives it back (false in every case); a true one gives the event of
     ``left``; a relaxed one gives ``P = p·q`` (hard: ``p & q``).
     """
@@ -123,20 +134,25 @@ def logical_and(left, right_thunk, ctx):
         return per_side(lambda l, r: logical_and(l, lambda: r, ctx), left, right_thunk())
     if not is_relaxed(left):
         return left and right_thunk()
-    right = right_thunk()
+    p = truth(left, ctx)
+    decided = _surely(p, False, ctx)
+    with inactive_where(decided):
+        right = right_thunk()
     if type(right) is Fork:
         return per_side(lambda r: logical_and(left, lambda: r, ctx), right)
-    p = truth(left, ctx)
     if not is_relaxed(right):
         return _as_condition(p) if right else right
-    p, q = align(p, truth(right, ctx))
+    p, q, decided = align(p, truth(right, ctx), decided)
     if p.dtype == torch.bool and q.dtype == torch.bool:
         return p & q
-    return Event(probability(p) * probability(q))
+    p, q = probability(p), probability(q)
+    return Event(p * torch.where(decided, torch.zeros_like(q), q))
 
 
 def logical_or(left, right_thunk, ctx):
-    """``left or right``: Python's short-circuit on a static left operand; else ``p + q − p·q``.
+    """``left or right``: Python's short-circuit on a static left operand; per instance on a relaxed
+    one, as in :func:`logical_and` (the right operand does not matter where ``left`` is surely
+    true: hard: true; relaxed: ``p > 1 − eps``); else ``P = p + q − p·q``.
 
     A static right operand that is true gives it back (true in every case); a false one gives the
     event of ``left``. Hard: ``p | q``.
@@ -145,17 +161,27 @@ def logical_or(left, right_thunk, ctx):
         return per_side(lambda l, r: logical_or(l, lambda: r, ctx), left, right_thunk())
     if not is_relaxed(left):
         return left or right_thunk()
-    right = right_thunk()
+    p = truth(left, ctx)
+    decided = _surely(p, True, ctx)
+    with inactive_where(decided):
+        right = right_thunk()
     if type(right) is Fork:
         return per_side(lambda r: logical_or(left, lambda: r, ctx), right)
-    p = truth(left, ctx)
     if not is_relaxed(right):
         return right if right else _as_condition(p)
-    p, q = align(p, truth(right, ctx))
+    p, q, decided = align(p, truth(right, ctx), decided)
     if p.dtype == torch.bool and q.dtype == torch.bool:
         return p | q
     p, q = probability(p), probability(q)
+    q = torch.where(decided, torch.zeros_like(q), q)
     return Event(p + q - p * q)
+
+
+def _surely(p, value: bool, ctx):
+    """Where the condition ``p`` is surely ``value`` (a bool mask, batch first)."""
+    if p.dtype == torch.bool:
+        return p if value else ~p
+    return p > 1 - ctx.eps if value else p < ctx.eps
 
 
 def logical_not(value, ctx):

@@ -158,12 +158,14 @@ class Context:
         return Context(**{**self.options(), **changes})
 
     # Comparisons and logic (conditions.py).
-    def lt(self, a, b): return conditions.less(a, b, self, strict=True)
-    def le(self, a, b): return conditions.less(a, b, self, strict=False)
-    def gt(self, a, b): return conditions.greater(a, b, self, strict=True)
-    def ge(self, a, b): return conditions.greater(a, b, self, strict=False)
-    def eq(self, a, b): return conditions.equal(a, b, self)
-    def ne(self, a, b): return conditions.not_equal(a, b, self)
+    # ``integer=True``: both operands are integer-valued on every path (the compiler knows), so a
+    # relaxed comparison takes the continuity correction.
+    def lt(self, a, b, integer=False): return conditions.less(a, b, self, True, integer)
+    def le(self, a, b, integer=False): return conditions.less(a, b, self, False, integer)
+    def gt(self, a, b, integer=False): return conditions.less(b, a, self, True, integer)
+    def ge(self, a, b, integer=False): return conditions.less(b, a, self, False, integer)
+    def eq(self, a, b, integer=False): return conditions.equal(a, b, self, integer)
+    def ne(self, a, b, integer=False): return conditions.not_equal(a, b, self, integer)
     def is_(self, a, b): return conditions.identical(a, b, self)
     def is_not(self, a, b): return conditions.logical_not(conditions.identical(a, b, self), self)
     def in_(self, a, b): return conditions.contains(a, b, self)

@@ -105,11 +105,33 @@ def while_loop(condition, body, state, ctx, where: str = "a relaxed `while`", ex
             state = going_on
     result = _flags_set(state)
     for recorded, stop in reversed(records):
+        if _sizes_differ(recorded, result):
+            if _negligible(stop, ctx):
+                continue   # a stop that no instance makes, with lists that grew after it
+            raise ValueError(
+                f"{where}: a list changes size inside a relaxed `while` (an `append`, `pop` or "
+                f"`insert` in an iteration that runs for some instances only), so the states of "
+                f"its iterations cannot be merged: make the list before the loop with its final "
+                f"size (`out = [0.0] * n`) and assign `out[k] = ...` with a counter `k`")
         result = Merger(stop, ctx).merge(recorded, result)
     for original, merged in zip(initial, result):
         write_back(original, merged)
     return tuple(original if isinstance(original, (list, dict)) and type(merged) is type(original)
                  else merged for original, merged in zip(initial, result))
+
+
+def _sizes_differ(a, b) -> bool:
+    """Whether two states hold lists of different lengths at the same place."""
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        return len(a) != len(b) or any(_sizes_differ(x, y) for x, y in zip(a, b))
+    return False
+
+
+def _negligible(stop, ctx) -> bool:
+    """Whether no instance stops here: surely (hard) or but for less than ``eps``."""
+    if stop.dtype == torch.bool:
+        return not bool(stop.any())
+    return bool((stop < ctx.eps).all())
 
 
 def _stop(frozen, q, running):

@@ -23,8 +23,17 @@ _OPERATIONS = {
 }
 
 
-def lower_comparison(node: cst.Comparison, rx: str, fresh_name) -> cst.BaseExpression:
+#: Comparisons that take the continuity correction between integer-valued operands.
+_CORRECTED = frozenset({"lt", "le", "gt", "ge", "eq", "ne"})
+
+
+def lower_comparison(node: cst.Comparison, rx: str, fresh_name,
+                     integer: list[bool]) -> cst.BaseExpression:
     """A comparison chain as ``rx`` calls joined by nested ``rx.and_``.
+
+    ``integer[k]``: both operands of the ``k``-th comparison are integer-valued on every path
+    (``analysis.integer_names``); the call then says so (``rx.lt(i, n, integer=True)``) and a
+    relaxed comparison takes the continuity correction (``runtime/conditions.py``).
 
     ``a < f() < g() < c`` is ``rx.and_(rx.lt(a, (m := f())), lambda: rx.and_(rx.lt(m, (m_1 :=
     g())), lambda: rx.lt(m_1, c)))``: a middle operand that calls something is evaluated once, as
@@ -37,12 +46,18 @@ def lower_comparison(node: cst.Comparison, rx: str, fresh_name) -> cst.BaseExpre
         operation = _OPERATIONS[type(target.operator)]
         if position < len(node.comparisons) - 1 and contains(right, cst.Call):
             bound = cst.Name(fresh_name(position))
-            parts.append(runtime_call(rx, operation, left, cst.NamedExpr(
-                target=bound, value=right, lpar=[cst.LeftParen()], rpar=[cst.RightParen()])))
+            call = runtime_call(rx, operation, left, cst.NamedExpr(
+                target=bound, value=right, lpar=[cst.LeftParen()], rpar=[cst.RightParen()]))
             left = bound
         else:
-            parts.append(runtime_call(rx, operation, left, right))
+            call = runtime_call(rx, operation, left, right)
             left = right
+        if integer[position] and operation in _CORRECTED:
+            call = call.with_changes(args=[*call.args, cst.Arg(
+                cst.Name("True"), keyword=cst.Name("integer"),
+                equal=cst.AssignEqual(whitespace_before=cst.SimpleWhitespace(""),
+                                      whitespace_after=cst.SimpleWhitespace("")))])
+        parts.append(call)
     result = parts[-1]
     for part in reversed(parts[:-1]):
         result = runtime_call(rx, "and_", part, thunk(result))

@@ -11,7 +11,7 @@ import os
 
 import libcst as cst
 
-from ..analysis import FunctionFacts
+from ..analysis import FunctionFacts, is_integer_expression
 from ..source import UserSource
 from . import (assignments, branches, conditions, extrema, indexing, loops, returns,
                sequences)
@@ -81,10 +81,13 @@ class Lowering(cst.CSTTransformer):
         return indexing.lower_subscript(updated, self.rx)
 
     def leave_Comparison(self, original, updated):
+        operands = [original.left] + [c.comparator for c in original.comparisons]
+        integer = [is_integer_expression(operand, self.facts.integers) for operand in operands]
         return conditions.lower_comparison(
             updated, self.rx,
             lambda position: self.namer.fixed("compared" if position == 0 else
-                                              f"compared_{position}"))
+                                              f"compared_{position}"),
+            [integer[k] and integer[k + 1] for k in range(len(original.comparisons))])
 
     def leave_BooleanOperation(self, original, updated):
         return conditions.lower_boolean_operation(updated, self.rx)

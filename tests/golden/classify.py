@@ -40,4 +40,4 @@ def classify(x, y, *, rx=relaxc_runtime.Context(beta=0.125, mode='relaxed', eps=
         return label
     label = rx.branch(rx.and_(rx.lt(gap, 1), lambda: rx.not_(rx.eq(x, y))), if_true, if_false, (gap,))  # L18
     # L24: return x, y, (gap if label > 0 else -gap)
-    return rx.result((x, y, rx.branch(rx.gt(label, 0), lambda gap: gap, lambda gap: -gap, (gap,))))
+    return rx.result((x, y, rx.branch(rx.gt(label, 0, integer=True), lambda gap: gap, lambda gap: -gap, (gap,))))
