@@ -328,6 +328,98 @@ def integer_names(function: cst.FunctionDef, params: list[str]) -> set[str]:
     return integers
 
 
+def is_static_expression(node, static: set) -> bool:
+    """Whether ``node`` is surely static (the same for every instance) given the ``static``
+    variables: literals, ``len(...)``, and arithmetic, ``min``/``max``/``abs`` of such values."""
+    if isinstance(node, (cst.Integer, cst.Float)):
+        return True
+    if isinstance(node, cst.Name):
+        return node.value in static or node.value in ("True", "False", "None")
+    if isinstance(node, cst.UnaryOperation):
+        return is_static_expression(node.expression, static)
+    if isinstance(node, cst.Comparison):
+        return is_static_expression(node.left, static) and all(
+            is_static_expression(c.comparator, static) for c in node.comparisons)
+    if isinstance(node, (cst.BinaryOperation, cst.BooleanOperation)):
+        return (is_static_expression(node.left, static)
+                and is_static_expression(node.right, static))
+    if isinstance(node, cst.Call) and isinstance(node.func, cst.Name):
+        if node.func.value == "len":
+            return True
+        if node.func.value in ("min", "max", "abs", "int"):
+            return all(is_static_expression(a.value, static) for a in node.args)
+    return False
+
+
+def static_names(function: cst.FunctionDef, params: list[str]) -> set[str]:
+    """The local variables that are surely static: every assignment gives a static expression
+    (``is_static_expression``) and happens under static conditions only. Parameters may be
+    tensors, so they are not; a variable assigned under an ``if`` or ``while`` whose condition
+    may be relaxed is not either (the paths merge it into a per-instance value)."""
+    sites = []   # (name, value node or None, the conditions it is assigned under)
+
+    def bind(target, value, conditions):
+        if isinstance(target, cst.Name):
+            sites.append((target.value, value, conditions))
+        elif isinstance(target, (cst.Tuple, cst.List)):
+            values = (value.elements if isinstance(value, (cst.Tuple, cst.List))
+                      and len(value.elements) == len(target.elements) else None)
+            for k, element in enumerate(target.elements):
+                bind(element.value, values[k].value if values else None, conditions)
+        elif isinstance(target, cst.StarredElement):
+            bind(target.value, None, conditions)
+
+    def walk(statements, conditions):
+        for stmt in statements:
+            if isinstance(stmt, cst.SimpleStatementLine):
+                for small in stmt.body:
+                    if isinstance(small, cst.Assign):
+                        for target in small.targets:
+                            bind(target.target, small.value, conditions)
+                    elif isinstance(small, cst.AnnAssign):
+                        bind(small.target, small.value, conditions)
+                    elif isinstance(small, cst.AugAssign):
+                        # `x += v` is as static as `x + v`.
+                        bind(small.target, cst.BinaryOperation(small.target, cst.Add(),
+                                                               small.value), conditions)
+                    for walrus in nodes_of(small, cst.NamedExpr):
+                        bind(walrus.target, walrus.value, conditions)
+            elif isinstance(stmt, cst.If):
+                inner = conditions + (stmt.test,)
+                walk(body_of(stmt), inner)
+                walk(orelse_body(stmt), inner)
+            elif isinstance(stmt, cst.While):
+                inner = conditions + (stmt.test,)
+                walk(body_of(stmt), inner)
+                walk(_loop_else(stmt), conditions)
+            elif isinstance(stmt, cst.For):
+                iterator = stmt.iter
+                is_range = (isinstance(iterator, cst.Call) and isinstance(iterator.func, cst.Name)
+                            and iterator.func.value == "range")
+                inner = conditions + (iterator,) if is_range else conditions
+                bind(stmt.target, cst.Integer("0") if is_range else None, inner)
+                walk(body_of(stmt), inner)
+                walk(_loop_else(stmt), conditions)
+
+    def range_static(node, static):
+        # The loop count of `range(...)` is static when its arguments are.
+        if isinstance(node, cst.Call):
+            return all(is_static_expression(a.value, static) for a in node.args)
+        return is_static_expression(node, static)
+
+    walk(body_of(function), ())
+    static = {name for name, _, _ in sites} - set(params)
+    changed = True
+    while changed:
+        changed = False
+        for name, value, conditions in sites:
+            if name in static and (value is None or not is_static_expression(value, static)
+                                   or not all(range_static(c, static) for c in conditions)):
+                static.discard(name)
+                changed = True
+    return static
+
+
 @dataclass
 class BranchFacts:
     """What the lowering of one ``if`` (or conditional expression) needs."""
@@ -492,13 +584,18 @@ def analyse(source: UserSource) -> FunctionFacts:
         _memo = None
 
 
-def _analyse(source: UserSource) -> FunctionFacts:
-    function = source.node
+def parameter_names(function: cst.FunctionDef) -> list[str]:
     params = [p.name.value for p in (
         *function.params.posonly_params, *function.params.params, *function.params.kwonly_params)]
     for star in (function.params.star_arg, function.params.star_kwarg):
         if isinstance(star, cst.Param):
             params.append(star.name.value)
+    return params
+
+
+def _analyse(source: UserSource) -> FunctionFacts:
+    function = source.node
+    params = parameter_names(function)
     statements = body_of(function)
     order = list(dict.fromkeys(params + writes_in(statements)))
     facts = FunctionFacts(params=params, locals=set(order),

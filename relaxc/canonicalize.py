@@ -2,18 +2,19 @@
 
 1. One-line suites become blocks (``if c: x = 1`` -> an indented ``x = 1``), so every branch and
    loop body is a list of statement lines.
-2. Early exits become flags (``early_exits``).
+2. Loops over ranges whose bounds may differ per instance get a per-instance guard (``ranges``).
+3. Early exits become flags (``early_exits``).
 
-Both keep the user's positions: each node they make records, in ``source.origins``, the user's
-node it stands for. A function with neither construct is returned untouched.
+All keep the user's positions: each node they make records, in ``source.origins``, the user's
+node it stands for. A function with none of these constructs is returned untouched.
 """
 
 from __future__ import annotations
 
 import libcst as cst
 
-from . import early_exits
-from .analysis import present_types
+from . import early_exits, ranges
+from .analysis import parameter_names, present_types
 from .source import UserSource
 
 
@@ -44,5 +45,7 @@ def canonicalize(source: UserSource, namer, rx: str) -> None:
     present = present_types(source.node.body)
     if cst.SimpleStatementSuite in present:
         source.node = source.node.visit(_SuitesToBlocks(source.origins))
+    if cst.For in present:
+        ranges.canonicalize(source, namer, rx, parameter_names(source.node))
     if present & {cst.Return, cst.Break, cst.Continue}:
         source.node = early_exits.canonicalize(source, namer, rx)

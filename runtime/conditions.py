@@ -18,7 +18,7 @@ import torch
 from . import categorical
 from .exits import Fork, per_side
 from .paths import inactive_where
-from .values import Categorical, Event, align, expectation, is_boolean, is_relaxed, probability
+from .values import Categorical, Columns, Event, align, expectation, is_boolean, is_relaxed, probability
 
 
 def _decides_exactly(a, b, ctx) -> bool:
@@ -203,10 +203,30 @@ def identical(a, b, ctx):
 
 
 def contains(item, container, ctx):
-    """``item in container``: Python's membership test on static values only."""
-    if is_relaxed(item):
-        raise TypeError(
-            "`in` with a relaxed left operand is not supported: compare explicitly, e.g. "
-            "`a == x or b == x`, which relaxes to the probability of either equality"
-        )
-    return item in container
+    """``item in container``.
+
+    Static values: Python's membership test. With a relaxed item or element: the relaxed
+    ``item == e_1 or item == e_2 or …`` over the elements (a static tuple or list, or a
+    per-instance sequence). Hard, per instance::
+
+        any(item == e for e in container)
+    """
+    relaxed_elements = isinstance(container, (tuple, list)) and any(map(is_relaxed, container))
+    if not (is_relaxed(item) or relaxed_elements or is_relaxed(container)):
+        return item in container
+    found = False
+    for element in _elements(container):
+        found = logical_or(found, lambda element=element: equal(item, element, ctx), ctx)
+    return found
+
+
+def _elements(container):
+    if isinstance(container, (tuple, list)):
+        return container
+    if isinstance(container, Columns):
+        return [container.element(k) for k in range(len(container))]
+    if isinstance(container, torch.Tensor) and container.dim() >= 2:
+        return container.unbind(1)
+    raise TypeError(
+        "`in` with a relaxed value needs a sequence to look in (a tuple or list, or a (B, n) "
+        f"tensor), not {type(container).__name__} of this shape: compare explicitly with `==`")

@@ -15,7 +15,7 @@ import math
 
 import torch
 
-from . import assignments, branches, conditions, extrema, indexing, loops
+from . import assignments, branches, conditions, extrema, indexing, loops, ranges
 from .exits import EXITED, Fork
 from .values import PENDING, Event, Returned, Unbound, is_relaxed, to_output
 
@@ -169,7 +169,7 @@ class Context:
     def is_(self, a, b): return conditions.identical(a, b, self)
     def is_not(self, a, b): return conditions.logical_not(conditions.identical(a, b, self), self)
     def in_(self, a, b): return conditions.contains(a, b, self)
-    def not_in(self, a, b): return not conditions.contains(a, b, self)
+    def not_in(self, a, b): return conditions.logical_not(conditions.contains(a, b, self), self)
     def and_(self, left, right_thunk): return conditions.logical_and(left, right_thunk, self)
     def or_(self, left, right_thunk): return conditions.logical_or(left, right_thunk, self)
     def not_(self, value): return conditions.logical_not(value, self)
@@ -216,6 +216,8 @@ class Context:
     len = staticmethod(indexing.length)
     iterate = staticmethod(indexing.iterate)
     range = staticmethod(indexing.static_range)
+    span = staticmethod(ranges.span)
+    def in_span(self, position, span): return ranges.in_span(position, span, self)
     sorted = staticmethod(indexing.static_sorted)
     iadd = staticmethod(assignments.iadd)
     isub = staticmethod(assignments.isub)

@@ -144,10 +144,29 @@ def relaxed_bound(xs, x):
     return total
 
 
-def test_a_relaxed_range_bound_is_refused_with_the_line():
-    with pytest.raises(TypeError, match="a `range` bound is relaxed") as caught:
-        relaxc.relax(relaxed_bound)(torch.zeros(1, 3), torch.tensor([1.0]))
-    assert f"line {relaxed_bound.__code__.co_firstlineno + 5}" in caught.value.__notes__[0]
+def test_a_per_instance_range_bound_runs_each_instance_its_own_count():
+    xs = torch.tensor([[1.0, 2.0, 4.0], [1.0, 2.0, 4.0]], dtype=torch.float64)
+    x = torch.tensor([1.0, -1.0], dtype=torch.float64)
+    expected = [relaxed_bound(row.tolist(), float(v)) for row, v in zip(xs, x)]
+    assert relaxc.relax(relaxed_bound, mode="hard")(xs, x).tolist() == expected
+    cold = relaxc.relax(relaxed_bound, beta=1e-3)(xs, x)
+    assert torch.allclose(cold, torch.tensor(expected, dtype=torch.float64), atol=1e-6)
+
+
+def stepped_bound(xs, x):
+    start = 0
+    if x > 0:
+        start = 1
+    total = 0
+    for j in range(start, len(xs), 2):
+        total += xs[j]
+    return total
+
+
+def test_a_per_instance_range_start_with_a_step_of_two_is_refused_with_the_line():
+    with pytest.raises(TypeError, match="a static step of 1 or -1") as caught:
+        relaxc.relax(stepped_bound)(torch.zeros(1, 3), torch.tensor([1.0]))
+    assert f"line {stepped_bound.__code__.co_firstlineno + 5}" in caught.value.__notes__[0]
 
 
 def generator_in_loop(xs):

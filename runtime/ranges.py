@@ -1,0 +1,113 @@
+"""``for`` over a ``range`` whose bounds differ per instance (DESIGN §1.3).
+
+The compiler guards the body of such a loop (``relaxc/ranges.py``)::
+
+    span = rx.span(a, b)
+    for j in span:
+        if rx.in_span(j, span):
+            ...
+
+:func:`span` is Python's ``range`` when the bounds are static. With per-instance bounds it is a
+:class:`Span`: the static positions that cover every instance's range, and the bounds; the guard
+:func:`in_span` is then each instance's ``a <= j < b`` (``b < j <= a`` for a step of −1). Hard
+meaning, per instance::
+
+    for j in range(a, b):
+        body
+
+Relaxed, the body at position ``j`` runs with the probability of the guard, with the continuity
+correction of integer comparisons: ``P = σ((j − a + ½)/β)·σ((b − j − ½)/β)``. Positions outside
+an instance's own span (``⌊a⌋ <= j < ⌈b⌉``) have probability 0 for it, so its result never depends
+on the rest of the batch; an instance whose bound is not finite runs no position.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from .paths import inactive
+from .values import align, expectation, is_relaxed
+
+
+class Span:
+    """The static ``positions`` of a range with per-instance bounds ``start``, ``stop``
+    (``(B,)`` tensors) and a static ``step`` of 1 or −1."""
+
+    __slots__ = ("positions", "start", "stop", "step")
+
+    def __init__(self, positions: range, start, stop, step: int):
+        self.positions, self.start, self.stop, self.step = positions, start, stop, step
+
+    def __iter__(self):
+        return iter(self.positions)
+
+    def __len__(self):
+        return len(self.positions)
+
+
+def span(*bounds):
+    """``range(*bounds)`` with static bounds; a :class:`Span` where a bound is per instance."""
+    if not any(is_relaxed(b) for b in bounds):
+        return range(*bounds)
+    start, stop, step = ((0, bounds[0], 1) if len(bounds) == 1 else
+                         (bounds[0], bounds[1], 1) if len(bounds) == 2 else bounds)
+    if is_relaxed(step) or step not in (1, -1):
+        raise TypeError(
+            "a `range` whose bounds differ per instance needs a static step of 1 or -1 (got "
+            f"{'a relaxed step' if is_relaxed(step) else step}): loop over a static range and "
+            "guard the body with an `if` instead")
+    start, stop = (_per_instance(b) for b in (start, stop))
+    start, stop = _with_batch(start, stop)
+    live = torch.isfinite(start) & torch.isfinite(stop)
+    dormant = inactive(start.shape[0])
+    if dormant is not None:
+        live = live & ~dormant
+    if not bool(live.any()):
+        return Span(range(0), start, stop, step)
+    lows, highs = (start, stop) if step == 1 else (stop, start)
+    low = math.floor(float(lows[live].min()))
+    high = math.ceil(float(highs[live].max()))
+    positions = range(low, high) if step == 1 else range(high, low, -1)
+    return Span(positions, start, stop, step)
+
+
+def in_span(position, span_, ctx):
+    """Whether ``position`` lies in each instance's range (``True`` for a static range)."""
+    if not isinstance(span_, Span):
+        return True
+    low, high = (span_.start, span_.stop) if span_.step == 1 else (span_.stop, span_.start)
+    # step 1: low <= j < high; step -1: low < j <= high.
+    if ctx.hard or not (low.is_floating_point() or high.is_floating_point()):
+        if span_.step == 1:
+            return (low <= position) & (position < high)
+        return (low < position) & (position <= high)
+    own = (torch.floor(low) <= position) & (position < torch.ceil(high)) if span_.step == 1 \
+        else (torch.floor(low) < position) & (position <= torch.ceil(high))
+    own = own & torch.isfinite(low) & torch.isfinite(high)
+    low_margin, high_margin = (0.5, -0.5) if span_.step == 1 else (-0.5, 0.5)
+    safe_low = torch.where(own, low, torch.zeros_like(low))
+    safe_high = torch.where(own, high, torch.zeros_like(high))
+    p = (torch.sigmoid((position - safe_low + low_margin) / ctx.beta)
+         * torch.sigmoid((safe_high - position + high_margin) / ctx.beta))
+    return ctx.outcome(torch.where(own, p, torch.zeros_like(p)))
+
+
+def _per_instance(bound):
+    value = expectation(bound)
+    if not isinstance(value, torch.Tensor):
+        return torch.tensor(value)
+    if value.dim() > 1:
+        raise TypeError(f"a `range` bound must be a number per instance, got shape "
+                        f"{tuple(value.shape)}")
+    return value
+
+
+def _with_batch(start, stop):
+    """Both bounds as ``(B,)`` tensors of one dtype (a static bound is the same for all)."""
+    start, stop = align(start, stop)
+    dtype = torch.promote_types(start.dtype, stop.dtype)
+    batch = max(start.shape[0] if start.dim() else 1, stop.shape[0] if stop.dim() else 1)
+    return (start.to(dtype).expand(batch) if start.dim() == 0 else start.to(dtype),
+            stop.to(dtype).expand(batch) if stop.dim() == 0 else stop.to(dtype))
