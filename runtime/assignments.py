@@ -10,6 +10,9 @@ extends the same list).
 A tensor counted up by a number (``swaps += 1``) is remembered, for the rest of the call, with
 what it was counted up from (:func:`shift_of`), so that merging the two (an ``if`` that counts)
 is ``x + p·1`` rather than a ``lerp``, whose backward costs several times more.
+
+``//=`` and ``%=`` on a relaxed value are ``arithmetic.floordiv``/``arithmetic.mod``: Python's
+value per instance, and a gradient (``torch.floor_divide`` has none).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import weakref
 
 import torch
 
+from . import arithmetic
 from .values import is_relaxed, kept_for_this_call
 
 
@@ -44,9 +48,13 @@ def shift_of(value):
     return base, c
 
 
-def _augmented(symbol: str, plain, in_place):
+def _augmented(symbol: str, plain, in_place, relaxed_value_too: bool = False):
+    """``relaxed_value_too``: a relaxed ``value`` also takes ``plain`` (for operators of numbers
+    only, where the in-place form of a static target is the plain one anyway)."""
     def apply(target, value):
-        return plain(target, value) if is_relaxed(target) else in_place(target, value)
+        if is_relaxed(target) or (relaxed_value_too and is_relaxed(value)):
+            return plain(target, value)
+        return in_place(target, value)
 
     apply.__name__ = in_place.__name__
     apply.__doc__ = (f"``target {symbol}= value``. Hard meaning: Python's ``{symbol}=``, except that a "
@@ -74,8 +82,8 @@ iadd = _shifting(_augmented("+", operator.add, operator.iadd), 1)
 isub = _shifting(_augmented("-", operator.sub, operator.isub), -1)
 imul = _augmented("*", operator.mul, operator.imul)
 itruediv = _augmented("/", operator.truediv, operator.itruediv)
-ifloordiv = _augmented("//", operator.floordiv, operator.ifloordiv)
-imod = _augmented("%", operator.mod, operator.imod)
+ifloordiv = _augmented("//", arithmetic.floordiv, operator.ifloordiv, relaxed_value_too=True)
+imod = _augmented("%", arithmetic.mod, operator.imod, relaxed_value_too=True)
 ipow = _augmented("**", operator.pow, operator.ipow)
 imatmul = _augmented("@", operator.matmul, operator.imatmul)
 iand = _augmented("&", operator.and_, operator.iand)

@@ -9,6 +9,20 @@ each run's result is weighted, per instance, by the product of the probabilities
 Options with probability 0 for every instance are skipped, which changes nothing. Past
 ``ctx.max_paths`` paths the enumeration stops with an error that names the user line whose
 decisions multiply the paths most, and suggests sample mode.
+
+The bound is checked as decisions are opened, not once per finished path: every option not yet
+tried at a decision on the current path leads to at least one path of its own, so
+
+    paths ≥ finished paths + 1 (the one running) + Σ_{open decisions} (options not yet tried)
+
+and the enumeration stops, in the middle of a run, as soon as that lower bound passes
+``max_paths``. A relaxed ``while`` with a data-dependent exit (gnome sort) makes a tree whose
+paths grow longer one after another (a "comb": each run adds one decision); run after run, each
+longer than the last, that would cost ``max_paths`` runs of up to ``max_iter`` iterations before
+the bound is known. So new decisions open their options in the natural order (``True`` first)
+on even runs and in the reverse order on odd ones: of two runs, one keeps taking the option that
+stays in such a loop, and its decisions alone pass the bound. The order in which paths are
+visited changes nothing else: every path is run once, with the same weight.
 """
 
 from __future__ import annotations
@@ -37,17 +51,33 @@ class DecisionScript:
         self.sites: list[tuple] = []     # where each decision was made in generated code
         self.position = 0
         self.weight = None
+        self.finished = 0                # paths run to the end
+        self.untried = 0                 # options not tried yet at the decisions in `choices`
 
     def start(self):
         self.position, self.weight = 0, None
 
+    def finish(self):
+        """The path being run has ended."""
+        self.finished += 1
+
+    def lower_bound(self) -> int:
+        """A number of paths the enumeration surely has: the finished ones, the one running, and
+        one for each option not tried yet at a decision of the running path."""
+        return self.finished + 1 + self.untried
+
     def decide(self, probabilities: list[torch.Tensor], labels: list):
         """Take the scripted option at this decision (opening it if new); returns its label."""
         if self.position == len(self.choices):
-            alive = [i for i, p in enumerate(probabilities) if bool((p > 0).any())]
+            alive = [labels[i] for i, p in enumerate(probabilities) if bool((p > 0).any())]
+            if self.finished % 2:   # odd runs try the last option first (module docstring)
+                alive.reverse()
             self.choices.append(0)
-            self.options.append([labels[i] for i in alive] or [labels[0]])
+            self.options.append(alive or [labels[0]])
             self.sites.append(generated_site())
+            self.untried += len(self.options[-1]) - 1
+            if self.lower_bound() > self.max_paths:
+                self.refuse(f"more than {self.max_paths}")   # known now: stop at once
         chosen = self.options[self.position][self.choices[self.position]]
         p = probabilities[labels.index(chosen)]   # the weight stays differentiable
         self.weight = p if self.weight is None else self.weight * p
@@ -63,6 +93,7 @@ class DecisionScript:
         while self.choices:
             if self.choices[-1] + 1 < len(self.options[-1]):
                 self.choices[-1] += 1
+                self.untried -= 1
                 return True
             self.choices.pop()
             self.options.pop()

@@ -9,9 +9,25 @@ Relaxed, with temperature β::
 
     max(x_1, …, x_k) = Σ_i x_i · softmax(x / β)_i        min: softmax(−x / β)
 
-Hard, per instance: Python's ``max``/``min``. Static arguments only: the builtin itself. Infinite
-arguments keep their meaning: ``max(float("-inf"), x)`` is ``x`` (the ``-inf`` gets no weight), and a
-``+inf`` argument makes the maximum ``+inf``; neither puts a NaN into the value or the gradient.
+Hard, per instance: Python's ``max``/``min``, which scan left to right and keep the first value
+unless a later one compares strictly greater (smaller)::
+
+    best = values[0]
+    for v in values[1:]:
+        if v > best:          # min: v < best
+            best = v
+
+So NaN follows Python's comparisons: ``max(3, nan)`` is 3 (``nan > 3`` is false), ``max(nan, 3)`` is
+NaN (``3 > nan`` is false); a NaN after the first argument is never taken, a NaN first always is.
+``argmax``/``argmin`` take the position of that value (the first of ties). Static arguments only: the
+builtin itself.
+
+Relaxed, non-finite arguments keep the meaning they have at β → 0: ``max(float("-inf"), x)`` is
+``x`` (the ``-inf`` gets no weight), a ``+inf`` argument makes the maximum ``+inf``, a NaN after the
+first argument gets no weight, and an instance whose first argument is NaN gets NaN, as in Python
+(the exact value is used wherever an infinity dominates, every argument is non-finite, or the first
+is NaN). None of these puts a NaN into the value or the gradient of any other instance, nor into
+the gradient of the other arguments of an instance whose result is finite.
 """
 
 from __future__ import annotations
@@ -48,14 +64,14 @@ def extremum(args, ctx, *, largest: bool, **builtin_options):
     dtype = reference.dtype if reference.is_floating_point() else torch.get_default_dtype()
     stacked = _stack(values, reference, dtype)
     if ctx.hard:
-        return stacked.amax(-1) if largest else stacked.amin(-1)
+        return _python_extremum(stacked, largest)
     sign = 1.0 if largest else -1.0
     if syncs_freely(stacked) and replay.finite(stacked):
         # Every argument finite (one sum says so): the softmax sum alone, which the general form
         # below reduces to, in a fifth of the ops.
         weights = ctx.choice(torch.softmax(stacked * (sign / ctx.beta), dim=-1))
         return _weighted_sum(weights, stacked)
-    exact = stacked.amax(-1) if largest else stacked.amin(-1)
+    exact = _python_extremum(stacked, largest)
     finite = torch.isfinite(stacked)
     safe = torch.where(finite, stacked, torch.zeros_like(stacked))
     logits = torch.where(finite, sign * safe / ctx.beta, torch.full_like(safe, -torch.inf))
@@ -63,9 +79,39 @@ def extremum(args, ctx, *, largest: bool, **builtin_options):
     weights = torch.softmax(torch.where(some_finite, logits, torch.zeros_like(logits)), dim=-1)
     weights = ctx.choice(weights)   # sample mode: the one-hot of a drawn argument
     soft = _weighted_sum(weights, safe)
-    # A dominating infinity (+inf for max) wins outright; all infinite: the exact value.
-    dominated = (~finite & (sign * stacked > 0)).any(-1) | ~some_finite.squeeze(-1)
-    return torch.where(dominated, exact, soft)
+    # A dominating infinity (+inf for max) wins outright; all non-finite, or a NaN first (Python's
+    # max keeps it): the exact value.
+    return torch.where(_decided_exactly(stacked, finite, some_finite, sign), exact, soft)
+
+
+def _decided_exactly(stacked, finite, some_finite, sign):
+    """Per instance: whether the relaxed extremum is the exact one (module docstring)."""
+    return ((~finite & (sign * stacked > 0)).any(-1) | ~some_finite.squeeze(-1)
+            | torch.isnan(stacked[..., 0]))
+
+
+def _python_extremum(stacked, largest: bool):
+    """Python's ``max`` (``largest``) or ``min`` over the last dim, NaN included: the first value
+    unless a later one compares strictly greater (smaller). A later NaN never does; a NaN first
+    is never replaced."""
+    if not stacked.is_floating_point():
+        return stacked.amax(-1) if largest else stacked.amin(-1)
+    first = stacked[..., 0]
+    fill = -torch.inf if largest else torch.inf
+    comparable = torch.where(torch.isnan(stacked), torch.full_like(stacked, fill), stacked)
+    best = comparable.amax(-1) if largest else comparable.amin(-1)
+    return torch.where(torch.isnan(first), first, best)
+
+
+def _python_arg_extremum(stacked, largest: bool):
+    """The position Python's ``max(range(k), key=values.__getitem__)`` (``min``) takes: that of
+    :func:`_python_extremum`, the first of ties."""
+    if not stacked.is_floating_point():
+        return stacked.argmax(-1) if largest else stacked.argmin(-1)
+    fill = -torch.inf if largest else torch.inf
+    comparable = torch.where(torch.isnan(stacked), torch.full_like(stacked, fill), stacked)
+    index = comparable.argmax(-1) if largest else comparable.argmin(-1)
+    return torch.where(torch.isnan(stacked[..., 0]), torch.zeros_like(index), index)
 
 
 def _stack(values, reference, dtype):
@@ -100,8 +146,18 @@ def arg_extremum(values, ctx, *, largest: bool):
     reference = next(expectation(v) for v in elements if is_relaxed(v))
     dtype = reference.dtype if reference.is_floating_point() else torch.get_default_dtype()
     stacked = _stack([expectation(v) for v in elements], reference, dtype)
+    exact = F.one_hot(_python_arg_extremum(stacked, largest), stacked.shape[-1]).to(dtype)
     if ctx.hard:
-        index = stacked.argmax(-1) if largest else stacked.argmin(-1)
-        return Categorical(F.one_hot(index, stacked.shape[-1]).to(dtype))
-    weights = ctx.choice(torch.softmax((stacked if largest else -stacked) / ctx.beta, dim=-1))
+        return Categorical(exact)
+    sign = 1.0 if largest else -1.0
+    if syncs_freely(stacked) and replay.finite(stacked):
+        return Categorical(ctx.choice(torch.softmax(stacked * (sign / ctx.beta), dim=-1)).to(dtype))
+    # Non-finite values as in `extremum`: no weight, or the exact position where they decide it.
+    finite = torch.isfinite(stacked)
+    some_finite = finite.any(-1, keepdim=True)
+    logits = torch.where(finite, sign * torch.where(finite, stacked, 0.0) / ctx.beta,
+                         torch.full_like(stacked, -torch.inf))
+    soft = torch.softmax(torch.where(some_finite, logits, torch.zeros_like(logits)), dim=-1)
+    decided = _decided_exactly(stacked, finite, some_finite, sign).unsqueeze(-1)
+    weights = ctx.choice(torch.where(decided, exact, soft))
     return Categorical(weights.to(dtype))

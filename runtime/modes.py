@@ -148,6 +148,7 @@ def _enumerate(function, ctx, args, kwargs, rx_name):
         total = _weighted_sum(total, result, script.weight)
         totals_of_args = _weighted_sum(totals_of_args, private_args, script.weight)
         paths += 1
+        script.finish()
         if paths == 1 and script.paths_estimate() > math.log2(ctx.max_paths):
             script.refuse(f"about 2^{script.paths_estimate():.0f}")   # refused at once
         if not script.advance():

@@ -13,12 +13,13 @@ import libcst as cst
 
 from ..analysis import FunctionFacts, is_integer_expression
 from ..source import UserSource
-from . import (assignments, branches, conditions, extrema, indexing, loops, returns,
+from . import (arithmetic, assignments, branches, conditions, extrema, indexing, loops, returns,
                sequences)
 from .nodes import assign, comment, line, runtime_call, string
 
 #: Builtins that lowering treats specially, unless the user's code or module rebinds the name.
-SPECIAL_BUILTINS = ("len", "range", "min", "max", *indexing.ITERATING_BUILTINS)
+SPECIAL_BUILTINS = ("len", "range", "min", "max", *indexing.ITERATING_BUILTINS,
+                    *arithmetic.BUILTINS)
 
 
 class Lowering(cst.CSTTransformer):
@@ -92,6 +93,9 @@ class Lowering(cst.CSTTransformer):
     def leave_BooleanOperation(self, original, updated):
         return conditions.lower_boolean_operation(updated, self.rx)
 
+    def leave_BinaryOperation(self, original, updated):
+        return arithmetic.lower_binary_operation(updated, self.rx)
+
     def leave_UnaryOperation(self, original, updated):
         if isinstance(updated.operator, cst.Not):
             return conditions.lower_not(updated, self.rx)
@@ -115,6 +119,9 @@ class Lowering(cst.CSTTransformer):
             return extrema.lower_extremum(updated, self.rx)
         if updated.func.value in indexing.ITERATING_BUILTINS:
             return indexing.lower_iterating_builtin(updated, self.rx)
+        # int(), round(), float(), divmod() of relaxed values (arithmetic.py).
+        if updated.func.value in arithmetic.BUILTINS:
+            return arithmetic.lower_builtin(updated, self.rx)
         return updated
 
     def leave_IfExp(self, original, updated):
