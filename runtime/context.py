@@ -15,7 +15,7 @@ import math
 
 import torch
 
-from . import assignments, branches, conditions, extrema, indexing, loops, ranges
+from . import arithmetic, assignments, branches, conditions, extrema, indexing, loops, ranges
 from .exits import EXITED, Fork
 from .values import PENDING, Event, Returned, Unbound, is_relaxed, to_output
 
@@ -232,6 +232,15 @@ class Context:
     ixor = staticmethod(assignments.ixor)
     ilshift = staticmethod(assignments.ilshift)
     irshift = staticmethod(assignments.irshift)
+
+    # //, %, divmod, int(), round(), float() (arithmetic.py). Named after the builtins, as `len`
+    # and `range` are; nothing in this class body reads those builtins after this point.
+    floordiv = staticmethod(arithmetic.floordiv)
+    mod = staticmethod(arithmetic.mod)
+    divmod = staticmethod(arithmetic.divmod_)
+    int = staticmethod(arithmetic.int_)
+    round = staticmethod(arithmetic.round_)
+    float = staticmethod(arithmetic.float_)
 
     # min / max / argmin / argmax (extrema.py).
     def max(self, *args, **options): return extrema.extremum(args, self, largest=True, **options)
