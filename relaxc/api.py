@@ -21,7 +21,7 @@ import weakref
 import relaxc_runtime
 from relaxc_runtime import Context
 from relaxc_runtime.arguments import ArgumentShapeError
-from relaxc_runtime.calls import convert_with
+from relaxc_runtime.calls import PerInstanceRecursionError, convert_with
 from relaxc_runtime.values import call_scope
 
 from . import loader, pipeline
@@ -99,6 +99,9 @@ class RelaxedFunction:
         try:
             return relaxc_runtime.evaluate(compiled.function, context, args, kwargs,
                                            compiled.rx_name, _standard_error)
+        except PerInstanceRecursionError as error:
+            _add_user_location(error, compiled)
+            raise error.with_traceback(None)   # not the hundred levels of the recursion
         except Exception as error:
             _add_user_location(error, compiled)
             raise

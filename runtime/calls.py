@@ -155,15 +155,20 @@ def _near_recursion_limit() -> bool:
     return True
 
 
+class PerInstanceRecursionError(TypeError):
+    """A recursion whose end is decided per instance: refused (a ``TypeError``, as a relaxed
+    value where a static one is needed is), not left to run into Python's ``RecursionError``."""
+
+
 def _refuse_recursion(callee, entries):
     name = getattr(callee, "__qualname__", None) or getattr(callee, "__name__", repr(callee))
     if len(paths._local.stack) > entries[0]:
-        raise TypeError(
-            f"`{name}` calls itself under a relaxed condition (one that depends on tensor values "
-            f"per instance): a relaxed `if` runs both paths, so this recursion does not end where "
+        raise PerInstanceRecursionError(
+            f"`{name}` calls itself under a condition decided per instance (a relaxed one, or a "
+            f"hard one on a batch): both of its paths run, so the recursion does not end where "
             f"an instance's would (it is {len(entries)} calls deep). Write it as a loop (a "
-            f"relaxed `while` is bounded by max_iter), or end the recursion on a static "
-            f"condition (a length, a counter)")
+            f"`while` on a per-instance condition is bounded by max_iter), or end the recursion "
+            f"on a static condition (a length, a counter)")
     raise RecursionError(
         f"`{name}` recursed {len(entries)} calls deep in relaxed code, where each call takes "
         f"several Python frames: raise sys.setrecursionlimit, or write the recursion as a loop")
