@@ -38,20 +38,27 @@ def check_arguments(function, args: tuple, kwargs: dict) -> None:
     """Refuse, before ``function`` runs, arguments with different batch sizes, and a ``(B, 1)``
     tensor given for a parameter that ``function`` uses only as a number next to a ``(B,)`` one."""
     numbers, whole = getattr(function, "relaxc_parameter_uses", ((), ()))
-    seen = _Shapes()
     names = _positional_names(function)
-    for position, value in enumerate(args):
-        name = names[position] if position < len(names) else f"argument {position + 1}"
-        if name not in whole:
-            seen.visit(name, value)
-    for name, value in kwargs.items():
-        if name not in whole:
-            seen.visit(name, value)
-    if seen.number is None or not numbers:
+    checked = [(names[i] if i < len(names) else f"argument {i + 1}", value)
+               for i, value in enumerate(args)]
+    checked += kwargs.items()
+    if whole:
+        checked = [(name, value) for name, value in checked if name not in whole]
+    sizes = set()
+    scalars = [False]
+    for _, value in checked:
+        _batch_sizes(value, sizes, scalars)
+    if len(sizes) > 1:
+        _refuse_batch_sizes(checked)
+    if not (numbers and scalars[0]):
         return
-    for name, shape in seen.columns:
-        if name in numbers and shape[0] == seen.number[1][0]:
-            number_name, number_shape = seen.number
+    for name, value in checked:
+        if (name in numbers and isinstance(value, torch.Tensor) and value.dim() == 2
+                and value.shape[1] == 1):
+            number_name, number_shape = _first_number(checked)
+            if number_shape[0] != value.shape[0]:
+                continue
+            shape = tuple(value.shape)
             raise ArgumentShapeError(
                 f"argument {name!r} has shape {_text(shape)}, and {function.__qualname__} uses it "
                 f"as a number per instance (in arithmetic or a comparison) next to {number_name!r} "
@@ -61,49 +68,62 @@ def check_arguments(function, args: tuple, kwargs: dict) -> None:
                 f"for v in {name})")
 
 
-class _Shapes:
-    """What the arguments hold: the batch size and who set it, the first ``(B,)`` tensor, and the
-    top-level ``(B, 1)`` tensors."""
+def _batch_sizes(value, sizes: set, scalars: list) -> None:
+    """Add to ``sizes`` the batch sizes (other than 1) of the tensors in ``value``; set
+    ``scalars[0]`` where one is ``(B,)``. (The fast pass: labels are made only for an error.)"""
+    if isinstance(value, torch.Tensor):
+        if value.dim() > 0:
+            if value.shape[0] != 1:
+                sizes.add(value.shape[0])
+            if value.dim() == 1:
+                scalars[0] = True
+    elif isinstance(value, (list, tuple)):
+        for element in value:
+            _batch_sizes(element, sizes, scalars)
+    elif isinstance(value, dict):
+        for element in value.values():
+            _batch_sizes(element, sizes, scalars)
+    elif isinstance(value, Categorical):
+        _batch_sizes(value.probs, sizes, scalars)
 
-    __slots__ = ("batch", "number", "columns")
 
-    def __init__(self):
-        self.batch = None     # (label, shape) of the first tensor with a batch size other than 1
-        self.number = None    # (label, shape) of the first (B,) tensor
-        self.columns = []     # (name, shape) of the (B, 1) arguments
+def _tensors(label: str, value):
+    """``(label, shape)`` of every tensor with dims in ``value``, ``xs[2]`` for an element."""
+    if isinstance(value, Categorical):
+        value = value.probs
+    if isinstance(value, torch.Tensor):
+        if value.dim() > 0:
+            yield label, tuple(value.shape)
+    elif isinstance(value, (list, tuple)):
+        for index, element in enumerate(value):
+            yield from _tensors(f"{label}[{index}]", element)
+    elif isinstance(value, dict):
+        for key, element in value.items():
+            yield from _tensors(f"{label}[{key!r}]", element)
 
-    def visit(self, name: str, value) -> None:
-        if isinstance(value, torch.Tensor) and value.dim() == 2 and value.shape[1] == 1:
-            self.columns.append((name, tuple(value.shape)))
-        self._walk(name, value)
 
-    def _walk(self, label: str, value) -> None:
-        if isinstance(value, Categorical):
-            value = value.probs
-        if isinstance(value, torch.Tensor):
-            if value.dim() > 0:
-                self._tensor(label, tuple(value.shape))
-        elif isinstance(value, (list, tuple)):
-            for index, element in enumerate(value):
-                self._walk(f"{label}[{index}]", element)
-        elif isinstance(value, dict):
-            for key, element in value.items():
-                self._walk(f"{label}[{key!r}]", element)
+def _refuse_batch_sizes(checked):
+    first = None
+    for name, value in checked:
+        for label, shape in _tensors(name, value):
+            if shape[0] == 1:
+                continue   # a batch of one broadcasts, as in torch
+            if first is None:
+                first = (label, shape)
+            elif shape[0] != first[1][0]:
+                raise ArgumentShapeError(
+                    f"argument {label!r} has batch size {shape[0]} (shape {_text(shape)}), but "
+                    f"{first[0]!r} has batch size {first[1][0]} (shape {_text(first[1])}): every "
+                    f"tensor argument carries the batch on dim 0, so give every argument the "
+                    f"same batch size (a 0-d tensor is a constant shared by the batch)")
 
-    def _tensor(self, label: str, shape: tuple) -> None:
-        if len(shape) == 1 and self.number is None:
-            self.number = (label, shape)
-        if shape[0] == 1:
-            return   # a batch of one broadcasts, as in torch
-        if self.batch is None:
-            self.batch = (label, shape)
-        elif shape[0] != self.batch[1][0]:
-            first, first_shape = self.batch
-            raise ArgumentShapeError(
-                f"argument {label!r} has batch size {shape[0]} (shape {_text(shape)}), but "
-                f"{first!r} has batch size {first_shape[0]} (shape {_text(first_shape)}): every "
-                f"tensor argument carries the batch on dim 0, so give every argument the same "
-                f"batch size (a 0-d tensor is a constant shared by the batch)")
+
+def _first_number(checked):
+    for name, value in checked:
+        for label, shape in _tensors(name, value):
+            if len(shape) == 1:
+                return label, shape
+    return None, (None,)
 
 
 def _positional_names(function) -> tuple[str, ...]:
