@@ -314,3 +314,24 @@ def test_what_counts_as_the_users_code():
     assert not calls.user_function(torch.nn.functional.relu)  # torch
     assert not calls.user_function(pytest.approx)             # an installed package
     assert not calls.user_function(relaxc.relax)              # relaxc itself
+
+
+class Geometry:
+    @staticmethod
+    def clip(x):   # named like a tensor method
+        if x > 1:
+            return 1.0
+        return x
+
+    def twice_clipped(self, x):
+        return self.clip(x) * 2
+
+
+def uses_geometry(shape, x):
+    return shape.twice_clipped(x) + Geometry.clip(x)
+
+
+def test_static_methods_and_methods_on_self_are_converted():
+    x = torch.tensor([3.0, 0.5])
+    got = relaxc.relax(uses_geometry, mode="hard")(Geometry(), x)
+    assert got.tolist() == [uses_geometry(Geometry(), v) for v in x.tolist()] == [3.0, 1.5]

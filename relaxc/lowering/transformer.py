@@ -109,6 +109,7 @@ class Lowering(cst.CSTTransformer):
         name) go through ``rx.call``, which decides at run time. With ``convert_calls=False``
         (set by the pipeline) only ``@relax`` functions do."""
         import builtins
+        import inspect
         import types
 
         from relaxc_runtime import calls   # what is the user's code: the runtime's rule
@@ -139,9 +140,19 @@ class Lowering(cst.CSTTransformer):
             if attributes and isinstance(target, types.ModuleType):
                 for attribute in attributes:   # `torch.nn.functional.relu`, `mymodule.helper`
                     target = getattr(target, attribute, unresolved)
+            elif (len(attributes) == 1 and target is not dynamic and target is not unresolved
+                  and not isinstance(inspect.getattr_static(target, attributes[0], None),
+                                     property)):
+                # `Geometry.clip(x)`, `shared_scorer.score(x)`: looked up without running a
+                # property; a static or class method stands for its function.
+                target = inspect.getattr_static(target, attributes[0], dynamic)
+                target = getattr(target, "__func__", target)
             elif attributes:
-                # A method of a value: a container's or a tensor's stays a plain call.
-                target = None if attributes[-1] in calls.PLAIN_METHODS else dynamic
+                # A method of a value: a container's or a tensor's stays a plain call (by its
+                # name; but `self.clip(x)` in a method is the user's own class).
+                target = (None if attributes[-1] in calls.PLAIN_METHODS
+                          and not (isinstance(owner, cst.Name) and owner.value in ("self", "cls"))
+                          else dynamic)
             if hasattr(type(target), "__relaxc_call__"):
                 reaches = True   # a @relax function: it gets this call's context
             elif target is dynamic or target is unresolved:
