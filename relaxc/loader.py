@@ -33,8 +33,10 @@ def pseudo_filename(qualname: str, text: str) -> str:
     return f"<relaxc {qualname} {hashlib.sha1(text.encode()).hexdigest()[:10]}>"
 
 
-def load(text: str, filename: str, user_function, rx_name: str):
-    """The generated function, bound to the user's globals, closure and defaults."""
+def load(text: str, filename: str, user_function, rx_name: str,
+         parameter_uses=(frozenset(), frozenset())):
+    """The generated function, bound to the user's globals, closure and defaults; it carries
+    ``parameter_uses`` (``pipeline.parameter_uses``) for the checks at the call."""
     lines = text.splitlines(keepends=True)
     linecache.cache[filename] = (len(text), None, lines, filename)
     free = user_function.__code__.co_freevars
@@ -43,7 +45,13 @@ def load(text: str, filename: str, user_function, rx_name: str):
     # for a nested function, wrap the `def` in a factory whose parameters stand for the closure.
     # `from __future__` lines stay: they change how the function compiles.
     blank = [l if l.startswith("from __future__") else "\n" for l in lines[:def_line]]
-    blank[-1] = f"def __relaxc_factory__({', '.join(free)}):\n"
+    # (The emitted module has two blank lines above the `def`.)
+    blank[-2] = f"def __relaxc_factory__({', '.join(free)}):\n"
+    blank[-1] = "\n" if user_function.__name__ in free else f" global {user_function.__name__}\n"
+    # `global`: the `def` binds the function's name as the user's module does, not as a local of
+    # the factory, which would make a recursive call by name a free variable with no user cell
+    # to bind it to. (A nested function that calls itself has its name among its free
+    # variables: there it is the user's cell, as it should be.)
     code_lines = blank + [" " + l if l.strip() else l for l in lines[def_line:]]
     code_lines.append(f" return {user_function.__name__}\n")
     # The `def` runs once here, to evaluate its defaults and annotations with the user's names.
@@ -52,6 +60,7 @@ def load(text: str, filename: str, user_function, rx_name: str):
     # The closure's present values, so that defaults that read them evaluate (the function then
     # takes the user's own cells and defaults).
     generated = namespace["__relaxc_factory__"](*map(_contents, user_function.__closure__ or ()))
+    generated.relaxc_parameter_uses = parameter_uses
     return bind(generated, user_function, rx_name)
 
 
@@ -76,6 +85,7 @@ def bind(generated, user_function, rx_name: str):
     function.__qualname__ = user_function.__qualname__
     function.__doc__ = user_function.__doc__
     function.__module__ = user_function.__module__
+    function.relaxc_parameter_uses = generated.relaxc_parameter_uses
     return function
 
 

@@ -248,13 +248,13 @@ class Context:
     def argmax(self, values): return extrema.arg_extremum(values, self, largest=True)
     def argmin(self, values): return extrema.arg_extremum(values, self, largest=False)
 
-    # Calls of other relaxed functions.
+    # Calls (calls.py).
     def call(self, function, *args, **kwargs):
-        """``function(*args, **kwargs)``; a relaxed function (one with ``__relaxc_call__``) runs
-        with this context, so the caller's mode and β reach it."""
-        if not hasattr(type(function), "__relaxc_call__"):   # by class: a Mock has every name
-            return function(*args, **kwargs)
-        return function.__relaxc_call__(self, *args, **kwargs)
+        """``function(*args, **kwargs)``; a relaxed function, or a function of the user's own code
+        (compiled once when the compiler is imported), runs with this context, so the caller's
+        mode and β reach it. Hard meaning: ``function(*args, **kwargs)``."""
+        from .calls import call   # (imported here: this method is the one user of the module)
+        return call(function, args, kwargs, self)
 
     # Values (values.py).
     unbound = staticmethod(Unbound)

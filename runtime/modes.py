@@ -29,6 +29,8 @@ from .values import Categorical, align, call_scope, write_back
 
 
 def evaluate(function, ctx, args, kwargs, rx_name: str, standard_error: bool = False):
+    from .arguments import check_arguments   # batch shapes, refused at the call (arguments.py)
+    check_arguments(function, args, kwargs)
     if ctx.replay and ctx.recorder is None:
         replays = function.__dict__.get("relaxc_replays")
         if replays is None:

@@ -132,3 +132,19 @@ def test_generated_code_is_visible_to_inspect_and_tracebacks():
 def test_to_source_refuses_a_plain_function():
     with pytest.raises(TypeError, match="expects a function returned by relaxc.relax"):
         relaxc.to_source(sign)
+
+
+def test_convert_calls_is_a_compile_option_of_the_relaxed_function():
+    @relaxc.relax(convert_calls=False, mode="hard")
+    def calls_sign(x):
+        return sign(x) * 2
+
+    assert calls_sign.convert_calls is False and "convert_calls" not in repr(calls_sign.context)
+    assert "rx.call" not in relaxc.to_source(calls_sign)
+    converting = calls_sign.options(convert_calls=True)
+    assert converting._compiled is not calls_sign._compiled
+    assert "rx.call(sign, x)" in relaxc.to_source(converting)
+    assert converting.options(beta=0.5)._compiled is converting._compiled   # no recompiling
+    x = torch.tensor([-3.0, 0.5])
+    assert converting(x).tolist() == [-2, 2]
+    assert relaxc.relax(calls_sign).convert_calls is False   # relax keeps a relaxed one's options

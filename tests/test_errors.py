@@ -155,3 +155,78 @@ def test_bad_options_are_refused():
         relaxc.relax(indexes_a_scalar, mode="fuzzy")
     with pytest.raises(ValueError, match="beta must be a positive"):
         relaxc.relax(indexes_a_scalar).options(beta=0)
+
+
+# -- argument shapes, checked at the call (runtime/arguments.py) --------------------------------
+
+def scale(x, w):
+    return x * w if x > 0 else w
+
+
+def test_a_b_by_1_tensor_used_as_a_number_is_refused_with_the_squeeze():
+    from relaxc_runtime.arguments import ArgumentShapeError
+    with pytest.raises(ArgumentShapeError) as caught:
+        relaxc.relax(scale)(torch.randn(3), torch.randn(3, 1))
+    error = caught.value
+    assert isinstance(error, ValueError) and isinstance(error, RuntimeError)
+    assert "argument 'w' has shape (3, 1)" in str(error) and "w.squeeze(-1)" in str(error)
+    assert "'x' of shape (3,)" in str(error)
+    assert error.__notes__ == [
+        f'in relaxed code from File "{__file__}", line {first_line(scale)}: def scale(x, w):']
+    # The fix works, and gives what the function means per instance.
+    x, w = torch.tensor([1.0, -1.0, 2.0]), torch.tensor([[2.0], [3.0], [4.0]])
+    fixed = relaxc.relax(scale, mode="hard")(x, w.squeeze(-1))
+    assert fixed.tolist() == [scale(a, b) for a, b in zip(x.tolist(), w[:, 0].tolist())]
+
+
+def test_different_batch_sizes_are_refused_naming_both_arguments():
+    from relaxc_runtime.arguments import ArgumentShapeError
+    with pytest.raises(ArgumentShapeError, match=r"argument 'w' has batch size 4 \(shape "
+                                                 r"\(4,\)\), but 'x' has batch size 3") as caught:
+        relaxc.relax(scale)(torch.randn(3), torch.randn(4))
+    assert "same batch size" in str(caught.value)
+    with pytest.raises(ArgumentShapeError, match=r"'xs\[1\]' has batch size 2"):
+        relaxc.relax(count_above)([torch.zeros(3), torch.zeros(2)], torch.zeros(3))
+
+
+def count_above(xs, threshold):
+    count = 0
+    for x in xs:
+        if x > threshold:
+            count += 1
+    return count
+
+
+def search(xs, key):
+    for i, x in enumerate(xs):
+        if x == key:
+            return i
+    return -1
+
+
+def shared_table(x, table):
+    return x + table.sum()
+
+
+def test_legitimate_shapes_are_not_refused():
+    keys = torch.tensor([1.0, 5.0, 2.0])
+    # (B, n) sequences and lists of (B,) next to (B,) numbers; a length-one sequence (B, 1).
+    for n in (4, 1):
+        xs = torch.arange(3 * n, dtype=torch.float32).reshape(3, n)
+        expected = [search(row, k) for row, k in zip(xs.tolist(), keys.tolist())]
+        assert relaxc.relax(search, mode="hard")(xs, keys).tolist() == expected
+        assert relaxc.relax(search, mode="hard")(list(xs.unbind(1)), keys).tolist() == expected
+    # A 0-d tensor is a constant shared by the batch; a batch of one broadcasts.
+    assert relaxc.relax(scale, mode="hard")(keys, torch.tensor(2.0)).tolist() == [2.0, 10.0, 4.0]
+    assert relaxc.relax(scale, mode="hard")(keys, torch.tensor([2.0])).tolist() == [2.0, 10.0, 4.0]
+    # A (B, 1) tensor that only meets other (B, 1) values keeps its shape, as torch would.
+    assert relaxc.relax(scale, mode="hard")(keys[:, None], keys[:, None]).shape == (3, 1)
+    # A tensor handed whole to torch need not carry the batch.
+    assert relaxc.relax(shared_table)(keys, torch.ones(7)).tolist() == [8.0, 12.0, 9.0]
+    # A categorical (B, n, k) next to (B,) numbers.
+    letters = relaxc.Categorical(torch.eye(3)[torch.tensor([[0, 1], [2, 2], [1, 0]])])
+    assert relaxc.relax(word_length)(letters, keys) == 2
+
+
+def word_length(word, key):
+    return len(word)

@@ -102,17 +102,75 @@ class Lowering(cst.CSTTransformer):
         return updated
 
     def leave_Call(self, original, updated):
-        if (isinstance(updated.func, cst.Name)
-                and hasattr(type(self.user_globals.get(updated.func.value)), "__relaxc_call__")):
-            # Another @relax function: it gets this call's context (`rx.call`).
-            return updated.with_changes(
-                func=cst.Attribute(cst.Name(self.rx), cst.Name("call")),
-                args=[cst.Arg(updated.func), *updated.args])
+        """Calls (``runtime/calls.py``). Before / after::
+
+            helper(x)          ->  rx.call(helper, x)     # a function of the user's, or unknown
+            torch.exp(x)       ->  torch.exp(x)           # library code: called as it is
+            xs.append(v)       ->  xs.append(v)           # a method of a container or tensor
+            len(xs), max(a, b) ->  rx.len(xs), rx.max(a, b)
+
+        The callee is resolved here where it is a global, a builtin, or an attribute of a module:
+        library code (torch, the standard library, installed packages, classes, callable objects)
+        stays a plain call; a ``@relax`` function, a function of the user's and whatever cannot be
+        resolved (a parameter, a closure's variable, a function defined later, the function's own
+        name) go through ``rx.call``, which decides at run time. With ``convert_calls=False``
+        (set by the pipeline) only ``@relax`` functions do."""
+        import builtins
+        import inspect
+        import types
+
+        from relaxc_runtime import calls   # what is the user's code: the runtime's rule
+
         method = extrema.compiled_function(updated.func, self.user_globals)
         if method:
             return extrema.lower_compiled_function(updated, method, self.rx)
-        if not (isinstance(updated.func, cst.Name) and updated.func.value in self.builtins):
-            return updated
+        func, convert = updated.func, getattr(self, "convert_calls", True)
+        if isinstance(func, cst.Name) and func.value in self.builtins:
+            pass   # lowered below
+        elif isinstance(func, cst.Lambda):
+            return updated   # no source of its own to compile: called as it is
+        elif (isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name)
+              and func.value.value == self.rx):
+            return updated   # the runtime's own (`rx.returned(...)`, made by canonicalization)
+        else:
+            owner, attributes = func, []
+            while isinstance(owner, cst.Attribute):
+                attributes.insert(0, owner.attr.value)
+                owner = owner.value
+            dynamic, unresolved = object(), object()   # known at run time; a global not yet bound
+            if (not isinstance(owner, cst.Name) or owner.value in self.facts.locals
+                    or owner.value == self.source.node.name.value):
+                target = dynamic   # a value (`fs[i]`, `make()`, a parameter), or itself
+            else:
+                target = self.user_globals.get(owner.value,
+                                               getattr(builtins, owner.value, unresolved))
+            if attributes and isinstance(target, types.ModuleType):
+                for attribute in attributes:   # `torch.nn.functional.relu`, `mymodule.helper`
+                    target = getattr(target, attribute, unresolved)
+            elif (len(attributes) == 1 and target is not dynamic and target is not unresolved
+                  and not isinstance(inspect.getattr_static(target, attributes[0], None),
+                                     property)):
+                # `Geometry.clip(x)`, `shared_scorer.score(x)`: looked up without running a
+                # property; a static or class method stands for its function.
+                target = inspect.getattr_static(target, attributes[0], dynamic)
+                target = getattr(target, "__func__", target)
+            elif attributes:
+                # A method of a value: a container's or a tensor's stays a plain call (by its
+                # name; but `self.clip(x)` in a method is the user's own class).
+                target = (None if attributes[-1] in calls.PLAIN_METHODS
+                          and not (isinstance(owner, cst.Name) and owner.value in ("self", "cls"))
+                          else dynamic)
+            if hasattr(type(target), "__relaxc_call__"):
+                reaches = True   # a @relax function: it gets this call's context
+            elif target is dynamic or target is unresolved:
+                reaches = convert
+            else:
+                reaches = convert and calls.may_run_relaxed(target)
+            if not reaches:
+                return updated
+            return updated.with_changes(
+                func=cst.Attribute(cst.Name(self.rx), cst.Name("call")),
+                args=[cst.Arg(func), *updated.args])
         if updated.func.value == "len" and len(updated.args) == 1:
             return indexing.lower_len(updated, self.rx)
         if updated.func.value in ("min", "max"):

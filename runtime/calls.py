@@ -1,0 +1,174 @@
+"""Calls from relaxed code (DESIGN §1.3 "Calls"): the user's own functions run relaxed, with the
+caller's context; library functions run as they are.
+
+Before / after (lowering routes every call that may reach the user's code through ``rx.call``)::
+
+    return helper(x) + 1      ->     return rx.result(rx.call(helper, x) + 1)
+
+:func:`call` meets three kinds of callee:
+
+- a relaxed function (``@relax``; it has ``__relaxc_run__``): its compiled code runs as part of the
+  caller's run, with the caller's context — the same mode, β and draws, so a sample or exact run
+  sees the callee's decisions among its own;
+- a function of the user's own code (:func:`user_function`): the compiler, when it is imported,
+  registered a converter (:func:`convert_with`) that compiles it once (as TensorFlow AutoGraph
+  converts what a converted function calls); it then runs as above. Generated code saved by the CLI
+  runs without the compiler: there no converter is registered and the helper is called as it is;
+- anything else (torch, the standard library, installed packages, classes, callable objects,
+  lambdas, generators, C functions): called as it is. Hard meaning: ``function(*args, **kwargs)``.
+
+Recursion: statically decided recursion (a base case on lengths or counters) runs as in Python.
+Recursion under a relaxed condition runs both paths at every level, so it never ends where an
+instance's recursion would: when it nears Python's recursion limit it is refused with the fix.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import os
+import site
+import sys
+import sysconfig
+import threading
+import types
+
+import torch
+
+from . import paths
+
+#: Modules whose functions are library code, never converted (with the standard library's).
+LIBRARY_MODULES = frozenset({"torch", "numpy", "relaxc", "relaxc_runtime", "functorch",
+                             *sys.stdlib_module_names})
+_NOT_CONVERTED = (inspect.CO_GENERATOR | inspect.CO_COROUTINE | inspect.CO_ASYNC_GENERATOR
+                  | inspect.CO_ITERABLE_COROUTINE)
+#: Frames left free below Python's recursion limit when a relaxed recursion is refused.
+_FRAMES_IN_RESERVE = 200
+
+_converter = None
+
+
+def convert_with(converter) -> None:
+    """Register ``converter(function) -> relaxed callee or None``: the compiler does at import."""
+    global _converter
+    _converter = converter
+
+
+def user_function(function) -> bool:
+    """Whether ``function`` is a plain Python function of the user's own code, which relaxed code
+    converts: a ``def`` (not a lambda, generator, coroutine or a decorator's wrapper) from neither
+    torch, numpy, relaxc, the standard library, nor an installed package (site-packages), and not
+    marked ``__relaxc_do_not_convert__``."""
+    if type(function) is not types.FunctionType or function.__name__ == "<lambda>":
+        return False
+    if function.__code__.co_flags & _NOT_CONVERTED or "__wrapped__" in function.__dict__:
+        return False
+    if function.__dict__.get("__relaxc_do_not_convert__"):
+        return False
+    module = function.__module__ or ""
+    return (module.partition(".")[0] not in LIBRARY_MODULES
+            and not _installed(function.__code__.co_filename))
+
+
+@functools.lru_cache(maxsize=4096)
+def _installed(filename: str) -> bool:
+    """Whether ``filename`` lies in an installed package or the standard library."""
+    path = os.path.realpath(filename)
+    return any(path.startswith(root + os.sep) for root in _library_roots())
+
+
+@functools.lru_cache(maxsize=1)
+def _library_roots() -> tuple[str, ...]:
+    roots = {sysconfig.get_paths()[key] for key in ("stdlib", "platstdlib", "purelib", "platlib")}
+    roots.update(getattr(site, "getsitepackages", lambda: [])())
+    roots.add(site.getusersitepackages())
+    return tuple(sorted(os.path.realpath(r) for r in roots if r))
+
+
+#: Methods of containers, strings and tensors: ``xs.append(v)`` calls no code of the user's.
+PLAIN_METHODS = frozenset(name for kind in (list, dict, set, str, tuple, bytes, torch.Tensor)
+                          for name in dir(kind))
+
+
+def may_run_relaxed(function) -> bool:
+    """Whether calling ``function`` may run relaxed code: a relaxed function, a function of the
+    user's own code, or a bound method or ``functools.partial`` of one."""
+    if hasattr(type(function), "__relaxc_run__") or hasattr(type(function), "__relaxc_call__"):
+        return True
+    if isinstance(function, types.MethodType):
+        return may_run_relaxed(function.__func__)
+    if isinstance(function, functools.partial):
+        return may_run_relaxed(function.func)
+    return user_function(function)
+
+
+def relaxed_callee(function, args: tuple):
+    """``(callee, args)``: what runs relaxed for ``function(*args)`` (a bound method's function
+    with its ``self``, a ``functools.partial``'s function with its arguments), or ``(None, args)``
+    where ``function`` is called as it is."""
+    if hasattr(type(function), "__relaxc_run__"):   # by class: a Mock has every name
+        return function, args
+    if isinstance(function, types.MethodType):
+        callee, _ = relaxed_callee(function.__func__, ())
+        return callee, (function.__self__, *args)
+    if _converter is not None and user_function(function):
+        return _converter(function), args
+    return None, args
+
+
+def call(function, args: tuple, kwargs: dict, ctx):
+    """``function(*args, **kwargs)`` from relaxed code; a relaxed or converted callee runs with
+    ``ctx`` (see the module docstring). Hard meaning: ``function(*args, **kwargs)``."""
+    if isinstance(function, functools.partial):
+        return call(function.func, (*function.args, *args), {**function.keywords, **kwargs}, ctx)
+    callee, args = relaxed_callee(function, args)
+    if callee is None:
+        if hasattr(type(function), "__relaxc_call__"):   # a relaxed callable of another kind
+            return function.__relaxc_call__(ctx, *args, **kwargs)
+        return function(*args, **kwargs)
+    entries = _active.entries.setdefault(id(callee), [])
+    if entries and _near_recursion_limit():
+        _refuse_recursion(callee, entries)
+    entries.append(len(paths._local.stack))
+    try:
+        return type(callee).__relaxc_run__(callee, ctx, args, kwargs)
+    finally:
+        entries.pop()
+
+
+class _Active(threading.local):
+    """Per thread: for each relaxed callee now running, how many relaxed paths were open (the
+    masks of ``paths``) when each of its activations began, outermost first."""
+
+    def __init__(self):
+        self.entries = {}
+
+
+_active = _Active()
+
+
+def _near_recursion_limit() -> bool:
+    try:
+        sys._getframe(max(sys.getrecursionlimit() - _FRAMES_IN_RESERVE, 1))
+    except ValueError:
+        return False
+    return True
+
+
+class PerInstanceRecursionError(TypeError):
+    """A recursion whose end is decided per instance: refused (a ``TypeError``, as a relaxed
+    value where a static one is needed is), not left to run into Python's ``RecursionError``."""
+
+
+def _refuse_recursion(callee, entries):
+    name = getattr(callee, "__qualname__", None) or getattr(callee, "__name__", repr(callee))
+    if len(paths._local.stack) > entries[0]:
+        raise PerInstanceRecursionError(
+            f"`{name}` calls itself under a condition decided per instance (a relaxed one, or a "
+            f"hard one on a batch): both of its paths run, so the recursion does not end where "
+            f"an instance's would (it is {len(entries)} calls deep). Write it as a loop (a "
+            f"`while` on a per-instance condition is bounded by max_iter), or end the recursion "
+            f"on a static condition (a length, a counter)")
+    raise RecursionError(
+        f"`{name}` recursed {len(entries)} calls deep in relaxed code, where each call takes "
+        f"several Python frames: raise sys.setrecursionlimit, or write the recursion as a loop")
