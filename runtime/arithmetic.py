@@ -189,3 +189,17 @@ def float_(x=0.0):
         return x.prob
     x = _operand(x, "float()")
     return x if x.is_floating_point() else x.to(torch.get_default_dtype())
+
+
+def item(value):
+    """``value.item()``: the one number of a value that is the same for every instance (a 0-d
+    tensor, a static number). A per-instance value has no single number: ``.item()`` on it would
+    read instance 0 only (or fail), and at a batch of one it would silently take every decision
+    that follows hard, so it is refused."""
+    if isinstance(value, (Event, Categorical, Columns)) or (
+            isinstance(value, torch.Tensor) and value.dim() > 0):
+        raise TypeError(
+            "`.item()` on a relaxed value: it differs per instance and carries the gradient, so "
+            "it has no single Python number. Use the value itself (`x`, or `float(x)` for a "
+            "floating copy); compare it with `<`/`==` to decide (the decision is then relaxed)")
+    return value.item() if isinstance(value, torch.Tensor) else value

@@ -44,7 +44,7 @@ def branch(condition, if_true, if_false, inputs, ctx):
     """
     if type(condition) is Fork:   # behind an exit inside a `while`: each side on its own
         return branch_per_side(condition, lambda c, values: branch(c, if_true, if_false, values,
-                                                                   ctx), inputs)
+                                                                   ctx), inputs, ctx.eps)
     p = truth(condition, ctx)
     if not isinstance(p, torch.Tensor):
         return if_true(*inputs) if p else if_false(*inputs)

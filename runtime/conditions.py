@@ -45,7 +45,8 @@ def _equal_probability(a, b, beta):
 def less(a, b, ctx, strict: bool, integer: bool = False):
     """``a < b`` (``strict``) or ``a <= b``; ``a > b`` is ``less(b, a)``.
 
-    Relaxed: ``P = σ((b − a)/β)`` for both. Between integer-valued operands (``integer``: a
+    Relaxed: ``P = σ((b − a)/β)`` for both, except between equal values, which decide as in
+    Python (``x < x`` is 0, ``x <= x`` is 1). Between integer-valued operands (``integer``: a
     counter, an index, a length, on every path) the continuity correction decides ties: ``a < b``
     is ``a < b − ½`` and ``a <= b`` is ``a < b + ½``, so ``P = σ((b − a ∓ ½)/β)`` and β → 0 is the
     discrete comparison also where the expectations are equal. Hard, per instance::
@@ -55,12 +56,16 @@ def less(a, b, ctx, strict: bool, integer: bool = False):
     if not (is_relaxed(a) or is_relaxed(b)):
         return a < b if strict else a <= b
     a, b = align(expectation(a), expectation(b))
-    if _decides_exactly(a, b, ctx):
+    if a is b or _decides_exactly(a, b, ctx):
         return a < b if strict else a <= b
     difference = b - a
     if integer:
         difference = difference - 0.5 if strict else difference + 0.5
-    return ctx.outcome(torch.sigmoid(difference / ctx.beta))
+        return ctx.outcome(torch.sigmoid(difference / ctx.beta))
+    # Equal values decide as Python does: a value compared with itself (a sentinel loop's pivot,
+    # `while xs[i] < pivot`) is one access, not two independent ones, so β → 0 is `x < x`.
+    p = torch.sigmoid(difference / ctx.beta)
+    return ctx.outcome(torch.where(difference == 0, 0.0 if strict else 1.0, p))
 
 
 def equal(a, b, ctx, integer: bool = False):

@@ -241,6 +241,7 @@ class Context:
     int = staticmethod(arithmetic.int_)
     round = staticmethod(arithmetic.round_)
     float = staticmethod(arithmetic.float_)
+    item = staticmethod(arithmetic.item)
 
     # min / max / argmin / argmax (extrema.py).
     def max(self, *args, **options): return extrema.extremum(args, self, largest=True, **options)

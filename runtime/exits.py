@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import torch
 
+from .paths import inactive_where
 from .values import align
 
 
@@ -160,12 +161,18 @@ def merge_forked(merger, value_true, value_false, merger_of):
     return joined(Split(q), on, off)
 
 
-def branch_per_side(condition: Fork, run, inputs):
+def branch_per_side(condition: Fork, run, inputs, eps: float):
     """A branch whose condition is forked: ``run(condition, inputs)`` on each side, with that
-    side's values, joined again as forks."""
+    side's values, joined again as forks. Each side runs as a path that does not matter for the
+    instances that are surely on the other side (``paths.py``): there its values are placeholders
+    (a sentinel loop of an instance that has exited would read out of range)."""
     split = condition.split
-    on = run(condition.on, side(inputs, split, True))
-    off = run(condition.off, side(inputs, split, False))
+    q = split.q
+    exited, stayed = (q, ~q) if q.dtype == torch.bool else (q > 1 - eps, q < eps)
+    with inactive_where(exited):
+        on = run(condition.on, side(inputs, split, True))
+    with inactive_where(stayed):
+        off = run(condition.off, side(inputs, split, False))
     return joined(split, on, off)
 
 

@@ -74,7 +74,8 @@ def while_loop(condition, body, state, ctx, where: str = "a relaxed `while`", ex
         if isinstance(q, torch.Tensor):
             running = q if running is None else _and(running, q)
         if running is not None:
-            frozen = ~running if running.dtype == torch.bool else running < ctx.eps
+            # (A NaN probability, from an instance's NaN data, freezes it too: it never falls.)
+            frozen = ~running if running.dtype == torch.bool else ~(running >= ctx.eps)
             dormant = inactive(running.shape[0]) if running.dim() > 0 else None
             if dormant is not None:   # instances for which this loop does not matter
                 frozen = frozen | align(dormant, frozen)[0]
@@ -141,6 +142,7 @@ def _stop(frozen, q, running):
         return ~running
     if q is True:
         return frozen.to(running.dtype)
+    q = q.to(running.dtype) if q.dtype == torch.bool else q   # an exact choice in a relaxed loop
     return torch.where(frozen, torch.ones_like(q), 1 - q)
 
 

@@ -33,7 +33,8 @@ def exact_dependent_blocks(c, x):
 
 
 def test_sample_mean_is_within_four_standard_errors_of_the_exact_expectation():
-    c = torch.tensor([0.1, -0.3, 0.0], dtype=torch.float64)
+    # (c = 0 would be a tie, which decides as Python does: `0 < 0` is False.)
+    c = torch.tensor([0.1, -0.3, 0.05], dtype=torch.float64)
     x = torch.tensor([0.2, 0.5, -0.1], dtype=torch.float64)
     sampled = relaxc.relax(dependent_blocks, beta=BETA, mode="sample", samples=4000)
     mean, error = sampled.with_standard_error(c, x)
@@ -70,7 +71,8 @@ def test_each_draw_is_a_run_of_the_discrete_algorithm():
 
 
 def test_exact_equals_the_hand_derived_expectation_with_dependent_blocks():
-    c = torch.tensor([0.1, -0.3, 0.0], dtype=torch.float64)
+    # (c = 0 would be a tie, which decides as Python does: `0 < 0` is False.)
+    c = torch.tensor([0.1, -0.3, 0.05], dtype=torch.float64)
     x = torch.tensor([0.2, 0.5, -0.1], dtype=torch.float64)
     exact = relaxc.relax(dependent_blocks, beta=BETA, mode="exact")(c, x)
     torch.testing.assert_close(exact, exact_dependent_blocks(c, x), rtol=1e-12, atol=1e-12)
@@ -130,7 +132,8 @@ def test_the_relaxation_gap_to_exact_shrinks_as_beta_goes_to_zero():
 
 
 def test_report_compares_relaxed_exact_and_hard_per_output_and_per_line():
-    c = torch.tensor([0.1, -0.3, 0.0], dtype=torch.float64)
+    # (c = 0 would be a tie, which decides as Python does: `0 < 0` is False.)
+    c = torch.tensor([0.1, -0.3, 0.05], dtype=torch.float64)
     x = torch.tensor([0.2, 0.5, -0.1], dtype=torch.float64)
     report = relaxc.report(dependent_blocks, c, x, beta=BETA)
     relaxed = relaxc.relax(dependent_blocks, beta=BETA)(c, x)

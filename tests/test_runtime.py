@@ -91,7 +91,7 @@ def test_a_passing_through_false_path_sees_the_originals_and_merges_like_a_copy(
     assert xs[1] is original[1]
 
 
-@pytest.mark.parametrize("condition", [[[1.0, -1.0, 0.1], [-2.0, 2.0, 0.0]],
+@pytest.mark.parametrize("condition", [[[1.0, -1.0, 0.1], [-2.0, 2.0, 0.02]],
                                        [[0.3, -0.1], [-0.2, 0.05]]])   # square: B == n
 def test_an_elementwise_condition_lines_up_per_instance_values(condition):
     c = torch.tensor(condition, dtype=torch.float64)

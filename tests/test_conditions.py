@@ -1,0 +1,157 @@
+"""Conditions (runtime/conditions.py): integer-valued comparisons, per-instance short-circuit and
+relaxed membership (issue 14, items 4, 5, 17)."""
+
+import pytest
+import torch
+
+import relaxc
+
+
+def sum_first_two_positive(xs):
+    count = 0
+    total = 0.0
+    for x in xs:
+        if x > 0:
+            total += x
+            count += 1
+            if count >= 2:
+                break
+    return total
+
+
+def bisect_left(xs, t):
+    lo, hi = 0, len(xs)
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if xs[mid] < t:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
+def binary_search(xs, t):
+    lo, hi = 0, len(xs) - 1
+    while lo <= hi:
+        mid = (lo + hi) // 2
+        if xs[mid] == t:
+            return mid
+        elif xs[mid] < t:
+            lo = mid + 1
+        else:
+            hi = mid - 1
+    return -1
+
+
+def merge(a, b):
+    out = []
+    i = j = 0
+    while i < len(a) or j < len(b):
+        if j >= len(b) or (i < len(a) and a[i] <= b[j]):
+            out.append(a[i])
+            i += 1
+        else:
+            out.append(b[j])
+            j += 1
+    return out
+
+
+def first_at_least(xs, t):
+    i = 0
+    while True:
+        if i >= len(xs) or xs[i] >= t:
+            return i
+        i += 1
+
+
+def not_among(x, a, b):
+    if x not in (a, b):
+        return 1.0
+    return 0.0
+
+
+def among(x, a, b, c):
+    return x in (a, b, c)
+
+
+def _tensor(values):
+    return torch.tensor(values, dtype=torch.float64)
+
+
+@pytest.mark.parametrize("function, xs, t", [
+    (sum_first_two_positive, [1.0, 2.0, 4.0], None),
+    (bisect_left, [0.0, 1.0, 2.0, 3.0], 5.0),
+    (bisect_left, [0.0, 1.0, 2.0, 3.0], 1.5),
+    (binary_search, [-1.0, 0.0, 5.0, 9.0], 9.0),
+    (binary_search, [-1.0, 0.0, 5.0, 9.0], 4.0),
+])
+def test_counters_at_ties_approach_python_as_beta_falls(function, xs, t):
+    # A counter merged from relaxed branches compares with the continuity correction: at
+    # `count == 2.0` the probability of `count >= 2` tends to 1, not 0.5.
+    args = [xs] if t is None else [xs, t]
+    expected = function(*args)
+    batched = [_tensor([xs])] + ([] if t is None else [_tensor([t])])
+    for beta in (1e-3, 1e-6):
+        result = relaxc.relax(function, beta=beta)(*batched)
+        assert abs(result.item() - expected) < 1e-3, beta
+
+
+def counter_comparisons(x):
+    count = 0
+    if x > 0:
+        count += 1
+    return count < 1, count <= 0, count == 1
+
+
+def test_integer_comparisons_take_the_continuity_correction():
+    # `count` is P[x > 0] = σ(x/β) in expectation, an integer on every path: compared with the
+    # integers 1 and 0 it takes the ½ correction (DESIGN §1.2).
+    beta = 0.25
+    x = _tensor([-0.3, 0.1, 0.2, 1.0])
+    below, at_most, equal = relaxc.relax(counter_comparisons, beta=beta)(x)
+    count = torch.sigmoid(x / beta)
+    sigma = torch.sigmoid
+    assert torch.allclose(below, sigma((1 - count - 0.5) / beta))
+    assert torch.allclose(at_most, sigma((0 - count + 0.5) / beta))
+    d = 1 - count
+    assert torch.allclose(equal, sigma((0.5 - d) / beta) - sigma((-0.5 - d) / beta))
+
+
+def test_the_compiler_marks_only_integer_valued_comparisons():
+    text = relaxc.to_source(relaxc.relax(bisect_left))
+    assert "rx.lt(lo, hi, integer=True)" in text
+    assert "rx.lt(rx.getitem(xs, mid), t)" in text   # data: no correction
+
+
+@pytest.mark.parametrize("mode", ["hard", "relaxed", "exact"])
+def test_or_and_guards_short_circuit_per_instance(mode):
+    a, b = _tensor([[1.0, 4.0], [0.0, 1.0]]), _tensor([[2.0, 3.0, 5.0], [2.0, 3.0, 4.0]])
+    result = relaxc.relax(merge, mode=mode, beta=1e-3)(a, b)
+    expected = [merge([1.0, 4.0], [2.0, 3.0, 5.0]), merge([0.0, 1.0], [2.0, 3.0, 4.0])]
+    assert torch.allclose(torch.stack(result, 1), _tensor(expected), atol=1e-6)
+
+
+@pytest.mark.parametrize("mode", ["hard", "relaxed"])
+def test_a_guarded_read_past_the_end_is_no_error(mode):
+    xs, t = _tensor([[1.0, 2.0, 3.0], [0.0, 0.0, 0.0]]), _tensor([2.5, 5.0])
+    result = relaxc.relax(first_at_least, mode=mode, beta=1e-3)(xs, t)
+    assert torch.allclose(result.double(), _tensor([2.0, 3.0]), atol=1e-6)
+
+
+def test_a_decided_left_operand_keeps_a_nan_right_operand_out():
+    def guarded(x):
+        return x > 0 and torch.sqrt(x) > 1
+
+    result = relaxc.relax(guarded)(_tensor([-4.0, 4.0]))
+    assert torch.isfinite(result).all() and result[0] == 0
+
+
+@pytest.mark.parametrize("mode", ["hard", "relaxed"])
+def test_membership_in_a_static_tuple_is_the_relaxed_or_of_equalities(mode):
+    x, a, b, c = _tensor([1.0, 2.0]), _tensor([1.0, 1.0]), _tensor([3.0, 3.0]), _tensor([0.0, 2.0])
+    f = relaxc.relax(not_among, mode=mode, beta=1e-3)
+    assert f(x, a, b).tolist() == [not_among(1.0, 1.0, 3.0), not_among(2.0, 1.0, 3.0)]
+    g = relaxc.relax(among, beta=0.5)
+    p = [4 * torch.sigmoid((v - x) / 0.5) * torch.sigmoid((x - v) / 0.5) for v in (a, b, c)]
+    either = 1 - (1 - p[0]) * (1 - p[1]) * (1 - p[2])
+    assert torch.allclose(g(x, a, b, c), either)

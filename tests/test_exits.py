@@ -1,0 +1,151 @@
+"""Exits inside a relaxed ``while`` (runtime/exits.py): a ``break``/``return`` is a stop of the
+series, the path that goes on keeps its own values, and a ``while True`` ends (issue 14, items 1,
+2, 6, 13)."""
+
+import warnings
+
+import pytest
+import torch
+
+import relaxc
+
+
+def bubble_flagged(xs):
+    n = len(xs)
+    while True:
+        swapped = False
+        for i in range(n - 1):
+            if xs[i] > xs[i + 1]:
+                xs[i], xs[i + 1] = xs[i + 1], xs[i]
+                swapped = True
+        n -= 1
+        if not swapped:
+            break
+    return xs
+
+
+def count_to(limit):
+    n = 0
+    while True:
+        if n >= limit:
+            return n
+        n += 1
+
+
+def linear_search_while(xs, t):
+    i = 0
+    while i < len(xs):
+        if xs[i] == t:
+            return i
+        i += 1
+    return -1
+
+
+def hoare_partition(xs):
+    pivot = xs[0]
+    i = -1
+    j = len(xs)
+    while True:
+        i += 1
+        while xs[i] < pivot:
+            i += 1
+        j -= 1
+        while xs[j] > pivot:
+            j -= 1
+        if i >= j:
+            return j
+        xs[i], xs[j] = xs[j], xs[i]
+
+
+def is_palindrome(s):
+    i, j = 0, len(s) - 1
+    while i < j:
+        if s[i] != s[j]:
+            return False
+        i += 1
+        j -= 1
+    return True
+
+
+def _batch(rows):
+    return torch.tensor(rows, dtype=torch.float64)
+
+
+@pytest.mark.parametrize("mode", ["hard", "relaxed", "exact"])
+def test_a_final_break_in_while_true_ends_and_sorts(mode):
+    rows = [[3.0, 1.0, 2.0], [1.0, 2.0, 3.0], [5.0, -1.0, 0.0]]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")   # no max_iter warning either: the loop ends on its own
+        result = relaxc.relax(bubble_flagged, mode=mode, beta=1e-3, max_iter=50)(_batch(rows))
+    assert torch.allclose(result, _batch([sorted(r) for r in rows]), atol=1e-6)
+
+
+def test_a_while_true_whose_only_exit_is_relaxed_is_bounded_by_max_iter():
+    def forever(x):
+        n = 0
+        while True:
+            if x > 1e9:   # never, but relaxed: the loop can run on per instance
+                break
+            n += 1
+        return n
+
+    with pytest.warns(RuntimeWarning, match="max_iter=20"):
+        relaxc.relax(forever, max_iter=20, beta=1e3)(torch.tensor([0.0]))
+
+
+@pytest.mark.parametrize("mode", ["hard", "relaxed"])
+def test_return_inside_while_true(mode):
+    # A float limit equal to an integer would be a tie between the data and the counter.
+    limits = torch.tensor([-0.5, 2.5, 4.5], dtype=torch.float64)
+    result = relaxc.relax(count_to, mode=mode, beta=1e-3)(limits)
+    assert result.tolist() == [count_to(float(v)) for v in limits]
+
+
+@pytest.mark.parametrize("mode", ["hard", "relaxed"])
+def test_hoare_partition_matches_python(mode):
+    rows = [[3.0, 1.0, 4.0, 2.0], [1.0, 5.0, 2.0, 4.0], [4.0, 3.0, 2.0, 1.0]]
+    expected = [hoare_partition(list(r)) for r in rows]
+    result = relaxc.relax(hoare_partition, mode=mode, beta=1e-4)(_batch(rows))
+    assert torch.allclose(result.double(), torch.tensor(expected, dtype=torch.float64), atol=1e-6)
+
+
+def test_the_counter_that_goes_on_stays_static_where_every_comparison_is_certain():
+    # β = 0.5 is large for a counter, but every comparison of the data is certain: the path that
+    # goes on keeps i = 1, 2 (ints), and the result is exact mode's.
+    xs, t = _batch([[100.0, 200.0, 300.0]]), torch.tensor([300.0], dtype=torch.float64)
+    relaxed = relaxc.relax(linear_search_while, beta=0.5)(xs, t)
+    exact = relaxc.relax(linear_search_while, beta=0.5, mode="exact")(xs, t)
+    assert relaxed.tolist() == [2.0] and exact.tolist() == [2.0]
+
+
+def test_exits_of_independent_decisions_equal_exact_mode():
+    # Each position's equality is decided once: no sequential dependence, so the relaxed
+    # result is the true expectation.
+    xs = _batch([[0.0, 1.0, 0.0, 1.0], [1.0, 1.0, 0.0, 0.2]])
+    t = torch.tensor([1.0, 0.1], dtype=torch.float64)
+    f = relaxc.relax(linear_search_while, beta=0.3)
+    assert torch.allclose(f(xs, t), f.options(mode="exact")(xs, t), atol=1e-9)
+
+
+def test_palindrome_on_one_hot_letters_equals_exact_mode():
+    letters = torch.nn.functional.one_hot(torch.tensor([[0, 1, 0, 1], [0, 1, 1, 0]]), 2)
+    s = relaxc.Categorical(letters.double() * 0.8 + 0.1)
+    f = relaxc.relax(is_palindrome, beta=0.5)
+    assert torch.allclose(f(s), f.options(mode="exact")(s), atol=1e-9)
+    hard = relaxc.relax(is_palindrome, mode="hard")(relaxc.Categorical(letters.double()))
+    assert hard.tolist() == [False, True]
+
+
+def test_an_exit_gradient_equals_finite_differences():
+    xs = _batch([[0.3, 1.2, -0.4, 2.0]]).requires_grad_()
+    t = torch.tensor([1.0], dtype=torch.float64, requires_grad=True)
+    f = relaxc.relax(linear_search_while, beta=0.7)
+    assert torch.autograd.gradcheck(lambda a, b: f(a, b), (xs, t))
+
+
+def test_a_sentinel_loop_at_a_tie_with_the_pivot_approaches_python_as_beta_falls():
+    rows = [[2.0, 5.0, 1.0, 4.0, 3.0]]
+    expected = hoare_partition(list(rows[0]))
+    for beta in (1e-2, 1e-4):
+        result = relaxc.relax(hoare_partition, beta=beta)(_batch(rows))
+        assert abs(result.item() - expected) < 1e-3
