@@ -12,14 +12,35 @@ A tensor parameter that the function only uses by position is held as its elemen
 replacing one element; any other index reads or writes the tensor it stands for.
 
 An index that is itself per instance (a ``(B,)`` tensor, e.g. a counter promoted by a relaxed
-``while``) selects per instance: exactly when it is an integer tensor (or in hard mode), and with
-the weights of a logistic kernel around it when it is real-valued (paper §3.2)::
+``while``) selects per instance: exactly when it is an integer tensor (or in hard mode, which rounds
+it), and with the weights of a logistic kernel around it when it is real-valued (paper §3.2)::
 
-    w_j ∝ σ((j − k)/β) · σ((k − j)/β)     over the valid positions j = 0 … n−1
+    w_j = κ_j / Σ_i κ_i,   κ_j = σ((j − k)/β) · σ((k − j)/β),   over the valid positions j = 0 … n−1
 
-normalised to sum to one in the forward pass only (the normaliser is a constant for the gradient).
-An index exactly at a position (an integer value) selects that position.
-Reading gives ``Σ_j w_j · xs[j]``; assigning ``xs[k] = v`` gives ``xs[j] ← w_j·v + (1 − w_j)·xs[j]``.
+Reading gives ``Σ_j w_j · xs[j]``; assigning ``xs[k] = v`` gives
+``xs[j] ← w_j·v + (1 − w_j)·xs[j]``.
+
+The gradient is the gradient of these weights (the default, ``index_gradient="exact"``): with
+``g_j = ∂ log κ_j / ∂k = (2σ((j − k)/β) − 1)/β``, ``∂w_j/∂k = w_j · (g_j − Σ_i w_i g_i)``; it equals
+finite differences and is finite in float32 for any index but NaN. The paper's variant,
+``index_gradient="constant_normaliser"``, holds the normaliser constant in the backward pass
+(``∂w_j/∂k = w_j · g_j``), a training heuristic against aliasing: its gradients do not sum to zero
+over the positions, and a loop that moves an index many times can multiply that error (gnome sort's
+gradient on ``[1, 2]`` was ±1e17 with it, ≈ [1, 2] without). The option is read from the context
+(``getattr(ctx, "index_gradient", "exact")``). The values are the same either way.
+
+Special indices, each instance on its own:
+
+- exactly at a valid position (an integer value): that position's one-hot, as the static int it
+  stands for would select (a counter promoted only because other instances of the batch went on);
+  its gradient is the kernel's there (the derivative on either side, what central differences see);
+- more than 64·β beyond an end (or ±inf): the kernel's limit, ``w_j ∝ exp(±j/β)`` (the index is
+  clamped there, which changes no value by more than e^-64 relative; the gradient there is 0);
+- NaN: NaN weights, so reading gives NaN and a write makes that instance's sequence NaN, for that
+  instance only; no gradient reaches the index, and none of the other instances' gradients sees
+  the NaN. In sample and exact mode, where a position must be drawn, a NaN index draws uniformly.
+
+Nothing raises for a non-finite index: one instance's inf or NaN never fails the batch (§1.7).
 """
 
 from __future__ import annotations
@@ -112,17 +133,58 @@ def index_weights(index: torch.Tensor, n: int, ctx) -> torch.Tensor:
                 raise IndexError(f"per-instance index out of range for a sequence of length {n}")
             exact = exact.clamp(0, n - 1)
         return exact.unsqueeze(-1) == positions
-    if not bool(torch.isfinite(index).all()):
-        raise ValueError("a relaxed index is not finite (NaN or inf)")
-    distance = (positions.to(index.dtype) - index.unsqueeze(-1)) / ctx.beta
+    weights = kernel_weights(index, n, ctx.beta, index_gradient(ctx))
+    if ctx.sampling:   # a draw needs a distribution: an unknown (NaN) index draws uniformly
+        weights = torch.where(torch.isnan(index).unsqueeze(-1), 1 / n, weights)
+    return ctx.choice(weights)
+
+
+def index_gradient(ctx) -> str:
+    """The context's ``index_gradient`` option (``"exact"`` unless it says otherwise)."""
+    gradient = getattr(ctx, "index_gradient", "exact")
+    if gradient not in INDEX_GRADIENTS:
+        raise ValueError(f"unknown index_gradient {gradient!r}: choose one of "
+                         f"{', '.join(map(repr, INDEX_GRADIENTS))}")
+    return gradient
+
+
+def kernel_weights(index: torch.Tensor, n: int, beta: float,
+                   gradient: str = "exact") -> torch.Tensor:
+    """Weights ``(B, n)`` of a real-valued index ``(B,)``: the normalised logistic kernel of the
+    module docstring, one-hot where the index is exactly a valid position, NaN where it is NaN.
+
+    ``gradient="constant_normaliser"``: the paper's variant, the normaliser a constant for the
+    gradient (the values are the same).
+    """
+    positions = torch.arange(n, device=index.device, dtype=index.dtype)
+    known = ~torch.isnan(index)
+    # On the input, before any arithmetic (a NaN or inf computed and then discarded by a `where`
+    # on the output would still send 0 · nan into the backward pass). Beyond _FAR·β of the ends
+    # the kernel is its limit to e^-_FAR (relative): clamping there changes no value that float64
+    # can tell apart, and an inf index reads that limit.
+    far = _FAR * beta
+    finite = torch.where(known, index, torch.zeros_like(index)).clamp(-far, n - 1 + far)
+    distance = (positions - finite.unsqueeze(-1)) / beta
     # log σ(d) + log σ(−d), normalised in log space so a far-away index cannot divide 0 by 0.
     log_kernel = F.logsigmoid(distance) + F.logsigmoid(-distance)
-    kernel = torch.exp(log_kernel - torch.logsumexp(log_kernel, -1, keepdim=True).detach())
+    normaliser = torch.logsumexp(log_kernel, -1, keepdim=True)
+    if gradient == "constant_normaliser":
+        normaliser = normaliser.detach()
+    kernel = torch.exp(log_kernel - normaliser)
     # An index exactly at a valid position selects it, as the static int it stands for would (a
-    # counter promoted only because other instances of the batch went on).
+    # counter promoted only because other instances of the batch went on); its gradient is the
+    # kernel's there, the derivative from either side (what central differences measure).
     at_position = (positions == index.unsqueeze(-1)).to(kernel.dtype)
     exact = at_position.sum(-1, keepdim=True) == 1
-    return ctx.choice(torch.where(exact, at_position, kernel))
+    weights = torch.where(exact, at_position + (kernel - kernel.detach()), kernel)
+    return torch.where(known.unsqueeze(-1), weights, torch.nan)
+
+
+#: ``ctx.index_gradient``: the gradient of the kernel's weights (``"exact"``, the default), or
+#: the paper's, with the normaliser a constant in the backward pass (``"constant_normaliser"``).
+INDEX_GRADIENTS = ("exact", "constant_normaliser")
+#: Beyond this many β from the nearest valid position, an index reads the kernel's limit.
+_FAR = 64.0
 
 
 def _weighted_read(weights, elements):

@@ -54,17 +54,128 @@ def test_an_index_exactly_at_a_position_selects_it():
         xs[0, 1].item(), xs[1, 3].item()]
 
 
-def test_the_kernel_normaliser_is_a_constant_for_the_gradient():
+def with_index_gradient(gradient, **options):
+    """A context whose real-valued indices take the gradient ``gradient`` (indexing reads
+    ``ctx.index_gradient`` with a default, so this works before and after Context holds it)."""
+    try:
+        return Context(index_gradient=gradient, **options)
+    except TypeError:
+        return type("IndexGradientContext", (Context,), {"index_gradient": gradient})(**options)
+
+
+def kernel(k, n, beta=BETA):
+    """The normalised kernel written out (module docstring), (B, n)."""
+    d = (torch.arange(n, dtype=k.dtype) - k[:, None]) / beta
+    kappa = torch.sigmoid(d) * torch.sigmoid(-d)
+    return kappa / kappa.sum(-1, keepdim=True)
+
+
+# Inside, at half-integers, exactly at positions (the ends too), just outside, far outside
+# (within the clamp of 64·β = 38.4 and beyond it), in float64.
+INDICES = [[0.3, 2.5, 4.6], [-0.5, 5.5, 1.5], [0.0, 2.0, 5.0], [-30.0, 37.0, 44.0],
+           [1e4, -1e4, -1.2]]
+
+
+@pytest.mark.parametrize("k", INDICES)
+def test_the_gradient_of_a_real_valued_index_is_the_gradient_of_its_weights(k):
+    # By default the index's gradient is the derivative of the function computed (issue 14,
+    # item 8): the kernel's normaliser is differentiated too. gradcheck compares it with central
+    # differences, also where the index is exactly a position (one-hot there, the kernel's
+    # derivative on either side) and beyond the clamp (the kernel's limit, gradient 0).
+    k = torch.tensor(k, dtype=torch.float64, requires_grad=True)
+    xs = torch.randn(3, 6, dtype=torch.float64, requires_grad=True)
+    v = torch.randn(3, dtype=torch.float64, requires_grad=True)
+    assert gradcheck(lambda k: relaxc_runtime.indexing.index_weights(k, 6, RX), (k,))
+    assert gradcheck(lambda xs, k: RX.getitem(xs, k), (xs, k))
+    assert gradcheck(lambda xs, k, v: RX.setitem(xs, k, v), (xs, k, v))
+    columns = lambda xs: relaxc_runtime.indexing.columns(xs)
+    assert gradcheck(lambda xs, k, v: RX.setitem(columns(xs), k, v), (xs, k, v))
+    assert gradcheck(lambda xs, k: RX.getitem(list(xs.unbind(1)), k), (xs, k))
+
+
+def test_the_index_gradient_is_the_kernels_away_from_positions():
+    k = torch.tensor([1.2, 2.7, -3.0, 9.5], dtype=torch.float64, requires_grad=True)
+    xs = torch.randn(4, 4, dtype=torch.float64)
+    grad, = torch.autograd.grad((RX.getitem(xs, k) * torch.arange(1.0, 5.0)).sum(), k)
+    k2 = k.detach().clone().requires_grad_(True)
+    expected, = torch.autograd.grad(((kernel(k2, 4) * xs).sum(-1) * torch.arange(1.0, 5.0)).sum(),
+                                    k2)
+    torch.testing.assert_close(grad, expected)
+
+
+def test_the_papers_constant_normaliser_is_an_option():
+    # index_gradient="constant_normaliser": the same values, the normaliser a constant for the
+    # gradient (paper §3.2, a training heuristic).
+    paper = with_index_gradient("constant_normaliser", beta=BETA)
     xs = torch.randn(2, 4, dtype=torch.float64)
     k = torch.tensor([1.2, 2.7], dtype=torch.float64, requires_grad=True)
-    RX.getitem(xs, k).sum().backward()
+    paper.getitem(xs, k).sum().backward()
     d = (torch.arange(4, dtype=torch.float64) - k.detach()[:, None]) / BETA
-    kernel = torch.sigmoid(d) * torch.sigmoid(-d)
+    kappa = torch.sigmoid(d) * torch.sigmoid(-d)
     k2 = k.detach().clone().requires_grad_(True)
     d2 = (torch.arange(4, dtype=torch.float64) - k2[:, None]) / BETA
-    kernel2 = torch.sigmoid(d2) * torch.sigmoid(-d2)
-    (kernel2 / kernel.sum(-1, keepdim=True) * xs).sum().backward()
+    kappa2 = torch.sigmoid(d2) * torch.sigmoid(-d2)
+    (kappa2 / kappa.sum(-1, keepdim=True) * xs).sum().backward()
     torch.testing.assert_close(k.grad, k2.grad)
+    torch.testing.assert_close(paper.getitem(xs, k), RX.getitem(xs, k))
+    exact = with_index_gradient("exact", beta=BETA)
+    grad, = torch.autograd.grad(exact.getitem(xs, k).sum(), k)
+    assert not torch.allclose(grad, k.grad)   # the option is read, and it is not the default
+    with pytest.raises(ValueError, match="unknown index_gradient 'paper'"):
+        with_index_gradient("paper", beta=BETA).getitem(xs, k)
+
+
+@pytest.mark.parametrize("beta", [0.125, 0.6])
+def test_real_valued_index_gradients_are_finite_in_float32_for_extreme_indices(beta):
+    ctx = Context(beta=beta)
+    inf = float("inf")
+    k = torch.tensor([1e4, -1e4, 1e30, -1e30, 3.0, 2.5, 1e-30, inf, -inf], requires_grad=True)
+    xs = torch.randn(9, 5, requires_grad=True)
+    v = torch.randn(9, requires_grad=True)
+    weights = relaxc_runtime.indexing.index_weights(k, 5, ctx)
+    assert torch.isfinite(weights).all()
+    torch.testing.assert_close(weights.sum(-1), torch.ones(9))
+    for result in (ctx.getitem(xs, k), ctx.setitem(xs, k, v)):
+        grads = torch.autograd.grad((result * torch.randn(result.shape)).sum(), (xs, k, v),
+                                    allow_unused=True)
+        assert all(g is None or torch.isfinite(g).all() for g in grads)
+    # ±inf (and anything past 64·β) read the kernel's limit, w_j ∝ exp(±j/β).
+    positions = torch.arange(5.0)
+    torch.testing.assert_close(weights[7], torch.softmax(positions / beta, 0))
+    torch.testing.assert_close(weights[8], torch.softmax(-positions / beta, 0))
+    torch.testing.assert_close(weights[0], weights[7])
+
+
+def test_a_non_finite_index_affects_its_own_instance_only():
+    # Issue 14, item 10: no error; inf reads the kernel's limit, NaN gives NaN weights; the other
+    # instances' values and gradients are what they are alone (no 0 · nan in the backward pass).
+    nan, inf = float("nan"), float("inf")
+    k = torch.tensor([1.3, nan, inf, 2.0, -inf, 0.4], dtype=torch.float64, requires_grad=True)
+    xs = torch.randn(6, 4, dtype=torch.float64, requires_grad=True)
+    v = torch.randn(6, dtype=torch.float64, requires_grad=True)
+    others = [0, 2, 3, 4, 5]
+    for op in (lambda xs, k, v: RX.getitem(xs, k)[:, None],
+               lambda xs, k, v: RX.setitem(xs, k, v)):
+        together = op(xs, k, v)
+        assert torch.isnan(together[1]).all() and torch.isfinite(together[others]).all()
+        grads = torch.autograd.grad(together[others].sum(), (xs, k, v), allow_unused=True)
+        assert all(g is None or torch.isfinite(g[others]).all() for g in grads)
+        assert grads[1][1] == 0   # no gradient reaches a NaN index, not even a NaN one
+        for i in others:
+            alone = [t[i:i + 1].detach().requires_grad_(True) for t in (xs, k, v)]
+            result = op(*alone)
+            torch.testing.assert_close(result, together[i:i + 1], rtol=0, atol=0)
+            for g_alone, g in zip(torch.autograd.grad(result.sum(), alone, allow_unused=True),
+                                  grads):
+                if g is not None:
+                    torch.testing.assert_close(g_alone, g[i:i + 1], rtol=0, atol=1e-15)
+
+
+def test_a_nan_index_is_drawn_uniformly_in_sample_mode():
+    xs = torch.arange(8.0).reshape(2, 4)
+    k = torch.tensor([float("nan"), 1.0])
+    draws = torch.stack([Context(mode="sample", seed=s).getitem(xs, k) for s in range(200)])
+    assert set(draws[:, 0].tolist()) == {0.0, 1.0, 2.0, 3.0} and (draws[:, 1] == 5.0).all()
 
 
 def test_categorical_index_is_the_weighted_sum():
@@ -249,21 +360,20 @@ def test_selection_sort_by_argmin_relaxed_converges_to_sorted():
 
 
 def test_gradcheck_indexing_ops():
-    # With respect to the values and probabilities. The gradient with respect to a real-valued
-    # index treats the kernel's normaliser as a constant (paper §3.2), so it is not the numerical
-    # derivative; test_the_kernel_normaliser_is_a_constant_for_the_gradient checks it instead.
+    # With respect to the values, probabilities and real-valued indices.
     xs = torch.randn(2, 4, dtype=torch.float64, requires_grad=True)
-    k = torch.tensor([0.7, 2.2], dtype=torch.float64)
+    k = torch.tensor([0.7, 2.2], dtype=torch.float64, requires_grad=True)
     v = torch.randn(2, dtype=torch.float64, requires_grad=True)
     probs = torch.softmax(torch.randn(2, 4, dtype=torch.float64), -1).requires_grad_(True)
-    assert gradcheck(lambda xs: RX.getitem(xs, k), (xs,))
-    assert gradcheck(lambda xs, v: RX.setitem(xs, k, v), (xs, v))
+    assert gradcheck(lambda xs, k: RX.getitem(xs, k), (xs, k))
+    assert gradcheck(lambda xs, k, v: RX.setitem(xs, k, v), (xs, k, v))
     assert gradcheck(lambda xs, p: RX.getitem(xs, Categorical(p)), (xs, probs))
     assert gradcheck(lambda xs, p, v: RX.setitem(xs, Categorical(p), v), (xs, probs, v))
     grid = torch.randn(2, 3, 4, dtype=torch.float64, requires_grad=True)
-    j = torch.tensor([1.6, 0.2], dtype=torch.float64)
-    assert gradcheck(lambda g, v: RX.setitem(g, (k / 2, j), v), (grid, v))
-    assert gradcheck(lambda g: RX.getitem(g, (k / 2, j)), (grid,))
+    j = torch.tensor([1.6, 0.2], dtype=torch.float64, requires_grad=True)
+    assert gradcheck(lambda g, k, j, v: RX.setitem(g, (k / 2, j), v), (grid, k, j, v))
+    assert gradcheck(lambda g, k, j: RX.getitem(g, (k / 2, j)), (grid, k, j))
+    assert gradcheck(lambda g, k, v: RX.setitem(g, (k / 2, 1), v), (grid, k, v))
 
 
 def test_gradcheck_levenshtein_on_soft_inputs():
@@ -336,8 +446,6 @@ def test_bad_data_access_is_refused_clearly():
         RX.getitem(xs, Categorical(torch.full((2, 4), 0.25)))
     with pytest.raises(ValueError, match="cannot compare categoricals over 4 and 3 classes"):
         RX.eq(Categorical(torch.full((2, 4), 0.25)), Categorical(torch.full((2, 3), 1 / 3)))
-    with pytest.raises(ValueError, match="relaxed index is not finite"):
-        RX.getitem(xs, torch.tensor([float("nan"), 1.0]))
     with pytest.raises(TypeError, match="cannot index a relaxed scalar"):
         RX.getitem(torch.randn(2), 0)
     with pytest.raises(ValueError, match=r"needs probabilities of shape \(B, ..., k\)"):
@@ -387,3 +495,157 @@ def test_relaxed_levenshtein_compiles_once_and_agrees():
         torch.testing.assert_close(compiled(a, b),
                                    relaxed(Categorical(a), Categorical(b))[-1][-1])
     assert counter.frame_count == 1
+
+
+# Plain algorithms whose counters become real-valued indices (issue 14, items 8 and 10).
+
+def insertion_sort(xs):
+    for i in range(1, len(xs)):
+        key = xs[i]
+        j = i
+        while j > 0 and xs[j - 1] > key:
+            xs[j] = xs[j - 1]
+            j -= 1
+        xs[j] = key
+    return xs
+
+
+def selection_sort_by_index(xs):
+    n = len(xs)
+    for i in range(n):
+        m = i
+        for j in range(i + 1, n):
+            if xs[j] < xs[m]:
+                m = j
+        xs[i], xs[m] = xs[m], xs[i]
+    return xs
+
+
+def gnome_sort(xs):
+    i = 0
+    while i < len(xs):
+        if i == 0 or xs[i - 1] <= xs[i]:
+            i += 1
+        else:
+            xs[i], xs[i - 1] = xs[i - 1], xs[i]
+            i -= 1
+    return xs
+
+
+def lomuto_partition(xs):
+    last = len(xs) - 1
+    pivot = xs[last]
+    i = 0
+    for j in range(last):
+        if xs[j] <= pivot:
+            xs[i], xs[j] = xs[j], xs[i]
+            i += 1
+    xs[i], xs[last] = xs[last], xs[i]
+    return xs, i
+
+
+def merge(a, b):
+    i = 0
+    j = 0
+    out = []
+    for _ in range(len(a) + len(b)):
+        if j >= len(b) or (i < len(a) and a[i] <= b[j]):
+            out.append(a[i])
+            i += 1
+        else:
+            out.append(b[j])
+            j += 1
+    return out
+
+
+def linear_search(xs, key):
+    i = 0
+    while i < len(xs) and xs[i] != key:
+        i += 1
+    return i
+
+
+def flattened(result):
+    """A relaxed function's result (a tensor, or lists and tuples of them) as one (B, m) tensor."""
+    if isinstance(result, (list, tuple)):
+        return torch.cat([flattened(r) for r in result], 1)
+    return result.reshape(result.shape[0], -1)
+
+
+# (function, how it is called on a (B, 4) tensor, options); gnome sort's loop does not end for an
+# instance with NaN probabilities, so it is bounded here (the same bound alone and together).
+ALGORITHMS = {
+    "insertion_sort": (insertion_sort, lambda f, x: f(x), {}),
+    "selection_sort": (selection_sort_by_index, lambda f, x: f(x), {}),
+    "gnome_sort": (gnome_sort, lambda f, x: f(x), {"max_iter": 24}),
+    "lomuto_partition": (lomuto_partition, lambda f, x: f(x), {}),
+    "merge": (merge, lambda f, x: f(x[:, :2], x[:, 2:]), {}),
+    "linear_search": (linear_search, lambda f, x: f(x, x[:, 2] + 0.05), {}),
+}
+
+
+@pytest.mark.parametrize("name", [name for name in ALGORITHMS if name != "gnome_sort"])   # below
+def test_relaxed_algorithms_gradients_through_real_valued_indices_equal_finite_differences(name):
+    function, call, options = ALGORITHMS[name]
+    relaxed = relaxc.relax(function, beta=0.3, **options)
+    x = torch.tensor([[0.9, -0.4, 1.7, 0.2]], dtype=torch.float64, requires_grad=True)
+    assert gradcheck(lambda x: flattened(call(relaxed, x)), (x,), atol=1e-6, rtol=1e-4)
+
+
+def test_gnome_sort_gradient_is_the_derivative_of_the_relaxed_function():
+    # The reproduction of issue 14, item 8: autograd gave ±1e17 where finite differences give
+    # about [1, 2] (the constant normaliser's error, multiplied by the loop).
+    x = torch.tensor([[1.0, 2.0]], dtype=torch.float64, requires_grad=True)
+    relaxed = relaxc.relax(gnome_sort, beta=0.125)
+    weights = torch.tensor([1.0, 2.0], dtype=torch.float64)
+    grad, = torch.autograd.grad((relaxed(x) * weights).sum(), x)
+    h = 1e-6
+    numeric = torch.stack([((relaxed(x.detach() + h * e) - relaxed(x.detach() - h * e)) * weights)
+                           .sum() / (2 * h) for e in torch.eye(2, dtype=torch.float64)[:, None]])
+    torch.testing.assert_close(grad[0], numeric, atol=1e-6, rtol=1e-6)
+    torch.testing.assert_close(grad[0], torch.tensor([0.99725, 2.00275], dtype=torch.float64),
+                               atol=1e-5, rtol=0)
+
+
+@pytest.mark.parametrize("function", [gnome_sort, selection_sort_by_index, insertion_sort])
+def test_gradients_through_real_valued_indices_in_float32(function):
+    # Issue 14, item 8: float32 follows float64 (gnome sort's was off by 500x), and the tied input
+    # of the issue has a finite gradient. (With ties a promoted counter can land exactly on a
+    # position, where the one-hot read makes the relaxed function jump: no derivative to match.)
+    relaxed = relaxc.relax(function)
+
+    def gradient(row, dtype):
+        x = torch.tensor([row], dtype=dtype, requires_grad=True)
+        return torch.autograd.grad((relaxed(x) * torch.arange(1.0, 6.0, dtype=dtype)).sum(), x)[0]
+
+    assert torch.isfinite(gradient([-3.0, -3.0, -1.0, -2.0, -1.0], torch.float32)).all()
+    x = torch.tensor([[0.3, -1.2, 0.5, 2.0, -0.4]], dtype=torch.float64)
+    weights = torch.arange(1.0, 6.0, dtype=torch.float64)
+    h = 1e-6
+    numeric = torch.stack([((relaxed(x + h * e) - relaxed(x - h * e)) * weights).sum() / (2 * h)
+                           for e in torch.eye(5, dtype=torch.float64)[:, None]])
+    torch.testing.assert_close(gradient(x[0].tolist(), torch.float32).double()[0], numeric,
+                               rtol=1e-3, atol=1e-2)
+
+
+@pytest.mark.filterwarnings("ignore:.*stopped after max_iter")
+@pytest.mark.parametrize("name", ALGORITHMS)
+def test_an_inf_or_nan_instance_leaves_the_others_as_they_are_alone(name):
+    # Issue 14, item 10 (DESIGN §1.7): the batch runs, and every finite instance's result and
+    # gradient equal what it gives alone.
+    function, call, options = ALGORITHMS[name]
+    relaxed = relaxc.relax(function, beta=0.3, **options)
+    inf, nan = float("inf"), float("nan")
+    rows = [[1.0, inf, 0.0, 2.0], [3.0, 1.0, 2.0, 0.5], [nan, 1.0, 2.0, 0.0],
+            [-inf, 2.0, -1.0, 1.0], [0.2, -0.3, 0.1, 0.4]]
+    x = torch.tensor(rows, dtype=torch.float64, requires_grad=True)
+    together = flattened(call(relaxed, x))
+    finite = [1, 4]
+    grad, = torch.autograd.grad(together[finite].sum(), x)
+    assert torch.isfinite(grad[finite]).all()
+    for i in finite:
+        alone_x = x[i:i + 1].detach().requires_grad_(True)
+        alone = flattened(call(relaxed, alone_x))
+        torch.testing.assert_close(alone, together[i:i + 1], rtol=0, atol=1e-12)
+        alone_grad, = torch.autograd.grad(alone.sum(), alone_x)
+        torch.testing.assert_close(alone_grad, grad[i:i + 1], rtol=0, atol=1e-10)
