@@ -22,7 +22,7 @@ from .values import PENDING, Event, Returned, Unbound, is_relaxed, to_output
 MODES = ("relaxed", "hard", "straight_through", "sample", "exact")
 #: The options of a context: its constructor's arguments, fixed once it is made.
 _OPTIONS = ("beta", "mode", "eps", "max_iter", "fixed_iterations", "samples", "seed", "max_paths",
-            "replay")
+            "replay", "index_gradient")
 
 
 class Context:
@@ -44,13 +44,16 @@ class Context:
     replay: record the torch calls of the first call with each signature and replay them as
         straight-line code afterwards (``replay.py``; relaxed and hard modes). The function must
         depend on its arguments only.
+    index_gradient: ``"exact"`` (the gradient of the relaxed index's weights) or
+        ``"constant_normaliser"`` (the paper's training heuristic; ``indexing.py``).
     """
 
     __slots__ = (*_OPTIONS, "_generators", "script", "recorder", "_repr")
 
     def __init__(self, beta: float = 0.125, mode: str = "relaxed", eps: float = 1e-5,
                  max_iter: int = 1024, fixed_iterations: bool = False, samples: int = 100,
-                 seed: int = 0, max_paths: int = 10_000, replay: bool = False):
+                 seed: int = 0, max_paths: int = 10_000, replay: bool = False,
+                 index_gradient: str = "exact"):
         if mode not in MODES:
             raise ValueError(f"unknown mode {mode!r}: choose one of {', '.join(MODES)}")
         if not (isinstance(beta, (int, float)) and math.isfinite(beta) and beta > 0):
@@ -73,6 +76,10 @@ class Context:
                 f"replay=True replays the relaxed and hard modes only; mode={mode!r} draws or "
                 f"enumerates anew on every call: pass replay=False with it")
         self.replay = bool(replay)
+        if index_gradient not in indexing.INDEX_GRADIENTS:
+            raise ValueError(f"unknown index_gradient {index_gradient!r}: choose one of "
+                             f"{', '.join(map(repr, indexing.INDEX_GRADIENTS))}")
+        self.index_gradient = index_gradient
         self.script = None      # exact mode: the DecisionScript of the path being run
         self.recorder = None    # relaxed mode, for relaxc.report: called with each decision
         self._repr = None       # made once: the options never change (replay keys calls by it)
@@ -148,8 +155,10 @@ class Context:
         sample = (f", samples={self.samples!r}, seed={self.seed!r}" if self.mode == "sample"
                   else f", max_paths={self.max_paths!r}" if self.mode == "exact" else "")
         replay = ", replay=True" if self.replay else ""
+        gradient = (f", index_gradient={self.index_gradient!r}"
+                    if self.index_gradient != "exact" else "")
         return (f"relaxc_runtime.Context(beta={self.beta!r}, mode={self.mode!r}, eps={self.eps!r}, "
-                f"max_iter={self.max_iter!r}{fixed}{sample}{replay})")
+                f"max_iter={self.max_iter!r}{fixed}{sample}{replay}{gradient})")
 
     def options(self) -> dict:
         return {name: getattr(self, name) for name in _OPTIONS}

@@ -27,7 +27,7 @@ finite differences and is finite in float32 for any index but NaN. The paper's v
 (``∂w_j/∂k = w_j · g_j``), a training heuristic against aliasing: its gradients do not sum to zero
 over the positions, and a loop that moves an index many times can multiply that error (gnome sort's
 gradient on ``[1, 2]`` was ±1e17 with it, ≈ [1, 2] without). The option is read from the context
-(``getattr(ctx, "index_gradient", "exact")``). The values are the same either way.
+(``relax(f, index_gradient=...)``, ``f.options(index_gradient=...)``). The values are the same either way.
 
 Special indices, each instance on its own:
 
@@ -133,19 +133,10 @@ def index_weights(index: torch.Tensor, n: int, ctx) -> torch.Tensor:
                 raise IndexError(f"per-instance index out of range for a sequence of length {n}")
             exact = exact.clamp(0, n - 1)
         return exact.unsqueeze(-1) == positions
-    weights = kernel_weights(index, n, ctx.beta, index_gradient(ctx))
+    weights = kernel_weights(index, n, ctx.beta, ctx.index_gradient)
     if ctx.sampling:   # a draw needs a distribution: an unknown (NaN) index draws uniformly
         weights = torch.where(torch.isnan(index).unsqueeze(-1), 1 / n, weights)
     return ctx.choice(weights)
-
-
-def index_gradient(ctx) -> str:
-    """The context's ``index_gradient`` option (``"exact"`` unless it says otherwise)."""
-    gradient = getattr(ctx, "index_gradient", "exact")
-    if gradient not in INDEX_GRADIENTS:
-        raise ValueError(f"unknown index_gradient {gradient!r}: choose one of "
-                         f"{', '.join(map(repr, INDEX_GRADIENTS))}")
-    return gradient
 
 
 def kernel_weights(index: torch.Tensor, n: int, beta: float,
