@@ -7,10 +7,11 @@ et al., NeurIPS 2021). See ``pipeline`` for how the compiler is organised.
 
 from relaxc_runtime import Categorical
 
-from .api import RelaxedFunction, relax, to_source
+from .api import RelaxedFunction, do_not_convert, relax, to_source
 from .errors import RelaxcSyntaxError, SourceUnavailableError
 from .functions import argmax, argmin
 from .report import Report, report
 
 __all__ = ["Categorical", "RelaxedFunction", "RelaxcSyntaxError", "Report",
-           "SourceUnavailableError", "argmax", "argmin", "relax", "report", "to_source"]
+           "SourceUnavailableError", "argmax", "argmin", "do_not_convert", "relax", "report",
+           "to_source"]

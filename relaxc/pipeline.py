@@ -63,8 +63,7 @@ def compile_function(function, context_repr: str, convert_calls: bool = True,
     canonicalize.canonicalize(parsed, namer, namer.fixed("rx"))          # canonicalize
     facts = analysis.analyse(parsed)                                     # analyse
     lowering = Lowering(parsed, facts, namer, context_repr, function.__globals__,
-                        function.__code__.co_freevars)
-    lowering.convert_calls = convert_calls
+                        function.__code__.co_freevars, convert_calls)
     module = parsed.wrapper.module.with_changes(body=[parsed.node])
     lowered_module = module.visit(lowering)                              # lower
     text = emit.emit(parsed, lowered_module.body[0])                     # emit

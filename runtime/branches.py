@@ -552,7 +552,20 @@ class Merger:
             not_finite = merged * 0 != 0   # 0·x is NaN exactly where x is not finite
         a = torch.where(not_finite & negligible_true, b, a)
         b = torch.where(not_finite & negligible_false, a, b)
-        return torch.lerp(b, a, p)
+        repaired = torch.lerp(b, a, p)
+        with torch.no_grad():
+            infinite = repaired * 0 != 0
+        if self._checks_on_host and not bool(infinite.any()):
+            return repaired
+        # An infinite side that matters (`best = -inf` on one path): lerp's b + p·(a − b) is
+        # inf − inf, where the expectation p·a + (1 − p)·b is the infinity (or NaN for +inf
+        # against -inf). Its gradient is 0 there, and the finite elements keep lerp's.
+        with torch.no_grad():   # (p of 0 or 1, or equal sides, would give 0·inf: taken apart)
+            expected = torch.where(a == b, a, torch.where(
+                p >= 1, a, torch.where(p <= 0, b, p * a + (1 - p) * b)))
+        zero = torch.zeros_like(repaired)
+        finite_part = torch.lerp(torch.where(infinite, zero, b), torch.where(infinite, zero, a), p)
+        return torch.where(infinite, expected, finite_part)
 
 
 #: Pairs of value types that :meth:`Merger.merge` hands straight to :meth:`Merger.blend`.

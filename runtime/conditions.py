@@ -182,6 +182,23 @@ def logical_or(left, right_thunk, ctx):
     return Event(p + q - p * q)
 
 
+def all_of(values, ctx):
+    """``all(values)``: the relaxed ``and`` of the elements, in order (a static false element
+    stops it as in Python). Hard, per instance: Python's ``all``."""
+    result = True
+    for value in values:
+        result = logical_and(result, lambda value=value: value, ctx)
+    return result
+
+
+def any_of(values, ctx):
+    """``any(values)``: the relaxed ``or`` of the elements. Hard, per instance: Python's ``any``."""
+    result = False
+    for value in values:
+        result = logical_or(result, lambda value=value: value, ctx)
+    return result
+
+
 def _surely(p, value: bool, ctx):
     """Where the condition ``p`` is surely ``value`` (a bool mask, batch first)."""
     if p.dtype == torch.bool:

@@ -182,6 +182,8 @@ class Context:
     def and_(self, left, right_thunk): return conditions.logical_and(left, right_thunk, self)
     def or_(self, left, right_thunk): return conditions.logical_or(left, right_thunk, self)
     def not_(self, value): return conditions.logical_not(value, self)
+    def all(self, values): return conditions.all_of(values, self)
+    def any(self, values): return conditions.any_of(values, self)
 
     # Branches (branches.py).
     def branch(self, condition, if_true, if_false, inputs):

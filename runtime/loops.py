@@ -64,7 +64,16 @@ def while_loop(condition, body, state, ctx, where: str = "a relaxed `while`", ex
         flags = [state[flag] for flag, _ in exits]
         if any(not is_relaxed(f) and f for f in flags):
             break   # a `break`/`return` surely happened: Python never evaluates the condition
-        q = truth(condition(*state), ctx)
+        try:
+            q = truth(condition(*state), ctx)
+        except IndexError:
+            # A sentinel loop (`while xs[i] < pivot`) whose relaxed comparisons let some mass run
+            # past the end: Python never gets there (hard mode raises as Python would). Relaxed,
+            # that path stops where it would read out of range.
+            if running is None or running.dtype == torch.bool:
+                raise
+            _warn_out_of_range(running, where)
+            q = False
         staying = _staying([f for f in flags if is_relaxed(f)], ctx)
         if staying is not None:
             q = staying if q is True else (q if q is False else _and(q, staying))
@@ -191,6 +200,16 @@ def _and(running, q):
     running, q = align(running, q)
     return (running if running.dtype != torch.bool else running.to(q.dtype)) * (
         q if q.dtype != torch.bool else q.to(running.dtype))
+
+
+def _warn_out_of_range(running, where):
+    replay.not_kept()
+    warnings.warn(
+        f"{where}: a relaxed `while` condition reads out of range on a path that relaxed "
+        f"decisions reach with probability up to {float(running.detach().float().max()):.3g} "
+        f"(a sentinel passed under perturbation); that path stops there. Guard the read "
+        f"(`i < len(xs) and xs[i] < pivot`) to make the bound explicit",
+        RuntimeWarning, stacklevel=3)
 
 
 def _warn_unfinished(running, ctx, where):

@@ -67,8 +67,9 @@ def span(*bounds):
     if not bool(live.any()):
         return Span(range(0), start, stop, step)
     lows, highs = (start, stop) if step == 1 else (stop, start)
-    low = math.floor(float(lows[live].min()))
-    high = math.ceil(float(highs[live].max()))
+    # (torch.where, not lows[live]: a shape that depends on values would stop replay.)
+    low = math.floor(float(torch.where(live, lows, math.inf).detach().min()))
+    high = math.ceil(float(torch.where(live, highs, -math.inf).detach().max()))
     positions = range(low, high) if step == 1 else range(high, low, -1)
     return Span(positions, start, stop, step)
 

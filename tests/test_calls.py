@@ -247,7 +247,7 @@ def test_a_helper_relaxc_cannot_compile_is_refused_with_the_opt_outs():
     x = torch.tensor([1.0])
     assert relaxc.relax(calls_uses_try, convert_calls=False)(x).tolist() == [4.0]
     try:
-        api.do_not_convert(uses_try)
+        relaxc.do_not_convert(uses_try)
         assert relaxc.relax(calls_uses_try)(x).tolist() == [4.0]
     finally:
         del uses_try.__relaxc_do_not_convert__

@@ -24,10 +24,10 @@ from hypothesis import HealthCheck, Phase, given, settings, strategies as st
 
 import corpus
 import relaxc
-from corpus import CASES, PENDING_CASES, RELAXED_ERRORS
+from corpus import CASES, RELAXED_ERRORS
 from helpers import flatten, instance
 
-ALL_CASES = {**CASES, **PENDING_CASES}
+ALL_CASES = CASES
 
 #: Sequence lengths a function accepts (default: 1 to 8).
 LENGTHS = {corpus.knapsack: (1, 4), corpus.min_cost_path: (9, 9)}
@@ -83,45 +83,20 @@ def failing(function, reason, properties=ALL_PROPERTIES):
 
 #: (function name, property) -> why it fails today.
 KNOWN_FAILURES = {
-    **failing("bubble_sort_until_sorted", ITEM[1]),
-    **failing("count_up_to", ITEM[2], ALL_PROPERTIES + ("relaxed == exact",)),
-    **failing("hoare_partition", ITEM[2] + "; relaxed, the pivot compared with itself is a coin "
-              "flip (sigma(0) = 1/2), so the sentinel loop reads past the end"),
-    ("merge_sorted", "hard == python"): ITEM[3],
-    ("merge_sorted", "relaxed -> hard"): ITEM[3],
-    **failing("merge_sorted", ITEM[4] + " ('cannot merge lists of lengths 6 and 7')",
-              ALL_PROPERTIES[2:]),
-    ("sift_down", "hard == python"): ITEM[3],
-    ("sift_down", "relaxed -> hard"): ITEM[3],
-    ("sift_down", "batch independence"): ITEM[10],
-    ("bisect_left", "relaxed -> hard"): ITEM[4] + " (`while lo < hi` with lo == hi)",
-    ("bisect_right", "relaxed -> hard"): ITEM[4] + " (`while lo < hi` with lo == hi)",
-    ("sum_first_two_positive", "relaxed -> hard"): ITEM[4] + " (`count >= 2` at count == 2)",
-    ("linear_search_while", "relaxed == exact"): ITEM[4],
-    ("is_palindrome", "relaxed == exact"): ITEM[4],
-    ("linear_search_while", "gradcheck"): ITEM[4] + "; " + ITEM[6],
-    **failing("cocktail_shaker_sort_shrinking", ITEM[5]),
-    **failing("binary_insertion_sort", ITEM[5]),
-    ("binary_insertion_sort", "batch independence"): ITEM[10],
-    **{("insertion_sort", "gradcheck"): ITEM[6], ("gnome_sort", "gradcheck"): ITEM[6],
-       ("lomuto_partition", "gradcheck"): ITEM[6], ("two_sum_sorted", "gradcheck"): ITEM[6],
-       ("dutch_national_flag", "gradcheck"): ITEM[6],
-       ("index_of_max", "gradcheck"): ITEM[6], ("sift_down", "gradcheck"): ITEM[6],
-       ("is_palindrome", "gradcheck"): ITEM[4] + "; " + ITEM[6],
-       ("gnome_sort", "finite gradients float32"): ITEM[6]},
-    **failing("is_one_of", ITEM[7], ALL_PROPERTIES + ("relaxed == exact",)),
-    **failing("count_not_in", ITEM[7], ALL_PROPERTIES + ("relaxed == exact",)),
-    **failing("is_palindrome_zip", ITEM[8]),
-    **failing("second_largest", ITEM[9], ("relaxed -> hard", "finite gradients float32",
-                                          "finite gradients float64", "gradcheck")),
-    **{(name, "batch independence"): ITEM[10] for name in (
-        "insertion_sort", "gnome_sort", "binary_search", "bisect_left", "bisect_right",
-        "lomuto_partition", "linear_search_while", "is_palindrome", "index_of_max",
-        "two_sum_sorted", "dutch_national_flag")},
-    **{(name, prop): ITEM[11] for name in ("binary_search", "bisect_left", "bisect_right")
-       for prop in ALL_PROPERTIES[3:]},
-    ("find_pattern", "relaxed == exact"): ITEM[12],
-    ("integer_square_root", "relaxed == exact"): ITEM[13],
+    ("hoare_partition", "batch independence"): (
+        "relaxed at beta = 0.3, a sentinel loop over blended elements runs past the end with "
+        "positive probability; that path stops where the read would leave the sequence, once "
+        "for the whole batch, so an instance's result moves by about 1e-4 with its batch"),
+    ("binary_search", "gradcheck"): (
+        "`mid = (lo + hi) // 2` takes the straight-through gradient of `//` (runtime/"
+        "arithmetic.py), which is not the derivative of floor"),
+    ("find_pattern", "relaxed == exact"): (
+        "a flag set before a relaxed `break` of a `for` merges with the path that goes on "
+        "(exits of a `for` are merged, not forked as in a `while`)"),
+    ("second_largest", "gradcheck"): (
+        "a -inf sentinel merged with a finite value is -inf, whose derivative is taken as 0"),
+    ("integer_square_root", "relaxed == exact"): (
+        "exact mode estimates 2^k paths for a `while` on a static counter that has k"),
 }
 
 CALL_SECONDS = 8    # a compiled call that takes longer has hung
@@ -394,8 +369,9 @@ def test_relaxed_equals_exact_without_sequential_dependence(function, data):
     shapes = [min(s, 5) if isinstance(s, int) else s for s in shapes]
     rows = draw_rows(data, shapes, 2, values=st.floats(-3, 3).map(lambda v: round(v, 2)))
     args = batched(rows, shapes)
-    relaxed = call(function, args, beta=0.5)
-    exact = call(function, args, beta=0.5, mode="exact")
+    # eps: a relaxed `while` puts the mass below eps on its last state; make that negligible.
+    relaxed = call(function, args, beta=0.5, eps=1e-13)
+    exact = call(function, args, beta=0.5, mode="exact", eps=1e-13)
     for i in range(2):
         assert numbers(instance(relaxed, i)) == pytest.approx(
             numbers(instance(exact, i)), rel=1e-7, abs=1e-9), f"instance {i}: {rows[i]}"

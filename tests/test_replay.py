@@ -37,14 +37,17 @@ def assert_identical(ours, theirs):
 def test_replay_equals_the_runtime_on_the_corpus(function, mode):
     plain = relaxc.relax(function, beta=0.3, max_iter=40, mode=mode)
     replayed = plain.options(replay=True)
-    cut_off = 0   # calls that stop at max_iter: they warn, so they are never kept
+    # Calls that stop at max_iter, or where a relaxed sentinel loop reads past the end: they
+    # warn, so they are never kept.
+    cut_off = 0
     for seed in range(3):
         generator = torch.Generator().manual_seed(seed)
         args = [random_argument(spec, 6, generator) for spec in CASES[function]]
         with warnings.catch_warnings(record=True) as warned:
             warnings.simplefilter("always")
             ours = outputs_and_gradients(replayed, args, quiet=False)
-        assert all("max_iter" in str(w.message) for w in warned), warned[0].message
+        assert all("max_iter" in str(w.message) or "reads out of range" in str(w.message)
+                   for w in warned), warned[0].message
         cut_off += bool(warned)
         theirs = outputs_and_gradients(plain, args)
         assert_identical(ours[0], theirs[0])
@@ -509,7 +512,9 @@ def test_a_merge_that_is_not_finite_is_found_through_the_tensor_that_stands_for_
         for x in (calm, negative, calm, negative):
             ours, theirs = (outputs_and_gradients(f, [x]) for f in (replayed, plain))
             assert_identical(ours[0] + list(ours[1]), theirs[0] + list(theirs[1]))
-    assert counts(replayed) == (2, 6)   # an infinite input reads as the NaN did
+    # Three records: calm, the NaN on a negligible path, and the infinite input, whose infinity
+    # where it matters is merged as an infinity (one more host read than the NaN's repair).
+    assert counts(replayed) == (3, 5)
 
 
 def two_roots(x, y):

@@ -128,7 +128,8 @@ class _LinearityChecker(cst.CSTVisitor):
 
 #: Builtins without side effects that a branch may call and still run where no instance takes it.
 _PURE_BUILTINS = frozenset({"abs", "len", "float", "int", "round", "bool", "range", "min", "max",
-                            "sum", "list", "tuple", "enumerate", "zip", "reversed", "sorted"})
+                            "sum", "list", "tuple", "enumerate", "zip", "reversed", "sorted",
+                            "all", "any"})
 
 
 def has_effects(statements: list, rx: str) -> bool:

@@ -4,6 +4,7 @@ Before / after::
 
     a < b <= c           ->  rx.and_(rx.lt(a, b), lambda: rx.le(b, c))
     p and not q          ->  rx.and_(p, lambda: rx.not_(q))
+    all(a == b for ...)  ->  rx.all(rx.eq(a, b) for ...)
 
 The right operand of ``and``/``or`` becomes a ``lambda`` so that a static left operand
 short-circuits exactly as in Python (``i < n and xs[i] > 0`` never reads ``xs[n]``).
@@ -67,6 +68,15 @@ def lower_comparison(node: cst.Comparison, rx: str, fresh_name,
 def lower_boolean_operation(node: cst.BooleanOperation, rx: str) -> cst.Call:
     operation = "and_" if isinstance(node.operator, cst.And) else "or_"
     return runtime_call(rx, operation, _bare(node.left), thunk(_bare(node.right)))
+
+
+#: ``all(xs)``/``any(xs)``: the relaxed ``and``/``or`` of the elements.
+LOGIC_BUILTINS = ("all", "any")
+
+
+def lower_logic_builtin(node: cst.Call, rx: str) -> cst.Call:
+    """``all(rx.iterate(...))`` -> ``rx.all(rx.iterate(...))`` (its iterable lowered already)."""
+    return node.with_changes(func=cst.Attribute(cst.Name(rx), cst.Name(node.func.value)))
 
 
 def lower_not(node: cst.UnaryOperation, rx: str) -> cst.Call:

@@ -13,8 +13,8 @@ import libcst as cst
 
 from ..analysis import FunctionFacts, is_integer_expression
 from ..source import UserSource
-from . import (arithmetic, assignments, branches, conditions, extrema, indexing, loops, returns,
-               sequences)
+from . import (arithmetic, assignments, branches, calls, conditions, extrema, indexing, loops,
+               returns, sequences)
 from .nodes import assign, comment, line, runtime_call, string
 
 #: Builtins that lowering treats specially, unless the user's code or module rebinds the name.
@@ -25,8 +25,9 @@ SPECIAL_BUILTINS = ("len", "range", "min", "max", *indexing.ITERATING_BUILTINS,
 class Lowering(cst.CSTTransformer):
 
     def __init__(self, source: UserSource, facts: FunctionFacts, namer, context_repr: str,
-                 user_globals: dict, free_names=()):
+                 user_globals: dict, free_names=(), convert_calls: bool = True):
         super().__init__()
+        self.convert_calls = convert_calls
         self.source = source
         self.facts = facts
         self.namer = namer
@@ -102,84 +103,24 @@ class Lowering(cst.CSTTransformer):
         return updated
 
     def leave_Call(self, original, updated):
-        """Calls (``runtime/calls.py``). Before / after::
-
-            helper(x)          ->  rx.call(helper, x)     # a function of the user's, or unknown
-            torch.exp(x)       ->  torch.exp(x)           # library code: called as it is
-            xs.append(v)       ->  xs.append(v)           # a method of a container or tensor
-            len(xs), max(a, b) ->  rx.len(xs), rx.max(a, b)
-
-        The callee is resolved here where it is a global, a builtin, or an attribute of a module:
-        library code (torch, the standard library, installed packages, classes, callable objects)
-        stays a plain call; a ``@relax`` function, a function of the user's and whatever cannot be
-        resolved (a parameter, a closure's variable, a function defined later, the function's own
-        name) go through ``rx.call``, which decides at run time. With ``convert_calls=False``
-        (set by the pipeline) only ``@relax`` functions do."""
-        import builtins
-        import inspect
-        import types
-
-        from relaxc_runtime import calls   # what is the user's code: the runtime's rule
-
         if (isinstance(updated.func, cst.Attribute) and updated.func.attr.value == "item"
                 and not updated.args):
             return runtime_call(self.rx, "item", updated.func.value)   # refused on relaxed values
         method = extrema.compiled_function(updated.func, self.user_globals)
         if method:
             return extrema.lower_compiled_function(updated, method, self.rx)
-        func, convert = updated.func, getattr(self, "convert_calls", True)
-        if isinstance(func, cst.Name) and func.value in self.builtins:
-            pass   # lowered below
-        elif isinstance(func, cst.Lambda):
-            return updated   # no source of its own to compile: called as it is
-        elif (isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name)
-              and func.value.value == self.rx):
-            return updated   # the runtime's own (`rx.returned(...)`, made by canonicalization)
-        else:
-            owner, attributes = func, []
-            while isinstance(owner, cst.Attribute):
-                attributes.insert(0, owner.attr.value)
-                owner = owner.value
-            dynamic, unresolved = object(), object()   # known at run time; a global not yet bound
-            if (not isinstance(owner, cst.Name) or owner.value in self.facts.locals
-                    or owner.value == self.source.node.name.value):
-                target = dynamic   # a value (`fs[i]`, `make()`, a parameter), or itself
-            else:
-                target = self.user_globals.get(owner.value,
-                                               getattr(builtins, owner.value, unresolved))
-            if attributes and isinstance(target, types.ModuleType):
-                for attribute in attributes:   # `torch.nn.functional.relu`, `mymodule.helper`
-                    target = getattr(target, attribute, unresolved)
-            elif (len(attributes) == 1 and target is not dynamic and target is not unresolved
-                  and not isinstance(inspect.getattr_static(target, attributes[0], None),
-                                     property)):
-                # `Geometry.clip(x)`, `shared_scorer.score(x)`: looked up without running a
-                # property; a static or class method stands for its function.
-                target = inspect.getattr_static(target, attributes[0], dynamic)
-                target = getattr(target, "__func__", target)
-            elif attributes:
-                # A method of a value: a container's or a tensor's stays a plain call (by its
-                # name; but `self.clip(x)` in a method is the user's own class).
-                target = (None if attributes[-1] in calls.PLAIN_METHODS
-                          and not (isinstance(owner, cst.Name) and owner.value in ("self", "cls"))
-                          else dynamic)
-            if hasattr(type(target), "__relaxc_call__"):
-                reaches = True   # a @relax function: it gets this call's context
-            elif target is dynamic or target is unresolved:
-                reaches = convert
-            else:
-                reaches = convert and calls.may_run_relaxed(target)
-            if not reaches:
-                return updated
-            return updated.with_changes(
-                func=cst.Attribute(cst.Name(self.rx), cst.Name("call")),
-                args=[cst.Arg(func), *updated.args])
+        if not (isinstance(updated.func, cst.Name) and updated.func.value in self.builtins):
+            return calls.lower_call(updated, self.rx, self.user_globals, self.facts.locals,
+                                    self.source.node.name.value, self.convert_calls)
         if updated.func.value == "len" and len(updated.args) == 1:
             return indexing.lower_len(updated, self.rx)
         if updated.func.value in ("min", "max"):
             return extrema.lower_extremum(updated, self.rx)
         if updated.func.value in indexing.ITERATING_BUILTINS:
-            return indexing.lower_iterating_builtin(updated, self.rx)
+            lowered = indexing.lower_iterating_builtin(updated, self.rx)
+            if updated.func.value in conditions.LOGIC_BUILTINS:
+                return conditions.lower_logic_builtin(lowered, self.rx)
+            return lowered
         # int(), round(), float(), divmod() of relaxed values (arithmetic.py).
         if updated.func.value in arithmetic.BUILTINS:
             return arithmetic.lower_builtin(updated, self.rx)
