@@ -12,6 +12,7 @@ from torch.autograd import gradcheck
 
 import relaxc
 import relaxc_runtime.categorical
+from corpus import gnome_sort, insertion_sort
 from relaxc_runtime import Categorical, Context
 
 sys.path.insert(0, str(Path(__file__).parent.parent / "examples"))
@@ -469,7 +470,6 @@ def test_relaxed_levenshtein_is_the_papers_relaxation():
 
 
 def test_an_index_promoted_by_a_relaxed_while_is_used_as_a_real_valued_index():
-    from corpus import insertion_sort
     xs = torch.randn(8, 5, dtype=torch.float64, generator=torch.Generator().manual_seed(2))
     # These inputs hold a near-tie (3.5e-3 apart): beta well below it.
     result = relaxc.relax(insertion_sort, beta=1e-4)(xs)
@@ -495,17 +495,6 @@ def test_relaxed_levenshtein_compiles_once_and_agrees():
 
 # Plain algorithms whose counters become real-valued indices (issue 14, items 8 and 10).
 
-def insertion_sort(xs):
-    for i in range(1, len(xs)):
-        key = xs[i]
-        j = i
-        while j > 0 and xs[j - 1] > key:
-            xs[j] = xs[j - 1]
-            j -= 1
-        xs[j] = key
-    return xs
-
-
 def selection_sort_by_index(xs):
     n = len(xs)
     for i in range(n):
@@ -514,17 +503,6 @@ def selection_sort_by_index(xs):
             if xs[j] < xs[m]:
                 m = j
         xs[i], xs[m] = xs[m], xs[i]
-    return xs
-
-
-def gnome_sort(xs):
-    i = 0
-    while i < len(xs):
-        if i == 0 or xs[i - 1] <= xs[i]:
-            i += 1
-        else:
-            xs[i], xs[i - 1] = xs[i - 1], xs[i]
-            i -= 1
     return xs
 
 

@@ -9,19 +9,9 @@ import pytest
 import torch
 
 import relaxc
+from corpus import gnome_sort
 from relaxc_runtime import enumeration
 from relaxc_runtime.enumeration import TooManyPathsError
-
-
-def gnome_sort(xs):
-    i = 0
-    while i < len(xs):
-        if i == 0 or xs[i - 1] <= xs[i]:
-            i += 1
-        else:
-            xs[i], xs[i - 1] = xs[i - 1], xs[i]
-            i -= 1
-    return xs
 
 
 def two_conditions(a, b):

@@ -8,6 +8,7 @@ import pytest
 import torch
 
 import relaxc
+from corpus import count_up_to, hoare_partition, is_palindrome, linear_search_while
 
 
 def bubble_flagged(xs):
@@ -22,49 +23,6 @@ def bubble_flagged(xs):
         if not swapped:
             break
     return xs
-
-
-def count_to(limit):
-    n = 0
-    while True:
-        if n >= limit:
-            return n
-        n += 1
-
-
-def linear_search_while(xs, t):
-    i = 0
-    while i < len(xs):
-        if xs[i] == t:
-            return i
-        i += 1
-    return -1
-
-
-def hoare_partition(xs):
-    pivot = xs[0]
-    i = -1
-    j = len(xs)
-    while True:
-        i += 1
-        while xs[i] < pivot:
-            i += 1
-        j -= 1
-        while xs[j] > pivot:
-            j -= 1
-        if i >= j:
-            return j
-        xs[i], xs[j] = xs[j], xs[i]
-
-
-def is_palindrome(s):
-    i, j = 0, len(s) - 1
-    while i < j:
-        if s[i] != s[j]:
-            return False
-        i += 1
-        j -= 1
-    return True
 
 
 def _batch(rows):
@@ -97,8 +55,8 @@ def test_a_while_true_whose_only_exit_is_relaxed_is_bounded_by_max_iter():
 def test_return_inside_while_true(mode):
     # A float limit equal to an integer would be a tie between the data and the counter.
     limits = torch.tensor([-0.5, 2.5, 4.5], dtype=torch.float64)
-    result = relaxc.relax(count_to, mode=mode, beta=1e-3)(limits)
-    assert result.tolist() == [count_to(float(v)) for v in limits]
+    result = relaxc.relax(count_up_to, mode=mode, beta=1e-3)(limits)
+    assert result.tolist() == [count_up_to(float(v)) for v in limits]
 
 
 @pytest.mark.parametrize("mode", ["hard", "relaxed"])
