@@ -437,6 +437,7 @@ class FunctionFacts:
     unbound: list[str] = field(default_factory=list)    # declared unbound at the start
     one_path_hints: dict = field(default_factory=dict)  # (if line, name) -> (assign, read) lines
     integers: set = field(default_factory=set)          # variables integer-valued on every path
+    while_comparisons: set = field(default_factory=set)  # comparisons in a `while` condition
 
     def dump(self, source: UserSource) -> str:
         """One line per branch, for tests that read like a diff."""
@@ -599,7 +600,9 @@ def _analyse(source: UserSource) -> FunctionFacts:
     statements = body_of(function)
     order = list(dict.fromkeys(params + writes_in(statements)))
     facts = FunctionFacts(params=params, locals=set(order),
-                          integers=integer_names(function, params))
+                          integers=integer_names(function, params),
+                          while_comparisons={c for loop in nodes_of(function, cst.While)
+                                             for c in nodes_of(loop.test, cst.Comparison)})
 
     live_after: dict = {}
     _Liveness(live_after, source.loop_exits).block(statements, set())

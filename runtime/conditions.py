@@ -42,11 +42,13 @@ def _equal_probability(a, b, beta):
     return 4 * torch.sigmoid(z) * torch.sigmoid(-z)
 
 
-def less(a, b, ctx, strict: bool, integer: bool = False):
+def less(a, b, ctx, strict: bool, integer: bool = False, exact_ties: bool = False):
     """``a < b`` (``strict``) or ``a <= b``; ``a > b`` is ``less(b, a)``.
 
-    Relaxed: ``P = σ((b − a)/β)`` for both, except between equal values, which decide as in
-    Python (``x < x`` is 0, ``x <= x`` is 1). Between integer-valued operands (``integer``: a
+    Relaxed: ``P = σ((b − a)/β)`` for both. In a ``while`` condition (``exact_ties``) equal
+    values decide as in Python (``x < x`` is 0, ``x <= x`` is 1): a sentinel loop's value compared
+    with itself (``while xs[i] < pivot``) is one access, not two independent ones, and the loop
+    then stops at its sentinel as β → 0. Between integer-valued operands (``integer``: a
     counter, an index, a length, on every path) the continuity correction decides ties: ``a < b``
     is ``a < b − ½`` and ``a <= b`` is ``a < b + ½``, so ``P = σ((b − a ∓ ½)/β)`` and β → 0 is the
     discrete comparison also where the expectations are equal. Hard, per instance::
@@ -62,10 +64,10 @@ def less(a, b, ctx, strict: bool, integer: bool = False):
     if integer:
         difference = difference - 0.5 if strict else difference + 0.5
         return ctx.outcome(torch.sigmoid(difference / ctx.beta))
-    # Equal values decide as Python does: a value compared with itself (a sentinel loop's pivot,
-    # `while xs[i] < pivot`) is one access, not two independent ones, so β → 0 is `x < x`.
     p = torch.sigmoid(difference / ctx.beta)
-    return ctx.outcome(torch.where(difference == 0, 0.0 if strict else 1.0, p))
+    if exact_ties:
+        p = torch.where(difference == 0, 0.0 if strict else 1.0, p)
+    return ctx.outcome(p)
 
 
 def equal(a, b, ctx, integer: bool = False):

@@ -168,11 +168,20 @@ class Context:
 
     # Comparisons and logic (conditions.py).
     # ``integer=True``: both operands are integer-valued on every path (the compiler knows), so a
-    # relaxed comparison takes the continuity correction.
-    def lt(self, a, b, integer=False): return conditions.less(a, b, self, True, integer)
-    def le(self, a, b, integer=False): return conditions.less(a, b, self, False, integer)
-    def gt(self, a, b, integer=False): return conditions.less(b, a, self, True, integer)
-    def ge(self, a, b, integer=False): return conditions.less(b, a, self, False, integer)
+    # relaxed comparison takes the continuity correction. ``exact_ties=True``: a `while`
+    # condition, where equal values decide as in Python (a sentinel compared with itself).
+    def lt(self, a, b, integer=False, exact_ties=False):
+        return conditions.less(a, b, self, True, integer, exact_ties)
+
+    def le(self, a, b, integer=False, exact_ties=False):
+        return conditions.less(a, b, self, False, integer, exact_ties)
+
+    def gt(self, a, b, integer=False, exact_ties=False):
+        return conditions.less(b, a, self, True, integer, exact_ties)
+
+    def ge(self, a, b, integer=False, exact_ties=False):
+        return conditions.less(b, a, self, False, integer, exact_ties)
+
     def eq(self, a, b, integer=False): return conditions.equal(a, b, self, integer)
     def ne(self, a, b, integer=False): return conditions.not_equal(a, b, self, integer)
     def is_(self, a, b): return conditions.identical(a, b, self)

@@ -28,13 +28,26 @@ _OPERATIONS = {
 _CORRECTED = frozenset({"lt", "le", "gt", "ge", "eq", "ne"})
 
 
-def lower_comparison(node: cst.Comparison, rx: str, fresh_name,
-                     integer: list[bool]) -> cst.BaseExpression:
+#: Comparisons that decide ties exactly in a `while` condition.
+_ORDERING = frozenset({"lt", "le", "gt", "ge"})
+
+
+def _flag(call: cst.Call, keyword: str) -> cst.Call:
+    return call.with_changes(args=[*call.args, cst.Arg(
+        cst.Name("True"), keyword=cst.Name(keyword),
+        equal=cst.AssignEqual(whitespace_before=cst.SimpleWhitespace(""),
+                              whitespace_after=cst.SimpleWhitespace("")))])
+
+
+def lower_comparison(node: cst.Comparison, rx: str, fresh_name, integer: list[bool],
+                     in_while_condition: bool = False) -> cst.BaseExpression:
     """A comparison chain as ``rx`` calls joined by nested ``rx.and_``.
 
     ``integer[k]``: both operands of the ``k``-th comparison are integer-valued on every path
     (``analysis.integer_names``); the call then says so (``rx.lt(i, n, integer=True)``) and a
-    relaxed comparison takes the continuity correction (``runtime/conditions.py``).
+    relaxed comparison takes the continuity correction (``runtime/conditions.py``). In a
+    ``while`` condition the other ordering comparisons decide ties exactly
+    (``rx.lt(xs[i], pivot, exact_ties=True)``: a sentinel loop stops at its sentinel).
 
     ``a < f() < g() < c`` is ``rx.and_(rx.lt(a, (m := f())), lambda: rx.and_(rx.lt(m, (m_1 :=
     g())), lambda: rx.lt(m_1, c)))``: a middle operand that calls something is evaluated once, as
@@ -54,10 +67,9 @@ def lower_comparison(node: cst.Comparison, rx: str, fresh_name,
             call = runtime_call(rx, operation, left, right)
             left = right
         if integer[position] and operation in _CORRECTED:
-            call = call.with_changes(args=[*call.args, cst.Arg(
-                cst.Name("True"), keyword=cst.Name("integer"),
-                equal=cst.AssignEqual(whitespace_before=cst.SimpleWhitespace(""),
-                                      whitespace_after=cst.SimpleWhitespace("")))])
+            call = _flag(call, "integer")
+        elif in_while_condition and operation in _ORDERING:
+            call = _flag(call, "exact_ties")
         parts.append(call)
     result = parts[-1]
     for part in reversed(parts[:-1]):

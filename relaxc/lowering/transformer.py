@@ -89,7 +89,8 @@ class Lowering(cst.CSTTransformer):
             updated, self.rx,
             lambda position: self.namer.fixed("compared" if position == 0 else
                                               f"compared_{position}"),
-            [integer[k] and integer[k + 1] for k in range(len(original.comparisons))])
+            [integer[k] and integer[k + 1] for k in range(len(original.comparisons))],
+            original in self.facts.while_comparisons)
 
     def leave_BooleanOperation(self, original, updated):
         return conditions.lower_boolean_operation(updated, self.rx)
