@@ -351,12 +351,15 @@ def is_static_expression(node, static: set) -> bool:
     return False
 
 
-def static_names(function: cst.FunctionDef, params: list[str]) -> set[str]:
-    """The local variables that are surely static: every assignment gives a static expression
-    (``is_static_expression``) and happens under static conditions only. Parameters may be
-    tensors, so they are not; a variable assigned under an ``if`` or ``while`` whose condition
-    may be relaxed is not either (the paths merge it into a per-instance value)."""
-    sites = []   # (name, value node or None, the conditions it is assigned under)
+def static_names(function: cst.FunctionDef, params: list[str], enclosing=()) -> set[str]:
+    """The local variables that are surely static where a statement inside the ``enclosing``
+    ``if``/``while``/``for`` statements runs: every assignment gives a static expression
+    (``is_static_expression``) and happens under static conditions, apart from the enclosing
+    ones (there the paths run apart: a counter of a relaxed ``while`` is an ``int`` inside its
+    body, on the path that goes on; after the loop it is merged). Parameters may be tensors, so
+    they are not static."""
+    sites = []   # (name, value node or None, the statements it is assigned under, their tests)
+    enclosing = set(map(id, enclosing))
 
     def bind(target, value, conditions):
         if isinstance(target, cst.Name):
@@ -368,6 +371,9 @@ def static_names(function: cst.FunctionDef, params: list[str]) -> set[str]:
                 bind(element.value, values[k].value if values else None, conditions)
         elif isinstance(target, cst.StarredElement):
             bind(target.value, None, conditions)
+
+    def under(stmt, test, conditions):
+        return conditions if id(stmt) in enclosing else conditions + (test,)
 
     def walk(statements, conditions):
         for stmt in statements:
@@ -385,18 +391,17 @@ def static_names(function: cst.FunctionDef, params: list[str]) -> set[str]:
                     for walrus in nodes_of(small, cst.NamedExpr):
                         bind(walrus.target, walrus.value, conditions)
             elif isinstance(stmt, cst.If):
-                inner = conditions + (stmt.test,)
+                inner = under(stmt, stmt.test, conditions)
                 walk(body_of(stmt), inner)
                 walk(orelse_body(stmt), inner)
             elif isinstance(stmt, cst.While):
-                inner = conditions + (stmt.test,)
-                walk(body_of(stmt), inner)
+                walk(body_of(stmt), under(stmt, stmt.test, conditions))
                 walk(_loop_else(stmt), conditions)
             elif isinstance(stmt, cst.For):
                 iterator = stmt.iter
                 is_range = (isinstance(iterator, cst.Call) and isinstance(iterator.func, cst.Name)
                             and iterator.func.value == "range")
-                inner = conditions + (iterator,) if is_range else conditions
+                inner = under(stmt, iterator, conditions) if is_range else conditions
                 bind(stmt.target, cst.Integer("0") if is_range else None, inner)
                 walk(body_of(stmt), inner)
                 walk(_loop_else(stmt), conditions)

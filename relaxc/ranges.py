@@ -26,13 +26,21 @@ from .source import UserSource
 
 
 class _PerInstanceRanges(cst.CSTTransformer):
-    def __init__(self, source: UserSource, namer, rx: str, static: set):
+    def __init__(self, source: UserSource, namer, rx: str, params: list[str]):
         super().__init__()
-        self.source, self.namer, self.rx, self.static = source, namer, rx, static
+        self.source, self.namer, self.rx, self.params = source, namer, rx, params
         self.count = 0
+        self.enclosing = []   # the user's if/while/for statements around the node visited
+
+    def on_visit(self, node):
+        if isinstance(node, (cst.If, cst.While, cst.For)):
+            self.enclosing.append(node)
+        return super().on_visit(node)
 
     def on_leave(self, original, updated):
         result = super().on_leave(original, updated)
+        if isinstance(original, (cst.If, cst.While, cst.For)):
+            self.enclosing.pop()
         if isinstance(result, cst.CSTNode) and result is not original:
             self._from(result, original)   # a parent rebuilt around a rewritten loop
         return result
@@ -48,7 +56,10 @@ class _PerInstanceRanges(cst.CSTTransformer):
                 and all(a.keyword is None and a.star == "" for a in iterator.args)):
             return updated
         bounds = [a.value for a in iterator.args]
-        if all(is_static_expression(b, self.static) for b in bounds):
+        # What is static where the loop runs (inside the statements around it, their paths run
+        # apart; `enclosing` still holds the loop itself, which cannot assign its own bounds).
+        static = static_names(self.source.node, self.params, self.enclosing)
+        if all(is_static_expression(b, static) for b in bounds):
             return updated
         if any(_calls_other_than_len(b) for b in bounds):
             return updated   # evaluated once as written; a relaxed bound is refused at run time
@@ -70,5 +81,4 @@ def _calls_other_than_len(node) -> bool:
 
 def canonicalize(source: UserSource, namer, rx: str, params: list[str]) -> None:
     """Rewrite ``source.node``'s loops over per-instance ranges in place (recording origins)."""
-    static = static_names(source.node, params)
-    source.node = source.node.visit(_PerInstanceRanges(source, namer, rx, static))
+    source.node = source.node.visit(_PerInstanceRanges(source, namer, rx, params))

@@ -176,3 +176,16 @@ def test_round_to_digits_of_a_relaxed_value_is_refused_with_the_fix():
     with pytest.raises(TypeError, match="round\\(x, ndigits\\)"):
         relaxc.relax(rounded_to)(torch.tensor([1.2345]))
     assert relaxc.relax(rounded_to)(1.2345) == 1.23
+
+
+def reads_one_number(x):
+    y = x.item()
+    return y
+
+
+def test_item_of_a_relaxed_value_is_refused_with_the_line():
+    with pytest.raises(TypeError, match=r"`.item\(\)` on a relaxed value") as caught:
+        relaxc.relax(reads_one_number)(torch.tensor([1.0]))   # a batch of one: refused too
+    line = reads_one_number.__code__.co_firstlineno + 1
+    assert f"line {line}: y = x.item()" in caught.value.__notes__[0]
+    assert relaxc.relax(reads_one_number)(torch.tensor(2.0)) == 2.0   # a shared constant

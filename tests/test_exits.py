@@ -107,3 +107,23 @@ def test_a_sentinel_loop_at_a_tie_with_the_pivot_approaches_python_as_beta_falls
     for beta in (1e-2, 1e-4):
         result = relaxc.relax(hoare_partition, beta=beta)(_batch(rows))
         assert abs(result.item() - expected) < 1e-3
+
+
+def collect_positive(xs):
+    out = []
+    i = 0
+    while i < len(xs) and xs[i] > 0:
+        out.append(xs[i])
+        i += 1
+    return out
+
+
+def test_a_list_that_grows_in_a_relaxed_while_is_refused_with_the_line_and_the_fix():
+    with pytest.raises(ValueError, match=r"make the list before the loop with its final size") \
+            as caught:
+        relaxc.relax(collect_positive)(_batch([[1.0, 2.0, -1.0], [1.0, -1.0, 2.0]]))
+    line = collect_positive.__code__.co_firstlineno + 3
+    assert f"line {line}: while i < len(xs) and xs[i] > 0:" in caught.value.__notes__[0]
+    # Hard mode where every instance appends alike is Python's.
+    same = relaxc.relax(collect_positive, mode="hard")(_batch([[1.0, 2.0, -1.0]]))
+    assert [v.tolist() for v in same] == [[1.0], [2.0]]

@@ -123,3 +123,21 @@ def test_dtype_follows_the_inputs(dtype):
     sign = relaxc.relax(corpus.sign)
     assert sign(x).dtype == dtype                       # static ints promoted to the input dtype
     assert sign.options(mode="hard")(x).dtype == torch.int64   # hard: exact integers
+
+
+def reports_big(x):
+    if x > 100:
+        print("big", end=";")
+        x = x - 1
+    return x
+
+
+@pytest.mark.parametrize("mode, beta", [("hard", 0.125), ("relaxed", 1e-6)])
+def test_a_branch_with_side_effects_runs_only_where_an_instance_takes_it(mode, beta, capsys):
+    f = relaxc.relax(reports_big, mode=mode, beta=beta)
+    small = f(torch.tensor([1.0, 2.0], dtype=torch.float64))
+    assert capsys.readouterr().out == ""          # no instance takes it (relaxed: p is 0)
+    assert small.tolist() == [1.0, 2.0] and isinstance(small, torch.Tensor)
+    mixed = f(torch.tensor([1.0, 200.0], dtype=torch.float64))
+    assert capsys.readouterr().out == "big;"      # the batch runs it once, as one path
+    assert mixed.tolist() == [1.0, 199.0]
