@@ -88,8 +88,8 @@ def while_loop(condition, body, state, ctx, where: str = "a relaxed `while`", ex
             dormant = inactive(running.shape[0]) if running.dim() > 0 else None
             if dormant is not None:   # instances for which this loop does not matter
                 frozen = frozen | align(dormant, frozen)[0]
-            records.append((_stopped_state(state, exits, _stop(frozen, q, running)),
-                            _stop(frozen, q, running)))
+            stop = _stop(frozen, q, running)
+            records.append((_stopped_state(state, exits, stop), stop))
             if not ctx.fixed_iterations and bool(frozen.all()):
                 break
             if relaxed_iterations == ctx.max_iter:
