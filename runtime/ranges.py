@@ -43,9 +43,6 @@ class Span:
     def __iter__(self):
         return iter(self.positions)
 
-    def __len__(self):
-        return len(self.positions)
-
 
 def span(*bounds):
     """``range(*bounds)`` with static bounds; a :class:`Span` where a bound is per instance."""
