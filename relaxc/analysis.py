@@ -317,7 +317,11 @@ def integer_names(function: cst.FunctionDef, params: list[str]) -> set[str]:
                 bind(node.target, None)
 
     function.body.visit(_Sites())
-    integers = {name for name, _ in sites} - set(params)
+    # A name that a comprehension or a lambda binds as well is another variable in there: the
+    # comparisons that read it cannot tell which one they mean, so it is no integer.
+    shadowed = {n for comp in nodes_of(function, cst.CompFor) for n in target_effects(comp.target)[0]}
+    shadowed |= {p.name.value for lam in nodes_of(function, cst.Lambda) for p in lam.params.params}
+    integers = {name for name, _ in sites} - set(params) - shadowed
     changed = True
     while changed:
         changed = False

@@ -24,8 +24,8 @@ import torch
 from . import categorical, replay
 from .assignments import shift_of
 from .conditions import truth
-from .exits import Fork, branch_per_side, has_exit, merge_forked
-from .paths import inactive_where
+from .exits import EXITED, Fork, branch_per_side, has_exit, merge_forked
+from .paths import guard, inactive_where
 from .values import (Categorical, Columns, Event, Pending, Returned, Unbound, align, expectation,
                      is_boolean, is_relaxed, syncs_freely, to_rank)
 
@@ -158,23 +158,6 @@ def passes_through(function):
     :func:`branch` runs it on the original inputs, since there is nothing to copy or guard."""
     function.passes_through = True
     return function
-
-
-def guard(value, negligible):
-    """``value`` with no gradient where its branch is negligible; forward unchanged.
-
-    A branch evaluated where its probability is below ``eps`` may compute NaN or inf
-    (``sqrt(-4)``); its value is dropped by the merge, and this cut keeps the backward pass of
-    such computations (``0 * nan``) out of the gradient. ``value`` is a tensor that needs a
-    gradient (:meth:`BranchCopies.guard` passes only those).
-    """
-    mask = negligible
-    if mask.dim() > value.dim():
-        # A vectorised condition over a per-instance value: cut only where every element is
-        # negligible.
-        mask = mask.reshape(mask.shape[:value.dim()] + (-1,)).all(-1)
-    mask, _ = align(mask, value)
-    return torch.where(mask, value.detach(), value)
 
 
 class BranchList(list):
@@ -343,6 +326,11 @@ class Merger:
             return self._merge_sequences(tuple, value_true, value_false)
         if value_true is value_false:   # (after the tuples: dynamo cannot trace `is` on them)
             return value_true
+        if value_true is EXITED or value_false is EXITED:
+            # The exits of two paths merged with each other (a `break` here, a `return` there):
+            # each flag is the probability of its exit.
+            return self.merge(True if value_true is EXITED else value_true,
+                              True if value_false is EXITED else value_false)
         if (type(value_true), type(value_false)) in _NUMBER_KINDS:
             return self.blend(value_true, value_false)   # the common case, before a dozen tests
         if isinstance(value_true, (Returned, Pending)) and isinstance(value_false,

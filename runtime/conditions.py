@@ -17,7 +17,7 @@ import torch
 
 from . import categorical
 from .exits import Fork, per_side
-from .paths import inactive_where
+from .paths import guard, inactive_where
 from .values import Categorical, Columns, Event, align, expectation, is_boolean, is_relaxed, probability
 
 
@@ -127,24 +127,33 @@ def truth(value, ctx):
     return ctx.draw(p) if ctx.sampling else p
 
 
-def logical_and(left, right_thunk, ctx):
+def _right_operand(right_thunk, inputs, decided):
+    """The right operand of a relaxed ``and``/``or``, evaluated as a path that does not matter
+    where ``decided``: its variables ``inputs`` (the compiler passes them) carry no gradient there,
+    so a NaN it computes there (``sqrt`` of a negative number) stays out of the backward pass."""
+    with inactive_where(decided):
+        return right_thunk(*[guard(v, decided) if isinstance(v, torch.Tensor) and v.requires_grad
+                             else v for v in inputs])
+
+
+def logical_and(left, right_thunk, ctx, inputs=()):
     """``left and right``; ``right_thunk()`` evaluates the right operand.
 
-    A static left operand short-circuits exactly as in Python. A relaxed left operand short-circuits
-    per instance: the right operand is evaluated as a path that does not matter where ``left`` is
-    surely false (hard: false; relaxed: ``p < eps``), so ``i < len(xs) and xs[i] > t`` reads out of
-    range for no instance that matters, and the right operand's value there is not used. A static
+    ``right_thunk(*inputs)`` evaluates the right operand. A static left operand short-circuits
+    exactly as in Python. A relaxed left operand short-circuits per instance: the right operand is
+    evaluated as a path that does not matter where ``left`` is surely false (hard: false; relaxed:
+    ``p < eps``), so ``i < len(xs) and xs[i] > t`` reads out of range for no instance that matters,
+    and the right operand's value there is not used (nor its gradient). A static
     right operand that is false gives it back (false in every case); a true one gives the event of
     ``left``; a relaxed one gives ``P = p·q`` (hard: ``p & q``).
     """
     if type(left) is Fork:
-        return per_side(lambda l, r: logical_and(l, lambda: r, ctx), left, right_thunk())
+        return per_side(lambda l, r: logical_and(l, lambda: r, ctx), left, right_thunk(*inputs))
     if not is_relaxed(left):
-        return left and right_thunk()
+        return left and right_thunk(*inputs)
     p = truth(left, ctx)
     decided = _surely(p, False, ctx)
-    with inactive_where(decided):
-        right = right_thunk()
+    right = _right_operand(right_thunk, inputs, decided)
     if type(right) is Fork:
         return per_side(lambda r: logical_and(left, lambda: r, ctx), right)
     if not is_relaxed(right):
@@ -156,7 +165,7 @@ def logical_and(left, right_thunk, ctx):
     return Event(p * torch.where(decided, torch.zeros_like(q), q))
 
 
-def logical_or(left, right_thunk, ctx):
+def logical_or(left, right_thunk, ctx, inputs=()):
     """``left or right``: Python's short-circuit on a static left operand; per instance on a relaxed
     one, as in :func:`logical_and` (the right operand does not matter where ``left`` is surely
     true: hard: true; relaxed: ``p > 1 − eps``); else ``P = p + q − p·q``.
@@ -165,13 +174,12 @@ def logical_or(left, right_thunk, ctx):
     event of ``left``. Hard: ``p | q``.
     """
     if type(left) is Fork:
-        return per_side(lambda l, r: logical_or(l, lambda: r, ctx), left, right_thunk())
+        return per_side(lambda l, r: logical_or(l, lambda: r, ctx), left, right_thunk(*inputs))
     if not is_relaxed(left):
-        return left or right_thunk()
+        return left or right_thunk(*inputs)
     p = truth(left, ctx)
     decided = _surely(p, True, ctx)
-    with inactive_where(decided):
-        right = right_thunk()
+    right = _right_operand(right_thunk, inputs, decided)
     if type(right) is Fork:
         return per_side(lambda r: logical_or(left, lambda: r, ctx), right)
     if not is_relaxed(right):

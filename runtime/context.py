@@ -188,8 +188,12 @@ class Context:
     def is_not(self, a, b): return conditions.logical_not(conditions.identical(a, b, self), self)
     def in_(self, a, b): return conditions.contains(a, b, self)
     def not_in(self, a, b): return conditions.logical_not(conditions.contains(a, b, self), self)
-    def and_(self, left, right_thunk): return conditions.logical_and(left, right_thunk, self)
-    def or_(self, left, right_thunk): return conditions.logical_or(left, right_thunk, self)
+    def and_(self, left, right_thunk, inputs=()):
+        return conditions.logical_and(left, right_thunk, self, inputs)
+
+    def or_(self, left, right_thunk, inputs=()):
+        return conditions.logical_or(left, right_thunk, self, inputs)
+
     def not_(self, value): return conditions.logical_not(value, self)
     def all(self, values): return conditions.all_of(values, self)
     def any(self, values): return conditions.any_of(values, self)

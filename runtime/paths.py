@@ -10,6 +10,10 @@ from __future__ import annotations
 
 import threading
 
+import torch
+
+from .values import align
+
 
 class _Paths(threading.local):
     """Per thread: the masks of the paths now running (each thread starts with none, so no
@@ -51,3 +55,21 @@ def inactive(batch_size: int):
         per_instance = mask.reshape(batch_size, -1).all(1)
         combined = per_instance if combined is None else combined | per_instance
     return combined
+
+
+def guard(value, negligible):
+    """``value`` with no gradient where its path is negligible (``negligible``: a bool mask, batch
+    first); forward unchanged.
+
+    A path evaluated where its probability is below ``eps`` may compute NaN or inf
+    (``sqrt(-4)``); its value is dropped by the merge, and this cut keeps the backward pass of
+    such computations (``0 * nan``) out of the gradient. ``value`` is a tensor that needs a
+    gradient (``branches.BranchCopies.guard`` and ``conditions`` pass only those).
+    """
+    mask = negligible
+    if mask.dim() > value.dim():
+        # A vectorised condition over a per-instance value: cut only where every element is
+        # negligible.
+        mask = mask.reshape(mask.shape[:value.dim()] + (-1,)).all(-1)
+    mask, _ = align(mask, value)
+    return torch.where(mask, value.detach(), value)

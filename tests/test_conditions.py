@@ -108,3 +108,34 @@ def test_membership_in_a_static_tuple_is_the_relaxed_or_of_equalities(mode):
     p = [4 * torch.sigmoid((v - x) / 0.5) * torch.sigmoid((x - v) / 0.5) for v in (a, b, c)]
     either = 1 - (1 - p[0]) * (1 - p[1]) * (1 - p[2])
     assert torch.allclose(g(x, a, b, c), either)
+
+
+def guarded_root(x):
+    y = 0.0
+    if x > 0 and torch.sqrt(x) > 1:
+        y = 1.0
+    return y
+
+
+def test_the_gradient_of_a_decided_and_keeps_the_right_operands_nan_out():
+    x = torch.tensor([-4.0, 4.0, 0.5], dtype=torch.float64, requires_grad=True)
+    relaxc.relax(guarded_root, beta=0.1)(x).sum().backward()
+    assert torch.isfinite(x.grad).all() and x.grad[0] == 0
+
+
+def counts_then_compares_a_comprehension_variable(xs, t):
+    i = 0
+    for j in range(len(xs)):
+        if xs[j] > t:
+            i += 1
+    below = sum([(i < 0) for i in xs])   # this `i` is a data value, not the counter
+    return i + below
+
+
+def test_a_comprehension_variable_named_like_a_counter_is_no_integer():
+    xs = [_tensor([1.0, -1.0]), _tensor([2.0, -2.0]), _tensor([0.5, 3.0]), _tensor([-1.0, 1.0])]
+    t = _tensor([0.7, 0.7])
+    result = relaxc.relax(counts_then_compares_a_comprehension_variable, beta=1e-6)(xs, t)
+    expected = [counts_then_compares_a_comprehension_variable([float(v[k]) for v in xs], 0.7)
+                for k in range(2)]
+    assert result.tolist() == expected

@@ -127,3 +127,26 @@ def test_a_list_that_grows_in_a_relaxed_while_is_refused_with_the_line_and_the_f
     # Hard mode where every instance appends alike is Python's.
     same = relaxc.relax(collect_positive, mode="hard")(_batch([[1.0, 2.0, -1.0]]))
     assert [v.tolist() for v in same] == [[1.0], [2.0]]
+
+
+def return_or_break(xs, t):
+    i = 0
+    while i < len(xs):
+        if xs[i] > t:
+            return 1.0
+        if xs[i] < -t:
+            break
+        i += 1
+    return 2.0
+
+
+@pytest.mark.parametrize("mode, beta", [("hard", 0.125), ("relaxed", 1e-4), ("relaxed", 0.5)])
+def test_a_return_and_a_break_in_one_body_merge_their_exits(mode, beta):
+    xs, t = _batch([[0.1, 2.0, -3.0], [0.1, -2.0, 3.0]]), torch.tensor([1.0, 1.0], dtype=torch.float64)
+    result = relaxc.relax(return_or_break, mode=mode, beta=beta)(xs, t)
+    if beta < 0.1:
+        assert result.tolist() == [return_or_break([0.1, 2.0, -3.0], 1.0),
+                                   return_or_break([0.1, -2.0, 3.0], 1.0)]
+    else:   # each comparison decided once: the true expectation
+        exact = relaxc.relax(return_or_break, beta=beta, mode="exact", eps=1e-13)(xs, t)
+        assert torch.allclose(relaxc.relax(return_or_break, beta=beta, eps=1e-13)(xs, t), exact)

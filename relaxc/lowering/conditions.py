@@ -3,7 +3,7 @@
 Before / after::
 
     a < b <= c           ->  rx.and_(rx.lt(a, b), lambda: rx.le(b, c))
-    p and not q          ->  rx.and_(p, lambda: rx.not_(q))
+    p and not q          ->  rx.and_(p, lambda q: rx.not_(q), (q,))
     all(a == b for ...)  ->  rx.all(rx.eq(a, b) for ...)
 
 The right operand of ``and``/``or`` becomes a ``lambda`` so that a static left operand
@@ -15,7 +15,7 @@ from __future__ import annotations
 import libcst as cst
 
 from ..analysis import contains
-from .nodes import runtime_call, thunk
+from .nodes import runtime_call, thunk, tuple_of
 
 _OPERATIONS = {
     cst.LessThan: "lt", cst.LessThanEqual: "le", cst.GreaterThan: "gt",
@@ -77,9 +77,15 @@ def lower_comparison(node: cst.Comparison, rx: str, fresh_name, integer: list[bo
     return result.with_changes(lpar=node.lpar, rpar=node.rpar) if node.lpar else result
 
 
-def lower_boolean_operation(node: cst.BooleanOperation, rx: str) -> cst.Call:
+def lower_boolean_operation(node: cst.BooleanOperation, rx: str,
+                            inputs: tuple[str, ...]) -> cst.Call:
+    """``a and b`` as ``rx.and_(a, lambda x: b, (x,))``: ``inputs`` are the variables ``b``
+    reads, so the runtime can cut their gradient where ``a`` decided (as a branch's inputs)."""
     operation = "and_" if isinstance(node.operator, cst.And) else "or_"
-    return runtime_call(rx, operation, _bare(node.left), thunk(_bare(node.right)))
+    if not inputs:
+        return runtime_call(rx, operation, _bare(node.left), thunk(_bare(node.right)))
+    return runtime_call(rx, operation, _bare(node.left), thunk(_bare(node.right), inputs),
+                        tuple_of(inputs))
 
 
 #: ``all(xs)``/``any(xs)``: the relaxed ``and``/``or`` of the elements.

@@ -11,7 +11,8 @@ import os
 
 import libcst as cst
 
-from ..analysis import FunctionFacts, is_integer_expression
+from ..analysis import (FunctionFacts, is_integer_expression, nodes_of, reads, target_effects,
+                        walrus_targets)
 from ..source import UserSource
 from . import (arithmetic, assignments, branches, calls, conditions, extrema, indexing, loops,
                returns, sequences)
@@ -93,7 +94,13 @@ class Lowering(cst.CSTTransformer):
             original in self.facts.while_comparisons)
 
     def leave_BooleanOperation(self, original, updated):
-        return conditions.lower_boolean_operation(updated, self.rx)
+        # The variables the right operand reads (not those a walrus or comprehension in it binds).
+        bound_inside = set(walrus_targets(original.right)) | {
+            n for comp in nodes_of(original.right, cst.CompFor)
+            for n in target_effects(comp.target)[0]}
+        inputs = tuple(n for n in reads(original.right)
+                       if n in self.facts.locals and n not in bound_inside)
+        return conditions.lower_boolean_operation(updated, self.rx, inputs)
 
     def leave_BinaryOperation(self, original, updated):
         return arithmetic.lower_binary_operation(updated, self.rx)

@@ -38,6 +38,6 @@ def classify(x, y, *, rx=relaxc_runtime.Context(beta=0.125, mode='relaxed', eps=
             return label
         label = rx.branch(rx.gt(gap, 3), if_true, if_false, ())  # L20
         return label
-    label = rx.branch(rx.and_(rx.lt(gap, 1), lambda: rx.not_(rx.eq(x, y))), if_true, if_false, (gap,))  # L18
+    label = rx.branch(rx.and_(rx.lt(gap, 1), lambda x, y: rx.not_(rx.eq(x, y)), (x, y)), if_true, if_false, (gap,))  # L18
     # L24: return x, y, (gap if label > 0 else -gap)
     return rx.result((x, y, rx.branch(rx.gt(label, 0, integer=True), lambda gap: gap, lambda gap: -gap, (gap,))))

@@ -15,7 +15,7 @@ def insertion_sort(xs, *, rx=relaxc_runtime.Context(beta=0.125, mode='relaxed', 
         j = i
         # L42: while j > 0 and xs[j - 1] > key:
         def while_condition(xs, key, j):
-            return rx.and_(rx.gt(j, 0, integer=True), lambda: rx.gt(rx.getitem(xs, j - 1), key, exact_ties=True))
+            return rx.and_(rx.gt(j, 0, integer=True), lambda xs, j, key: rx.gt(rx.getitem(xs, j - 1), key, exact_ties=True), (xs, j, key))
         def while_body(xs, key, j):
             # L43: xs[j] = xs[j - 1]
             xs = rx.setitem(xs, j, rx.getitem(xs, j - 1))
