@@ -65,7 +65,13 @@ def while_loop(condition, body, state, ctx, where: str = "a relaxed `while`", ex
         if any(not is_relaxed(f) and f for f in flags):
             break   # a `break`/`return` surely happened: Python never evaluates the condition
         try:
-            q = truth(condition(*state), ctx)
+            if running is None:
+                q = truth(condition(*state), ctx)
+            else:
+                # Instances that stopped do not matter to the condition either: their state
+                # moved on with the batch (a counter past the end) and is never used.
+                with inactive_where(_stopped(running, ctx)):
+                    q = truth(condition(*state), ctx)
         except IndexError:
             # A sentinel loop (`while xs[i] < pivot`) whose relaxed comparisons let some mass run
             # past the end: Python never gets there (hard mode raises as Python would). Relaxed,
@@ -83,8 +89,7 @@ def while_loop(condition, body, state, ctx, where: str = "a relaxed `while`", ex
         if isinstance(q, torch.Tensor):
             running = q if running is None else _and(running, q)
         if running is not None:
-            # (A NaN probability, from an instance's NaN data, freezes it too: it never falls.)
-            frozen = ~running if running.dtype == torch.bool else ~(running >= ctx.eps)
+            frozen = _stopped(running, ctx)
             dormant = inactive(running.shape[0]) if running.dim() > 0 else None
             if dormant is not None:   # instances for which this loop does not matter
                 frozen = frozen | align(dormant, frozen)[0]
@@ -142,6 +147,12 @@ def _negligible(stop, ctx) -> bool:
     if stop.dtype == torch.bool:
         return not bool(stop.any())
     return bool((stop < ctx.eps).all())
+
+
+def _stopped(running, ctx):
+    """Where an instance no longer runs: surely (hard), or but for less than ``eps`` (a NaN
+    probability, from the instance's own NaN data, counts as stopped: it never falls)."""
+    return ~running if running.dtype == torch.bool else ~(running >= ctx.eps)
 
 
 def _stop(frozen, q, running):

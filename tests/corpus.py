@@ -5,6 +5,8 @@ Each is ordinary Python on plain numbers and lists; the tests compile them with 
 sequence of 3 values, or a hypothesis strategy for a static argument shared by the batch.
 """
 
+import math
+
 from hypothesis import strategies as st
 
 
@@ -708,7 +710,58 @@ def sift_down(xs):
     return xs
 
 
+def jump_search(arr, x):
+    n = len(arr)
+    step = int(math.sqrt(n))
+    prev = 0
+    while arr[min(step, n) - 1] < x:
+        prev = step
+        step += int(math.sqrt(n))
+        if prev >= n:
+            return -1
+    while arr[prev] < x:
+        prev = prev + 1
+        if prev == min(step, n):
+            return -1
+    if arr[prev] == x:
+        return prev
+    return -1
+
+
+def exponential_search(arr, x):
+    if arr[0] == x:
+        return 0
+    i = 1
+    while i < len(arr) and arr[i] <= x:
+        i = i * 2
+    lo, hi = i // 2, min(i, len(arr) - 1)
+    while lo <= hi:
+        mid = (lo + hi) // 2
+        if arr[mid] == x:
+            return mid
+        if arr[mid] < x:
+            lo = mid + 1
+        else:
+            hi = mid - 1
+    return -1
+
+
+def first_pair_summing_to_zero(xs):
+    i = 0
+    while i < len(xs):
+        j = i + 1
+        while j < len(xs):
+            if xs[i] + xs[j] == 0:
+                return i * 10 + j
+            j += 1
+        i += 1
+    return -1
+
+
 CASES = {
+    jump_search: ("xs5", "x"),
+    exponential_search: ("xs5", "x"),
+    first_pair_summing_to_zero: ("xs4",),
     clamp: ("x", st.integers(-3, 0), st.integers(0, 3)),
     sign: ("x",),
     max_of_three: ("x", "x", "x"),
