@@ -758,7 +758,30 @@ def first_pair_summing_to_zero(xs):
     return -1
 
 
+def cocktail_shaker_sort_with_breaks(arr):
+    # TheAlgorithms' version: both passes end the sort when they swap nothing.
+    start, end = 0, len(arr) - 1
+    while start < end:
+        swapped = False
+        for i in range(start, end):
+            if arr[i] > arr[i + 1]:
+                arr[i], arr[i + 1] = arr[i + 1], arr[i]
+                swapped = True
+        if not swapped:
+            break
+        end -= 1
+        for i in range(end, start, -1):
+            if arr[i] < arr[i - 1]:
+                arr[i], arr[i - 1] = arr[i - 1], arr[i]
+                swapped = True
+        if not swapped:
+            break
+        start += 1
+    return arr
+
+
 CASES = {
+    cocktail_shaker_sort_with_breaks: ("xs5",),
     jump_search: ("xs5", "x"),
     exponential_search: ("xs5", "x"),
     first_pair_summing_to_zero: ("xs4",),
