@@ -10,19 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import relaxc
+from corpus import bisect_left
 from helpers import instance
-
-
-def binary_search(xs, t):
-    lo = 0
-    hi = len(xs)
-    while lo < hi:
-        mid = (lo + hi) // 2
-        if xs[mid] < t:
-            lo = mid + 1
-        else:
-            hi = mid
-    return lo
 
 
 def operations(a, b):
@@ -53,24 +42,24 @@ def rounded_to(x):
     return round(x, 2)
 
 
-def test_binary_search_backward_runs_and_hard_is_pythons():
+def test_bisect_left_backward_runs_and_hard_is_pythons():
     xs = torch.tensor([[1.0, 2.0, 3.0, 4.0, 5.0], [0.0, 0.5, 0.6, 2.0, 9.0]], requires_grad=True)
     t = torch.tensor([3.5, 0.55], requires_grad=True)
-    f = relaxc.relax(binary_search, beta=0.1)
+    f = relaxc.relax(bisect_left, beta=0.1)
     lo = f(xs, t)
     lo.sum().backward()   # was: derivative for aten::floor_divide is not implemented
     assert torch.isfinite(xs.grad).all() and torch.isfinite(t.grad).all()
     assert (t.grad != 0).all()
     hard = f.options(mode="hard")(xs.detach(), t.detach())
-    assert hard.tolist() == [binary_search(row, v) for row, v in zip(xs.tolist(), t.tolist())]
+    assert hard.tolist() == [bisect_left(row, v) for row, v in zip(xs.tolist(), t.tolist())]
 
 
 @settings(max_examples=40, deadline=None)
 @given(st.lists(st.integers(-20, 20), min_size=1, max_size=9), st.integers(-21, 21))
-def test_hard_binary_search_equals_python(values, target):
+def test_hard_bisect_left_equals_python(values, target):
     xs = torch.tensor([sorted(values)], dtype=torch.float64)
-    got = relaxc.relax(binary_search, mode="hard")(xs, torch.tensor([float(target)]))
-    assert got.tolist() == [binary_search(sorted(values), target)]
+    got = relaxc.relax(bisect_left, mode="hard")(xs, torch.tensor([float(target)]))
+    assert got.tolist() == [bisect_left(sorted(values), target)]
 
 
 numbers = st.one_of(st.integers(-50, 50).map(float), st.integers(-40, 40).map(lambda k: k / 4),
@@ -122,7 +111,7 @@ def test_static_numbers_stay_python_numbers_and_literals_stay_as_written():
 
 
 def test_generated_code_calls_the_context():
-    source = relaxc.to_source(relaxc.relax(binary_search))
+    source = relaxc.to_source(relaxc.relax(bisect_left))
     assert "mid = rx.floordiv(lo + hi, 2)" in source
 
 
