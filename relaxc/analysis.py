@@ -269,6 +269,20 @@ def is_integer_expression(node, integers: set) -> bool:
     return integer(node)
 
 
+def _assigned_values(target, value):
+    """``(name, value)`` for each variable that assigning ``value`` to ``target`` binds; the value
+    is None where it is not known per variable (``a, b = pair``, ``*rest``)."""
+    if isinstance(target, cst.Name):
+        yield target.value, value
+    elif isinstance(target, (cst.Tuple, cst.List)):
+        values = (value.elements if isinstance(value, (cst.Tuple, cst.List))
+                  and len(value.elements) == len(target.elements) else None)
+        for k, element in enumerate(target.elements):
+            yield from _assigned_values(element.value, values[k].value if values else None)
+    elif isinstance(target, cst.StarredElement):
+        yield from _assigned_values(target.value, None)
+
+
 def integer_names(function: cst.FunctionDef, params: list[str]) -> set[str]:
     """The local variables that hold an integer on every path (DESIGN §1.2): counters, indices,
     lengths, flags. A greatest fixpoint: every variable assigned in the function starts as an
@@ -277,15 +291,7 @@ def integer_names(function: cst.FunctionDef, params: list[str]) -> set[str]:
     sites = []   # (name, value node, or None for "not known to be an integer")
 
     def bind(target, value):
-        if isinstance(target, cst.Name):
-            sites.append((target.value, value))
-        elif isinstance(target, (cst.Tuple, cst.List)):
-            values = (value.elements if isinstance(value, (cst.Tuple, cst.List))
-                      and len(value.elements) == len(target.elements) else None)
-            for k, element in enumerate(target.elements):
-                bind(element.value, values[k].value if values else None)
-        elif isinstance(target, cst.StarredElement):
-            bind(target.value, None)
+        sites.extend(_assigned_values(target, value))
 
     class _Sites(cst.CSTVisitor):
         def visit_Assign(self, node):
@@ -366,15 +372,7 @@ def static_names(function: cst.FunctionDef, params: list[str], enclosing=()) -> 
     enclosing = set(map(id, enclosing))
 
     def bind(target, value, conditions):
-        if isinstance(target, cst.Name):
-            sites.append((target.value, value, conditions))
-        elif isinstance(target, (cst.Tuple, cst.List)):
-            values = (value.elements if isinstance(value, (cst.Tuple, cst.List))
-                      and len(value.elements) == len(target.elements) else None)
-            for k, element in enumerate(target.elements):
-                bind(element.value, values[k].value if values else None, conditions)
-        elif isinstance(target, cst.StarredElement):
-            bind(target.value, None, conditions)
+        sites.extend((name, v, conditions) for name, v in _assigned_values(target, value))
 
     def under(stmt, test, conditions):
         return conditions if id(stmt) in enclosing else conditions + (test,)

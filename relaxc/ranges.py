@@ -56,6 +56,8 @@ class _PerInstanceRanges(cst.CSTTransformer):
                 and all(a.keyword is None and a.star == "" for a in iterator.args)):
             return updated
         bounds = [a.value for a in iterator.args]
+        if all(is_static_expression(b, set()) for b in bounds):
+            return updated   # literals and `len`: static without asking about any variable
         # What is static where the loop runs (inside the statements around it, their paths run
         # apart; `enclosing` still holds the loop itself, which cannot assign its own bounds).
         static = static_names(self.source.node, self.params, self.enclosing)

@@ -179,8 +179,7 @@ def _staying(flags, ctx):
     """The probability that none of the relaxed exit ``flags`` is set (None without any)."""
     staying = None
     for flag in flags:
-        p = truth(flag, ctx)
-        not_set = ~p if p.dtype == torch.bool else 1 - p
+        not_set = _negation(truth(flag, ctx))
         staying = not_set if staying is None else _and(staying, not_set)
     return staying
 
