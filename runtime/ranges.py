@@ -27,8 +27,9 @@ import math
 
 import torch
 
+from . import conditions
 from .paths import inactive
-from .values import align, expectation, is_relaxed
+from .values import Event, align, expectation, is_relaxed
 
 
 class Span:
@@ -72,24 +73,30 @@ def span(*bounds):
 
 
 def in_span(position, span_, ctx):
-    """Whether ``position`` lies in each instance's range (``True`` for a static range)."""
+    """Whether ``position`` lies in each instance's range (``True`` for a static range): the
+    integer comparisons ``low <= j`` and ``j < high`` (``low < j <= high`` for a step of −1) of
+    ``conditions``, which is exact in hard mode and takes the continuity correction relaxed."""
     if not isinstance(span_, Span):
         return True
     low, high = (span_.start, span_.stop) if span_.step == 1 else (span_.stop, span_.start)
-    # step 1: low <= j < high; step -1: low < j <= high.
-    if ctx.hard or not (low.is_floating_point() or high.is_floating_point()):
-        if span_.step == 1:
-            return (low <= position) & (position < high)
-        return (low < position) & (position <= high)
-    own = (torch.floor(low) <= position) & (position < torch.ceil(high)) if span_.step == 1 \
-        else (torch.floor(low) < position) & (position <= torch.ceil(high))
-    own = own & torch.isfinite(low) & torch.isfinite(high)
-    low_margin, high_margin = (0.5, -0.5) if span_.step == 1 else (-0.5, 0.5)
-    safe_low = torch.where(own, low, torch.zeros_like(low))
-    safe_high = torch.where(own, high, torch.zeros_like(high))
-    p = (torch.sigmoid((position - safe_low + low_margin) / ctx.beta)
-         * torch.sigmoid((safe_high - position + high_margin) / ctx.beta))
-    return ctx.outcome(torch.where(own, p, torch.zeros_like(p)))
+    exact = ctx.hard or not (low.is_floating_point() or high.is_floating_point())
+    if not exact:
+        # Outside an instance's own span ⌊low⌋ <= j < ⌈high⌉ the position does not exist for it
+        # (probability 0, so it never depends on the batch); its bounds there are replaced by a
+        # finite placeholder first, so that a non-finite bound sends no NaN into the gradient.
+        own = ((torch.floor(low) <= position) & (position < torch.ceil(high)) if span_.step == 1
+               else (torch.floor(low) < position) & (position <= torch.ceil(high)))
+        own = own & torch.isfinite(low) & torch.isfinite(high)
+        low = torch.where(own, low, torch.zeros_like(low))
+        high = torch.where(own, high, torch.zeros_like(high))
+    after_low = conditions.less(low, position, ctx, span_.step != 1, True)
+    inside = conditions.logical_and(
+        after_low, lambda: conditions.less(position, high, ctx, span_.step == 1, True), ctx)
+    if exact:
+        return inside
+    if isinstance(inside, torch.Tensor):   # drawn or scripted decisions (sample, exact modes)
+        return inside & own
+    return Event(torch.where(own, inside.prob, torch.zeros_like(inside.prob)))
 
 
 def _per_instance(bound):
