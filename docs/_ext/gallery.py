@@ -1,0 +1,5 @@
+"""Placeholder while the gallery is written."""
+
+
+def setup(app):
+    return {"parallel_read_safe": True}
