@@ -73,9 +73,9 @@ class RelaxedFunction:
         functools.update_wrapper(self, function)
 
     def options(self, **changes) -> "RelaxedFunction":
-        """The same function with other options (``beta``, ``mode``, ``eps``, ``max_iter``,
-        ``fixed_iterations``, ``samples``, ``seed``, ``max_paths``, ``replay``); changing
-        ``convert_calls`` compiles the function anew."""
+        """The same function with other options (those of :func:`relax`, where each is
+        documented): the same compiled code, except that changing ``convert_calls`` compiles the
+        function anew."""
         convert_calls = bool(changes.pop("convert_calls", self.convert_calls))
         other = object.__new__(RelaxedFunction)
         other.__dict__.update(self.__dict__)
@@ -201,15 +201,49 @@ def _add_user_location(error: BaseException, compiled: pipeline.Compiled) -> Non
 
 
 def relax(function=None, /, **options):
-    """Compile ``function`` into its relaxation: ``@relax`` or ``@relax(beta=..., mode=...)``.
+    """Compile ``function`` into its relaxation: ``@relax``, ``@relax(beta=..., mode=...)`` or
+    ``relax(function, **options)``.
 
-    Options (all can be changed later per call with ``f.options``): ``beta`` (temperature,
-    default 0.125), ``mode`` (``"relaxed"``, ``"hard"``, ``"straight_through"``, ``"sample"``,
-    ``"exact"``), ``eps`` (default 1e-5), ``max_iter`` (default 1024), ``replay`` (default False:
-    record each argument signature's first call and replay its torch calls afterwards; see
-    docs/semantics.md), ``convert_calls`` (default True: the functions of your own code that
-    ``function`` calls are compiled with it and run with its options; False calls them as they
-    are).
+    This is the one place where every option is documented. Each can be changed per call with
+    ``f.options(**changes)``, which reuses the compiled code (only ``convert_calls`` compiles
+    anew); a value out of range raises ``ValueError`` at once.
+
+    :param beta: the temperature β of the logistic perturbation, a positive float (default
+        ``0.125``). β → 0 is the discrete program; :func:`relaxc.report` suggests the paper's
+        β = 1/√k (k relaxed decisions per run) and never applies it.
+    :param mode: how each relaxed decision is evaluated (default ``"relaxed"``; DESIGN §1.5):
+        ``"relaxed"``, the closed-form expectation with path merging (differentiable);
+        ``"hard"``, Python's exact operators, batched (equals the original function per
+        instance); ``"straight_through"``, the hard result forward and the relaxed gradient
+        backward; ``"sample"``, every decision drawn (the mean over ``samples`` draws, see
+        :meth:`RelaxedFunction.with_standard_error`); ``"exact"``, every combination of decisions
+        enumerated with its probability (at most ``max_paths``).
+    :param eps: a path whose probability is below ``eps`` is negligible (default ``1e-5``, in
+        ``[0, 0.5)``): a relaxed ``while`` freezes an instance there, and a branch contributes
+        no non-finite value or gradient there.
+    :param max_iter: the bound on the iterations of a relaxed ``while`` (default ``1024``); the
+        mass still running at the bound is put on the last state, with a warning.
+    :param fixed_iterations: run every relaxed ``while`` for exactly ``max_iter`` iterations, with
+        no exit that depends on data, so that ``torch.compile(fullgraph=True)`` can capture it
+        (default ``False``).
+    :param samples: ``mode="sample"``: the number of draws per instance (default ``100``).
+    :param seed: ``mode="sample"``: the seed of the draws' ``torch.Generator`` (default ``0``; the
+        same seed gives the same draws).
+    :param max_paths: ``mode="exact"``: the most paths enumerated (default ``10_000``); past it a
+        ``TooManyPathsError`` names the line that multiplies them most.
+    :param replay: record each argument signature's first call and replay its torch calls
+        afterwards, at about the speed of hand-written PyTorch (default ``False``; relaxed and
+        hard modes; the function must depend on its arguments only; docs/semantics.md says what a
+        record holds).
+    :param index_gradient: the gradient of a real-valued index (default ``"exact"``, the
+        gradient of the kernel's weights); ``"constant_normaliser"`` holds the normaliser
+        constant in the backward pass (the paper's training heuristic).
+    :param convert_calls: compile the functions of your own code that ``function`` calls with
+        it, to run with its options (default ``True``); ``False`` calls them as they are
+        (:func:`do_not_convert` marks one helper so).
+    :returns: a :class:`RelaxedFunction`; called, it runs the generated code with these options.
+    :raises RelaxcSyntaxError: where ``function`` uses what relaxc cannot compile (the caret
+        points at it; docs/limitations.md lists every refusal).
     """
     if isinstance(function, RelaxedFunction):
         return function.options(**options)
