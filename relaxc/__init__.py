@@ -10,8 +10,10 @@ from relaxc_runtime import Categorical
 from .api import RelaxedFunction, do_not_convert, relax, to_source
 from .errors import RelaxcSyntaxError, SourceUnavailableError
 from .functions import argmax, argmin
+from .plotting import plot
 from .report import Report, report
+from .version import __version__
 
 __all__ = ["Categorical", "RelaxedFunction", "RelaxcSyntaxError", "Report",
-           "SourceUnavailableError", "argmax", "argmin", "do_not_convert", "relax", "report",
-           "to_source"]
+           "SourceUnavailableError", "__version__", "argmax", "argmin", "do_not_convert", "plot",
+           "relax", "report", "to_source"]

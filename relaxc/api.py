@@ -1,8 +1,12 @@
 """The public API: ``@relax``, ``f.options(...)``, ``f.python`` and ``relaxc.to_source(f)``.
 
 Compiling is cached by the function's source text and compile options, so a notebook cell that
-redefines a function with new text recompiles it, while ``f.options(beta=..., mode=...)`` only
-swaps the evaluation context the same compiled code receives.
+redefines a function with new text recompiles it, while ``relax(f, beta=...)`` and
+``f.options(beta=..., mode=...)`` only swap the evaluation context the same compiled code receives.
+
+A relaxed function behaves as a function does: it binds as a method (``__get__``), pickles by
+reference (``__reduce__``), and shows as its source beside its generated code in a notebook
+(``display``). Errors inside it are shown at the user's line (``tracebacks``).
 
 Calls (DESIGN §1.3): relaxed code calls the functions of the user's own code through ``rx.call``,
 and the runtime asks :func:`_convert` (registered at import) for their compiled form: each is
@@ -14,8 +18,11 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import importlib
 import inspect
 import linecache
+import pickle
+import types
 import weakref
 
 import relaxc_runtime
@@ -24,17 +31,19 @@ from relaxc_runtime.arguments import ArgumentShapeError
 from relaxc_runtime.calls import PerInstanceRecursionError, convert_with
 from relaxc_runtime.values import call_scope
 
-from . import loader, pipeline
+from . import display, loader, locations, pipeline, tracebacks
 from .errors import RelaxcSyntaxError, SourceUnavailableError
 
 _cache: dict = {}
 _NOTE = "in relaxed code from"
+#: The context written as the generated function's default; ``to_source`` writes the function's
+#: own options there instead. Compiling never depends on the options.
+_DEFAULT_CONTEXT = repr(Context())
 
 
-def _compile(function, context: Context, convert_calls: bool = True,
-             helper: bool = False) -> pipeline.Compiled:
+def _compile(function, convert_calls: bool = True, helper: bool = False) -> pipeline.Compiled:
     def compile_it():
-        return pipeline.compile_function(function, repr(context), convert_calls, helper)
+        return pipeline.compile_function(function, _DEFAULT_CONTEXT, convert_calls, helper)
 
     try:
         if not inspect.isfunction(function):
@@ -43,8 +52,7 @@ def _compile(function, context: Context, convert_calls: bool = True,
     except (OSError, TypeError):
         return compile_it()   # raises the clear error
     code = function.__code__
-    key = (text, code.co_filename, function.__qualname__, code.co_freevars, repr(context),
-           convert_calls, helper)
+    key = (text, code.co_filename, function.__qualname__, code.co_freevars, convert_calls, helper)
     compiled = _cache.get(key)
     if compiled is None:
         compiled = _cache[key] = compile_it()
@@ -63,13 +71,14 @@ class RelaxedFunction:
     """
 
     def __init__(self, function, context: Context, convert_calls: bool = True):
+        __tracebackhide__ = True   # IPython and pytest show the user's line, not this frame
         self.python = function
         self.context = context
         #: Whether the functions of the user's code that this one calls are compiled with it (a
         #: compile option: it decides what the generated code calls, so the Context, which
         #: holds the options of an evaluation, does not carry it).
         self.convert_calls = bool(convert_calls)
-        self._compiled = _compile(function, context, self.convert_calls)
+        self._compiled = _compile_for_user(function, self.convert_calls)
         functools.update_wrapper(self, function)
 
     def options(self, **changes) -> "RelaxedFunction":
@@ -82,11 +91,16 @@ class RelaxedFunction:
         other.context = self.context.replace(**changes)
         if convert_calls != self.convert_calls:
             other.convert_calls = convert_calls
-            other._compiled = _compile(self.python, other.context, convert_calls)
+            other._compiled = _compile_for_user(self.python, convert_calls)
         return other
 
     def __call__(self, *args, **kwargs):
+        __tracebackhide__ = True
         return self.__relaxc_call__(self.context, *args, **kwargs)
+
+    def __get__(self, instance, owner=None):
+        """As a method: ``obj.step(x)`` calls the relaxed function with ``obj`` first."""
+        return self if instance is None else types.MethodType(self, instance)
 
     def with_standard_error(self, *args, **kwargs):
         """In ``mode="sample"``: ``(mean over the draws, standard error of that mean)``."""
@@ -95,6 +109,7 @@ class RelaxedFunction:
     def __relaxc_call__(self, context, *args, _standard_error=False, **kwargs):
         """Run with ``context``: a relaxed caller passes its own (``rx.call``), so a hard or
         colder evaluation stays so all the way down."""
+        __tracebackhide__ = True
         compiled = self._compiled
         try:
             return relaxc_runtime.evaluate(compiled.function, context, args, kwargs,
@@ -104,14 +119,71 @@ class RelaxedFunction:
             raise error.with_traceback(None)   # not the hundred levels of the recursion
         except Exception as error:
             _add_user_location(error, compiled)
-            raise
+            raise error.with_traceback(
+                tracebacks.at_user_lines(error.__traceback__) or error.__traceback__)
 
     def __relaxc_run__(self, context, args, kwargs):
         """Called from relaxed code (``rx.call``): run as part of the caller's run."""
         return _run(self._compiled, context, args, kwargs)
 
     def __repr__(self) -> str:
-        return f"<relaxed function {self.python.__qualname__} ({self.context!r})>"
+        code = self.python.__code__
+        return (f"<relaxed function {self.python.__qualname__} from "
+                f"{locations.short(code.co_filename, code.co_firstlineno)}, "
+                f"{display.options_text(self.context)}>")
+
+    def _repr_html_(self) -> str:
+        return display.function_html(self)
+
+    def _repr_markdown_(self) -> str:
+        return display.function_markdown(self)
+
+    def __reduce__(self):
+        """Pickled by reference, as functions are: a module-level relaxed function (or method)
+        is found again by its module and name; one made with other options (``relax(f,
+        beta=...)``, ``f.options(...)``) is made again from it with those options."""
+        module, qualname = self.python.__module__, self.python.__qualname__
+        found = _lookup(module, qualname)
+        if found is self:
+            return qualname
+        if found is not self.python and not (isinstance(found, RelaxedFunction)
+                                             and found.python is self.python):
+            raise pickle.PicklingError(
+                f"cannot pickle the relaxed function {qualname!r}: pickle finds functions by "
+                f"module and name, and {module}.{qualname} is not it (a function defined inside "
+                f"another, or rebound). Define it at the top level of a module")
+        return _unpickle, (module, qualname, self.context.options(), self.convert_calls)
+
+
+def _lookup(module: str, qualname: str):
+    """``module.qualname`` (a dotted path through classes), or None."""
+    try:
+        found = importlib.import_module(module)
+        for part in qualname.split("."):
+            found = getattr(found, part)
+    except (ImportError, AttributeError):
+        return None
+    return found
+
+
+def _unpickle(module: str, qualname: str, options: dict, convert_calls: bool):
+    found = _lookup(module, qualname)
+    function = found.python if isinstance(found, RelaxedFunction) else found
+    if function is None:
+        raise pickle.UnpicklingError(f"relaxed function {module}.{qualname} no longer exists")
+    return RelaxedFunction(function, Context(**options), convert_calls)
+
+
+def _compile_for_user(function, convert_calls: bool) -> pipeline.Compiled:
+    """Compile a function given to ``relax``: a compile error is raised without the frames of
+    the compiler and libcst, so the caret under the user's code is what the user sees."""
+    __tracebackhide__ = True
+    try:
+        return _compile(function, convert_calls)
+    except (RelaxcSyntaxError, SourceUnavailableError) as error:
+        if tracebacks.keep_all():
+            raise
+        raise error.with_traceback(None) from None
 
 
 def _run(compiled: pipeline.Compiled, context: Context, args, kwargs):
@@ -137,8 +209,6 @@ class _Converted:
         return _run(self.compiled, context, args, kwargs)
 
 
-#: A converted function runs with its caller's context: it is compiled once, with the defaults.
-_HELPER_CONTEXT = Context()
 #: User function -> its _Converted, or None where it has no source (called as it is).
 _converted = weakref.WeakKeyDictionary()
 
@@ -151,7 +221,7 @@ def _convert(function):
     except KeyError:
         pass
     try:
-        compiled = _compile(function, _HELPER_CONTEXT, convert_calls=True, helper=True)
+        compiled = _compile(function, convert_calls=True, helper=True)
     except SourceUnavailableError:
         converted = None   # typed at the prompt or made by exec(): nothing to compile
     except RelaxcSyntaxError as error:
@@ -191,7 +261,7 @@ def _add_user_location(error: BaseException, compiled: pipeline.Compiled) -> Non
     if user_line is None or any(n.startswith(_NOTE) for n in getattr(error, "__notes__", ())):
         return   # no generated frame, or a relaxed function inside this one noted it already
     text = linecache.getline(compiled.user_filename, user_line).strip()
-    note = f'{_NOTE} File "{compiled.user_filename}", line {user_line}: {text}'
+    note = f"{_NOTE} {locations.describe(compiled.user_filename, user_line)}: {text}"
     hint = compiled.one_path_hints.get((user_line, getattr(error, "name", None)))
     if isinstance(error, UnboundLocalError) and hint:
         assigned, read = hint
@@ -245,17 +315,32 @@ def relax(function=None, /, **options):
     :raises RelaxcSyntaxError: where ``function`` uses what relaxc cannot compile (the caret
         points at it; docs/limitations.md lists every refusal).
     """
+    __tracebackhide__ = True
+    if function is None:
+        Context(**{k: v for k, v in options.items() if k != "convert_calls"})   # checked now
+        return lambda f: relax(f, **options)
     if isinstance(function, RelaxedFunction):
         return function.options(**options)
+    if isinstance(function, (staticmethod, classmethod)):   # `@relax` above `@staticmethod`
+        return type(function)(relax(function.__func__, **options))
     convert_calls = options.pop("convert_calls", True)
-    context = Context(**options)
-    if function is None:
-        return lambda f: RelaxedFunction(f, context, convert_calls)
-    return RelaxedFunction(function, context, convert_calls)
+    return RelaxedFunction(function, Context(**options), convert_calls)
 
 
-def to_source(function: RelaxedFunction) -> str:
-    """The generated code of a relaxed function, as a module that runs on its own."""
+def to_source(function: RelaxedFunction, standalone: bool = False) -> display.GeneratedSource:
+    """The generated code of a relaxed function (a ``str``; notebooks show it highlighted), with
+    the function's options as the default context. ``standalone=True``: a module that runs on its
+    own with torch and ``relaxc_runtime`` (and the user's module, for what the function reads
+    from it): the compiled helpers it calls are included (``standalone``)."""
     if not isinstance(function, RelaxedFunction):
         raise TypeError("relaxc.to_source expects a function returned by relaxc.relax")
-    return _compile(function.python, function.context, function.convert_calls).text
+    if standalone:
+        from . import standalone as dumps   # the module depends on this one
+        return display.GeneratedSource(dumps.module_text(function))
+    return display.GeneratedSource(generated_text(function._compiled, function.context))
+
+
+def generated_text(compiled: pipeline.Compiled, context: Context) -> str:
+    """The compiled text with ``context`` written as the default of its context parameter."""
+    return compiled.text.replace(f"{compiled.rx_name}={_DEFAULT_CONTEXT}",
+                                 f"{compiled.rx_name}={context!r}", 1)

@@ -123,6 +123,11 @@ def _is_relax_decorator(decorator: cst.Decorator) -> bool:
             or (isinstance(expression, cst.Attribute) and expression.attr.value == "relax"))
 
 
+def _is_method_kind(decorator: cst.Decorator) -> bool:
+    return (isinstance(decorator.decorator, cst.Name)
+            and decorator.decorator.value in ("staticmethod", "classmethod"))
+
+
 def check(source: UserSource) -> None:
     """Raise a ``RelaxcSyntaxError`` at the first construct relaxc cannot compile."""
     function = source.node
@@ -131,6 +136,8 @@ def check(source: UserSource) -> None:
     decorators = list(function.decorators)
     relax_at = next((i for i, d in enumerate(decorators) if _is_relax_decorator(d)), None)
     applied_before = decorators[relax_at + 1:] if relax_at is not None else decorators
+    # `relax` unwraps a static or class method and wraps its relaxation again.
+    applied_before = [d for d in applied_before if not _is_method_kind(d)]
     if applied_before:
         raise source.error(applied_before[0], "a decorator applied before @relax would be lost: "
                                               "put @relax directly above the `def`")

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import libcst as cst
 
-from . import analysis, canonicalize, checks, emit, loader, source
+from . import analysis, canonicalize, checks, emit, loader, source, tracebacks
 from .lowering.transformer import Lowering
 from .naming import Namer
 
@@ -69,7 +69,9 @@ def compile_function(function, context_repr: str, convert_calls: bool = True,
     text = emit.emit(parsed, lowered_module.body[0])                     # emit
     filename = loader.pseudo_filename(function.__qualname__, text)
     generated = loader.load(text, filename, function, lowering.rx, uses)  # load
-    return Compiled(text, filename, generated, lowering.rx, loader.source_map(text),
+    source_map = loader.source_map(text)
+    tracebacks.generated_files[filename] = (parsed.filename, source_map, function.__name__)
+    return Compiled(text, filename, generated, lowering.rx, source_map,
                     parsed.filename, facts.one_path_hints, parsed.line_of(parsed.node.name))
 
 

@@ -9,8 +9,11 @@ decisions in one run, with the paper's heuristic β = 1/√k as a suggestion (ne
 
 from __future__ import annotations
 
+import ast
 import html
+import inspect
 import math
+import textwrap
 from dataclasses import dataclass
 
 import torch
@@ -46,7 +49,7 @@ class DecisionSite:
     decidedness: float
 
 
-@dataclass
+@dataclass(repr=False)
 class Report:
     function: str
     beta: float
@@ -77,6 +80,14 @@ class Report:
         lines.append(f"  k = {self.k:g} relaxed decisions per run; {suggestion}")
         return "\n".join(lines)
 
+    __repr__ = __str__   # a terminal (and terminal IPython) shows the table
+
+    def plot(self):
+        """A figure of this report: each output's relaxed, reference and hard value (batch
+        means), and how decided each line's relaxed decisions were. Needs matplotlib."""
+        from .plotting import report_figure
+        return report_figure(self)
+
     def _repr_html_(self) -> str:
         rows = "".join(
             f"<tr><td>{html.escape(o.name)}</td><td>{o.relaxed:.4g}</td><td>{o.reference:.4g}"
@@ -95,12 +106,62 @@ class Report:
                 f"(not applied)</p>")
 
 
-def _leaves(value, name="output"):
+def output_names(python_function, count: int) -> list[str]:
+    """Names of ``count`` outputs after the function's ``return`` statements: ``return xs,
+    swaps`` names them ``xs`` and ``swaps``; a position where the returns disagree (``return lo``
+    here, ``return x`` there) or that no return shows is ``output[i]`` (``output`` alone)."""
+    generic = ["output"] if count == 1 else [f"output[{i}]" for i in range(count)]
+    try:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(python_function)))
+    except (OSError, TypeError, SyntaxError):
+        return generic
+    shown = []
+    for node in _own_returns(tree.body[0]):
+        values = (node.value.elts if isinstance(node.value, ast.Tuple) and count > 1
+                  else [node.value])
+        if node.value is not None and len(values) == count:
+            shown.append([ast.unparse(v) for v in values])
+    names = []
+    for i in range(count):
+        texts = {returned[i] for returned in shown}
+        names.append(texts.pop() if len(texts) == 1 else generic[i])
+    return names
+
+
+def _own_returns(function: ast.AST):
+    """The ``return`` statements of ``function``, not of functions defined inside it."""
+    for node in ast.iter_child_nodes(function):
+        if isinstance(node, ast.Return):
+            yield node
+        elif not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda,
+                                   ast.ClassDef)):
+            yield from _own_returns(node)
+
+
+def named_leaves(value, python_function):
+    """``(name, leaf)`` for the numbers and tensors of a function's result, named after its
+    ``return`` statement (elements of a returned list as ``name[i]``)."""
+    outputs = list(value) if isinstance(value, tuple) else [value]
+    for name, output in zip(output_names(python_function, len(outputs)), outputs):
+        yield from _leaves(output, name)
+
+
+def _leaves(value, name):
     if isinstance(value, (list, tuple)):
         for i, v in enumerate(value):
             yield from _leaves(v, f"{name}[{i}]")
     elif isinstance(value, (torch.Tensor, int, float, bool)):
         yield name, value
+
+
+def reference_run(relaxed: RelaxedFunction, args) -> tuple[object, str]:
+    """``(value, name)`` of the true expectation at the function's β: exact mode, or sample mode
+    (at least 1,000 draws) where exact would enumerate too many paths."""
+    try:
+        return relaxed.options(mode="exact")(*args), "exact"
+    except TooManyPathsError:
+        sampled = relaxed.options(mode="sample", samples=max(relaxed.context.samples, 1000))
+        return sampled(*args), f"sample ({sampled.context.samples} draws)"
 
 
 def report(function, *args, **options) -> Report:
@@ -121,16 +182,12 @@ def report(function, *args, **options) -> Report:
     context = relaxed.context.replace(mode="relaxed")
     context.recorder = record
     relaxed_result = relaxed.__relaxc_call__(context, *args)
-    try:
-        reference = relaxed.options(mode="exact")(*args)
-        reference_name = "exact"
-    except TooManyPathsError:
-        sampled = relaxed.options(mode="sample", samples=max(relaxed.context.samples, 1000))
-        reference = sampled(*args)
-        reference_name = f"sample ({sampled.context.samples} draws)"
+    reference, reference_name = reference_run(relaxed, args)
     hard = relaxed.options(mode="hard")(*args)
+    python = relaxed.python
     outputs = [_output_gap(name, r, e, h) for (name, r), (_, e), (_, h) in zip(
-        _leaves(relaxed_result), _leaves(reference), _leaves(hard))]
+        named_leaves(relaxed_result, python), named_leaves(reference, python),
+        named_leaves(hard, python))]
     sites = [DecisionSite(line[0] if line else None, line[1] if line else "",
                           count, total / count)
              for line, (count, total) in sorted(decisions.items(),

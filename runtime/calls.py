@@ -35,7 +35,8 @@ import types
 
 import torch
 
-from . import paths
+from . import paths, values
+from .modes import evaluate
 
 #: Modules whose functions are library code, never converted (with the standard library's).
 LIBRARY_MODULES = frozenset({"torch", "numpy", "relaxc", "relaxc_runtime", "functorch",
@@ -172,3 +173,28 @@ def _refuse_recursion(callee, entries):
     raise RecursionError(
         f"`{name}` recursed {len(entries)} calls deep in relaxed code, where each call takes "
         f"several Python frames: raise sys.setrecursionlimit, or write the recursion as a loop")
+
+
+class GeneratedFunction:
+    """A generated function in a module written by ``relaxc show`` (no compiler there): calling
+    it evaluates it with its own options as a relaxed function does (``modes.evaluate``: modes,
+    draws, argument checks); relaxed code that calls it runs it with the caller's context.
+
+    ``function`` takes the evaluation context as the keyword ``rx_name``, whose default holds
+    the options it was dumped with."""
+
+    def __init__(self, function, rx_name: str, context=None):
+        self.function, self.rx_name = function, rx_name
+        self.context = context if context is not None else function.__kwdefaults__[rx_name]
+        functools.update_wrapper(self, function)
+
+    def options(self, **changes) -> "GeneratedFunction":
+        """The same function with other options (``beta``, ``mode``, ...)."""
+        return GeneratedFunction(self.function, self.rx_name, self.context.replace(**changes))
+
+    def __call__(self, *args, **kwargs):
+        return evaluate(self.function, self.context, args, kwargs, self.rx_name)
+
+    def __relaxc_run__(self, context, args, kwargs):
+        with values.call_scope():
+            return self.function(*args, **{**kwargs, self.rx_name: context})

@@ -3,12 +3,14 @@ notebook cells, and what callers get back."""
 
 import inspect
 import linecache
+import os
 import traceback
 
 import pytest
 import torch
 
 import relaxc
+import relaxc_runtime
 from corpus import bubble_pass, sign
 
 
@@ -115,18 +117,30 @@ def test_results_lists_keep_identity_and_static_results_stay_python():
     assert relaxc.relax(bubble_pass)([1.0, 2.0]) == ([1.0, 2.0], 0)   # plain numbers: plain Python
 
 
-def test_generated_code_is_visible_to_inspect_and_tracebacks():
+def test_generated_code_is_visible_to_inspect_and_to_full_tracebacks(monkeypatch):
     relaxed = relaxc.relax(bubble_pass)
     generated = relaxed._compiled.function
     assert inspect.getsource(generated).startswith("def bubble_pass(xs, *, rx=")
-    try:
+    monkeypatch.setenv("RELAXC_TRACEBACK", "full")   # for work on relaxc: every frame
+    with pytest.raises(TypeError) as caught:
         relaxed(torch.zeros(2))   # a (B,) tensor is not a sequence: len() fails in generated code
-    except TypeError as error:
-        frames = traceback.extract_tb(error.__traceback__)
-        assert any(f.filename == relaxed._compiled.filename and "rx.len(xs)" in f.line
-                   for f in frames)
-    else:
-        pytest.fail("expected a TypeError")
+    frames = traceback.extract_tb(caught.value.__traceback__)
+    assert any(f.filename == relaxed._compiled.filename and "rx.len(xs)" in f.line
+               for f in frames)
+
+
+def test_a_runtime_error_is_shown_at_the_users_line_without_relaxcs_frames():
+    relaxed = relaxc.relax(bubble_pass)
+    with pytest.raises(TypeError) as caught:
+        relaxed(torch.zeros(2))
+    frames = traceback.extract_tb(caught.value.__traceback__)
+    internal = [f for f in frames if f.filename.startswith(
+        (os.path.dirname(relaxc.__file__), os.path.dirname(relaxc_runtime.__file__), "<relaxc"))]
+    # Python adds the frame of the call that re-raises (IPython and pytest hide it).
+    assert [f.name for f in internal] == ["__call__", "__relaxc_call__"]
+    last = frames[-1]
+    assert (last.filename, last.name) == (inspect.getsourcefile(bubble_pass), "bubble_pass")
+    assert last.line == "for j in range(len(xs) - 1):"
 
 
 def test_to_source_refuses_a_plain_function():
