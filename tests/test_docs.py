@@ -47,6 +47,7 @@ def test_every_cited_design_section_is_in_the_docs():
 _NOT_REFUSALS = {
     "internal error: a forked exit flag reached plain Python logic (relaxc_runtime.exits)":
         "a bug in relaxc, not a refusal",
+    "unreachable: the code above always raises": "an assertion about relaxc's own code",
 }
 
 
@@ -99,6 +100,28 @@ def test_limitations_page_quotes_every_refusal():
                if text not in _NOT_REFUSALS and _normalised(text) not in page]
     assert not missing, ("docs/limitations.md does not quote these messages (add each, with its "
                          "fix, under the heading where it arises):\n" + "\n".join(missing))
+
+
+def test_relax_docstring_documents_every_option():
+    """The one place where the options are documented (docs/api.md shows it) names them all."""
+    import relaxc
+    from relaxc_runtime.context import _OPTIONS
+
+    documented = set(re.findall(r":param (\w+):", relaxc.relax.__doc__))
+    assert documented == {*_OPTIONS, "convert_calls"}
+
+
+# --- docs/getting_started.md -------------------------------------------------------------------
+
+def test_getting_started_runs(tmp_path):
+    """The page's Python blocks, run in order as one script, as a reader would paste them."""
+    page = (DOCS / "getting_started.md").read_text()
+    blocks = re.findall(r"^```python\n(.*?)^```$", page, re.DOTALL | re.MULTILINE)
+    assert len(blocks) >= 4
+    (tmp_path / "example.py").write_text("\n".join(blocks))
+    run = subprocess.run([sys.executable, "example.py"], capture_output=True, text=True,
+                         timeout=600, cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
 
 
 # --- docs/porting.md ---------------------------------------------------------------------------
