@@ -7,6 +7,7 @@ corpus by docs/_ext/gallery.py.
 """
 
 import pathlib
+import re
 import sys
 
 DOCS = pathlib.Path(__file__).resolve().parent
@@ -42,3 +43,16 @@ autodoc_preserve_defaults = True
 html_theme = "alabaster"
 html_title = "relaxc"
 html_static_path = []
+
+_DESIGN_CITATION = re.compile(r"DESIGN §(\d+(?:\.\d+)*)")
+
+
+def _link_design_citations(app, what, name, obj, options, lines):
+    """Docstrings cite the design as "DESIGN §1.3": make each a link to that section of design.md
+    (tests/test_docs.py checks that every cited section exists)."""
+    for number, line in enumerate(lines):
+        lines[number] = _DESIGN_CITATION.sub(r":ref:`DESIGN §\1 <design-\1>`", line)
+
+
+def setup(app):
+    app.connect("autodoc-process-docstring", _link_design_citations)

@@ -27,18 +27,24 @@ import json
 import pathlib
 import random
 import sys
-import textwrap
 import time
 import warnings
 
-#: The β values of every plot: log-spaced, from nearly discrete (0.003) to nearly flat (3, for
-#: data between -5 and 5).
-BETAS = [10 ** (k / 4) for k in range(-10, 3)]
+#: The β values of every plot: log-spaced, three per decade, from nearly discrete (0.005) to
+#: nearly flat (2, for data between -5 and 5).
+BETAS = [10 ** (k / 3) for k in range(-7, 2)]
 #: Exact mode enumerates at most this many paths per run, then the expectation is sampled (1,000
 #: draws): at β near 1 a sort's `while` has thousands of paths, and the default bound (10,000)
 #: would take minutes per function to reach.
 MAX_PATHS = 256
 _SEED = 0
+#: Functions whose plot relaxc cannot draw today, and why: their page shows the error instead. A
+#: function listed here that plots fails the build, so that the list stays true.
+KNOWN_PLOT_FAILURES = {
+    "jump_search": "exact mode (the plot's reference) reads `arr[prev]` past the end on a path "
+                   "where the continuity-corrected `prev == min(step, n)` was drawn false; "
+                   "relaxed mode stops such a path, exact mode raises",
+}
 
 
 def _static_value(strategy):
@@ -112,17 +118,47 @@ def _page(function, specification, refusal, folder: pathlib.Path, rng) -> str:
                   f"raises\n", _code_block(f"{kind.__name__}: {message}", "text"),
                   "([Limitations](../limitations.md) lists every refusal and its fix.)\n"]
         return "\n".join(lines)
-    with warnings.catch_warnings():
-        # A `while` cut at max_iter at a large β is part of what the plot shows.
-        warnings.simplefilter("ignore", RuntimeWarning)
-        figure = relaxc.plot(relaxed, *arguments, betas=BETAS, max_paths=MAX_PATHS)
+    call = _call_text(function, arguments)
+    try:
+        with warnings.catch_warnings():
+            # A `while` cut at max_iter at a large β is part of what the plot shows.
+            warnings.simplefilter("ignore", RuntimeWarning)
+            figure = relaxc.plot(relaxed, *arguments, betas=BETAS, max_paths=MAX_PATHS)
+    except Exception as error:
+        if name not in KNOWN_PLOT_FAILURES:
+            raise
+        lines += [f"`relaxc.plot(f, *args)` for `{call}` fails today: "
+                  f"{KNOWN_PLOT_FAILURES[name]}.\n",
+                  _code_block(f"{type(error).__name__}: {error}", "text")]
+        return "\n".join(lines)
+    if name in KNOWN_PLOT_FAILURES:
+        raise RuntimeError(f"gallery: {name} plots now: remove it from KNOWN_PLOT_FAILURES")
     figure.savefig(folder / f"{name}.png", dpi=80)
     plt.close(figure)
-    lines += [f"Its outputs against β for `{_call_text(function, arguments)}` "
+    lines += [f"Its outputs against β for `{call}` "
               f"(`relaxc.plot(f, *args)`): the relaxed output approaches the hard one as β → 0, "
               f"and the gap to the true expectation shows what path merging costs.\n",
               f"![{name}: relaxed, expectation and hard output against β]({name}.png)\n"]
     return "\n".join(lines)
+
+
+_INDEX = """\
+# Gallery
+
+Every function of the test corpus (`tests/corpus.py`: sorts, searches, partitions, dynamic
+programs and smaller pieces of logic, written as plain Python), as relaxc sees it: the plain
+source, the code relaxc generates, and its outputs against β: relaxed (solid), the true
+expectation (dashed; exact mode, or 1,000 samples where exact would enumerate more than
+{max_paths} paths) and hard (dotted), on one input. Sequences hold distinct integers and numbers
+distinct half-integers, so that no two data values tie and β → 0 reaches the hard result. These
+pages are generated when the documentation is built (`docs/_ext/gallery.py`).
+
+```{{toctree}}
+:maxdepth: 1
+
+{entries}
+```
+"""
 
 
 def _compiler_hash(root: pathlib.Path) -> str:
@@ -168,25 +204,8 @@ def write_gallery(docs: pathlib.Path, log=None) -> list[str]:
         stamps_path.write_text(json.dumps(stamps, indent=1, sort_keys=True))
         if log is not None:
             log(f"gallery: {name} {time.perf_counter() - started:.1f} s")
-    entries = "\n".join(f.__name__ for f in functions)
-    (folder / "index.md").write_text(textwrap.dedent("""\
-        # Gallery
-
-        Every function of the test corpus (`tests/corpus.py`: plain algorithms, many of them from
-        TheAlgorithms), as relaxc sees it: the plain source, the code relaxc generates, and its
-        outputs against β, relaxed (solid), the true expectation (dashed; exact mode, or 1,000
-        samples where exact would enumerate more than {max_paths} paths) and hard (dotted), on
-        one input. Sequences
-        hold distinct integers and numbers distinct half-integers, so that no two data values
-        tie and β → 0 reaches the hard result. This page is generated when the documentation is
-        built (`docs/_ext/gallery.py`).
-
-        ```{{toctree}}
-        :maxdepth: 1
-
-        {entries}
-        ```
-        """).format(entries=textwrap.indent(entries, " " * 8).strip(), max_paths=MAX_PATHS))
+    (folder / "index.md").write_text(_INDEX.format(
+        max_paths=MAX_PATHS, entries="\n".join(f.__name__ for f in functions)))
     return [f.__name__ for f in functions]
 
 
