@@ -154,18 +154,27 @@ def _leaves(value, name):
         yield name, value
 
 
-def reference_run(relaxed: RelaxedFunction, args) -> tuple[object, str]:
-    """``(value, name)`` of the true expectation at the function's β: exact mode, or sample mode
-    (at least 1,000 draws) where exact would enumerate too many paths."""
+def reference_run(relaxed: RelaxedFunction, args, reference: str | None = None
+                  ) -> tuple[object, str]:
+    """``(value, name)`` of the true expectation at the function's β: ``reference="exact"``
+    (every path enumerated), ``"sample"`` (at least 1,000 draws), or by default exact where it
+    would enumerate at most ``max_paths`` paths, else sampled."""
+    if reference not in (None, "exact", "sample"):
+        raise ValueError(f"reference is 'exact' or 'sample', got {reference!r}")
     try:
-        return relaxed.options(mode="exact")(*args), "exact"
+        if reference != "sample":
+            return relaxed.options(mode="exact")(*args), "exact"
     except TooManyPathsError:
-        sampled = relaxed.options(mode="sample", samples=max(relaxed.context.samples, 1000))
-        return sampled(*args), f"sample ({sampled.context.samples} draws)"
+        if reference == "exact":
+            raise
+    sampled = relaxed.options(mode="sample", samples=max(relaxed.context.samples, 1000))
+    return sampled(*args), f"sample ({sampled.context.samples} draws)"
 
 
-def report(function, *args, **options) -> Report:
-    """Run ``function`` relaxed, exact (or sampled) and hard on ``args``, and compare."""
+def report(function, *args, reference: str | None = None, **options) -> Report:
+    """Run ``function`` relaxed, exact (or sampled) and hard on ``args``, and compare.
+    ``reference``: how the true expectation is computed (see :func:`reference_run`);
+    ``options``: the function's options for these runs."""
     relaxed = function if isinstance(function, RelaxedFunction) else relax(function)
     relaxed = relaxed.options(**options) if options else relaxed
     decisions: dict = {}
@@ -182,11 +191,11 @@ def report(function, *args, **options) -> Report:
     context = relaxed.context.replace(mode="relaxed")
     context.recorder = record
     relaxed_result = relaxed.__relaxc_call__(context, *args)
-    reference, reference_name = reference_run(relaxed, args)
+    expectation, reference_name = reference_run(relaxed, args, reference)
     hard = relaxed.options(mode="hard")(*args)
     python = relaxed.python
     outputs = [_output_gap(name, r, e, h) for (name, r), (_, e), (_, h) in zip(
-        named_leaves(relaxed_result, python), named_leaves(reference, python),
+        named_leaves(relaxed_result, python), named_leaves(expectation, python),
         named_leaves(hard, python))]
     sites = [DecisionSite(line[0] if line else None, line[1] if line else "",
                           count, total / count)
