@@ -185,6 +185,9 @@ def test_different_batch_sizes_are_refused_naming_both_arguments():
                                                  r"\(4,\)\), but 'x' has batch size 3") as caught:
         relaxc.relax(scale)(torch.randn(3), torch.randn(4))
     assert "same batch size" in str(caught.value)
+    # Refused before the generated code runs: shown at the `def` line, without relaxc's frames.
+    last = traceback.extract_tb(caught.value.__traceback__)[-1]
+    assert (last.filename, last.lineno, last.name) == (__file__, first_line(scale), "scale")
     with pytest.raises(ArgumentShapeError, match=r"'xs\[1\]' has batch size 2"):
         relaxc.relax(count_above)([torch.zeros(3), torch.zeros(2)], torch.zeros(3))
 
@@ -236,11 +239,10 @@ def test_a_compile_error_carries_no_frames_of_relaxc_or_libcst():
     with pytest.raises(RelaxcSyntaxError) as caught:
         relaxc.relax(uses_try)
     frames = traceback.extract_tb(caught.value.__traceback__)
-    # The test's own frame and relax's entry points, which IPython and pytest hide
-    # (`__tracebackhide__`): no pass of the compiler, nothing of libcst.
+    # The test's own frame and relax's, which pytest hides (`__tracebackhide__`): no pass of
+    # the compiler, nothing of libcst.
     assert not [f for f in frames if "libcst" in f.filename]
-    assert [f.name for f in frames if "/relaxc/" in f.filename] == [
-        "relax", "__init__", "_compile_for_user"]
+    assert [f.name for f in frames if "/relaxc/" in f.filename] == ["relax"]
     assert caught.value.__cause__ is None and caught.value.__suppress_context__
 
 
