@@ -71,14 +71,13 @@ class RelaxedFunction:
     """
 
     def __init__(self, function, context: Context, convert_calls: bool = True):
-        __tracebackhide__ = True   # IPython and pytest show the user's line, not this frame
         self.python = function
         self.context = context
         #: Whether the functions of the user's code that this one calls are compiled with it (a
         #: compile option: it decides what the generated code calls, so the Context, which
         #: holds the options of an evaluation, does not carry it).
         self.convert_calls = bool(convert_calls)
-        self._compiled = _compile_for_user(function, self.convert_calls)
+        self._compiled = _compile(function, self.convert_calls)
         functools.update_wrapper(self, function)
 
     def options(self, **changes) -> "RelaxedFunction":
@@ -91,7 +90,7 @@ class RelaxedFunction:
         other.context = self.context.replace(**changes)
         if convert_calls != self.convert_calls:
             other.convert_calls = convert_calls
-            other._compiled = _compile_for_user(self.python, convert_calls)
+            other._compiled = _compile(self.python, convert_calls)
         return other
 
     def __call__(self, *args, **kwargs):
@@ -119,8 +118,11 @@ class RelaxedFunction:
             raise error.with_traceback(None)   # not the hundred levels of the recursion
         except Exception as error:
             _add_user_location(error, compiled)
+            # Refused at the call, before the generated code ran: shown at the `def` line.
+            refused_at = ((compiled.user_filename, compiled.def_line, self.python.__name__)
+                          if isinstance(error, ArgumentShapeError) else None)
             raise error.with_traceback(
-                tracebacks.at_user_lines(error.__traceback__) or error.__traceback__)
+                tracebacks.at_user_lines(error.__traceback__, refused_at) or error.__traceback__)
 
     def __relaxc_run__(self, context, args, kwargs):
         """Called from relaxed code (``rx.call``): run as part of the caller's run."""
@@ -172,18 +174,6 @@ def _unpickle(module: str, qualname: str, options: dict, convert_calls: bool):
     if function is None:
         raise pickle.UnpicklingError(f"relaxed function {module}.{qualname} no longer exists")
     return RelaxedFunction(function, Context(**options), convert_calls)
-
-
-def _compile_for_user(function, convert_calls: bool) -> pipeline.Compiled:
-    """Compile a function given to ``relax``: a compile error is raised without the frames of
-    the compiler and libcst, so the caret under the user's code is what the user sees."""
-    __tracebackhide__ = True
-    try:
-        return _compile(function, convert_calls)
-    except (RelaxcSyntaxError, SourceUnavailableError) as error:
-        if tracebacks.keep_all():
-            raise
-        raise error.with_traceback(None) from None
 
 
 def _run(compiled: pipeline.Compiled, context: Context, args, kwargs):
@@ -315,14 +305,25 @@ def relax(function=None, /, **options):
     :raises RelaxcSyntaxError: where ``function`` uses what relaxc cannot compile (the caret
         points at it; docs/limitations.md lists every refusal).
     """
-    __tracebackhide__ = True
+    __tracebackhide__ = True   # IPython and pytest show the user's line, not this frame
     if function is None:
         Context(**{k: v for k, v in options.items() if k != "convert_calls"})   # checked now
-        return lambda f: relax(f, **options)
+        return functools.partial(relax, **options)   # (a partial adds no frame to errors)
+    try:
+        return _relax(function, options)
+    except (RelaxcSyntaxError, SourceUnavailableError) as error:
+        if tracebacks.keep_all():
+            raise
+        # The caret under the user's code is the message: not the frames of the compiler and
+        # libcst it was raised under (this frame stays, as every frame that raises does).
+        raise error.with_traceback(None) from None
+
+
+def _relax(function, options: dict):
     if isinstance(function, RelaxedFunction):
         return function.options(**options)
     if isinstance(function, (staticmethod, classmethod)):   # `@relax` above `@staticmethod`
-        return type(function)(relax(function.__func__, **options))
+        return type(function)(_relax(function.__func__, options))
     convert_calls = options.pop("convert_calls", True)
     return RelaxedFunction(function, Context(**options), convert_calls)
 

@@ -89,21 +89,37 @@ class Report:
         return report_figure(self)
 
     def _repr_html_(self) -> str:
-        rows = "".join(
-            f"<tr><td>{html.escape(o.name)}</td><td>{o.relaxed:.4g}</td><td>{o.reference:.4g}"
-            f"</td><td>{o.hard:.4g}</td><td>{o.gap:.3g}</td><td>{o.hard_gap:.3g}</td></tr>"
-            for o in self.outputs)
-        sites = "".join(
-            f"<tr><td>L{s.line}</td><td>{s.decisions}</td><td>{s.decidedness:.3f}</td>"
-            f"<td><code>{html.escape(s.text)}</code></td></tr>" for s in self.sites)
-        suggestion = f"{self.suggested_beta:.3g}" if self.k else "–"
-        return (f"<b>relaxc report</b> for <code>{html.escape(self.function)}</code> at "
-                f"β={self.beta:g} (reference: {html.escape(self.reference)})"
-                f"<table><tr><th>output</th><th>relaxed</th><th>reference</th><th>hard</th>"
-                f"<th>|relaxed − reference|</th><th>|reference − hard|</th></tr>{rows}</table>"
-                f"<table><tr><th>line</th><th>decisions</th><th>decided</th><th>source</th></tr>"
-                f"{sites}</table><p>k = {self.k:g}; suggested β = 1/√k = {suggestion} "
-                f"(not applied)</p>")
+        number = 'style="text-align: right; padding: 2px 10px"'
+        text = 'style="text-align: left; padding: 2px 10px"'
+
+        def table(headers, rows, numeric):
+            head = "".join(f"<th {number if n else text}>{h}</th>"
+                           for h, n in zip(headers, numeric))
+            body = "".join("<tr>" + "".join(f"<td {number if n else text}>{v}</td>"
+                                            for v, n in zip(row, numeric)) + "</tr>"
+                           for row in rows)
+            return (f'<table style="border-collapse: collapse; margin: 4px 0">'
+                    f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
+
+        outputs = table(
+            ["output", "relaxed", html.escape(self.reference), "hard", "|relaxed − reference|",
+             "|reference − hard|"],
+            [[f"<code>{html.escape(o.name)}</code>", f"{o.relaxed:.4g}", f"{o.reference:.4g}",
+              f"{o.hard:.4g}", f"{o.gap:.3g}", f"{o.hard_gap:.3g}"] for o in self.outputs],
+            [False, True, True, True, True, True])
+        sites = table(
+            ["line", "decisions", "decided", "source"],
+            [[f"L{s.line}" if s.line else "?", s.decisions, f"{s.decidedness:.3f}",
+              f"<code>{html.escape(s.text)}</code>"] for s in self.sites],
+            [False, True, True, False])
+        suggestion = (f"suggested β = 1/√k = {self.suggested_beta:.3g} (not applied)" if self.k
+                      else "no relaxed decisions")
+        return (f'<div class="relaxc-report"><p><b>relaxc report</b> for '
+                f"<code>{html.escape(self.function)}</code> at β = {self.beta:g}: batch means; "
+                f"gaps are mean absolute differences</p>{outputs}"
+                f"<p>decided: |2p − 1| of a condition, the largest weight of a choice (1 "
+                f"certain, 0 a coin flip)</p>{sites}<p>k = {self.k:g} relaxed decisions per "
+                f"run; {suggestion}</p></div>")
 
 
 def output_names(python_function, count: int) -> list[str]:
@@ -154,18 +170,27 @@ def _leaves(value, name):
         yield name, value
 
 
-def reference_run(relaxed: RelaxedFunction, args) -> tuple[object, str]:
-    """``(value, name)`` of the true expectation at the function's β: exact mode, or sample mode
-    (at least 1,000 draws) where exact would enumerate too many paths."""
+def reference_run(relaxed: RelaxedFunction, args, reference: str | None = None
+                  ) -> tuple[object, str]:
+    """``(value, name)`` of the true expectation at the function's β: ``reference="exact"``
+    (every path enumerated), ``"sample"`` (at least 1,000 draws), or by default exact where it
+    would enumerate at most ``max_paths`` paths, else sampled."""
+    if reference not in (None, "exact", "sample"):
+        raise ValueError(f"reference is 'exact' or 'sample', got {reference!r}")
     try:
-        return relaxed.options(mode="exact")(*args), "exact"
+        if reference != "sample":
+            return relaxed.options(mode="exact")(*args), "exact"
     except TooManyPathsError:
-        sampled = relaxed.options(mode="sample", samples=max(relaxed.context.samples, 1000))
-        return sampled(*args), f"sample ({sampled.context.samples} draws)"
+        if reference == "exact":
+            raise
+    sampled = relaxed.options(mode="sample", samples=max(relaxed.context.samples, 1000))
+    return sampled(*args), f"sample ({sampled.context.samples} draws)"
 
 
-def report(function, *args, **options) -> Report:
-    """Run ``function`` relaxed, exact (or sampled) and hard on ``args``, and compare."""
+def report(function, *args, reference: str | None = None, **options) -> Report:
+    """Run ``function`` relaxed, exact (or sampled) and hard on ``args``, and compare.
+    ``reference``: how the true expectation is computed (see :func:`reference_run`);
+    ``options``: the function's options for these runs."""
     relaxed = function if isinstance(function, RelaxedFunction) else relax(function)
     relaxed = relaxed.options(**options) if options else relaxed
     decisions: dict = {}
@@ -182,11 +207,11 @@ def report(function, *args, **options) -> Report:
     context = relaxed.context.replace(mode="relaxed")
     context.recorder = record
     relaxed_result = relaxed.__relaxc_call__(context, *args)
-    reference, reference_name = reference_run(relaxed, args)
+    expectation, reference_name = reference_run(relaxed, args, reference)
     hard = relaxed.options(mode="hard")(*args)
     python = relaxed.python
     outputs = [_output_gap(name, r, e, h) for (name, r), (_, e), (_, h) in zip(
-        named_leaves(relaxed_result, python), named_leaves(reference, python),
+        named_leaves(relaxed_result, python), named_leaves(expectation, python),
         named_leaves(hard, python))]
     sites = [DecisionSite(line[0] if line else None, line[1] if line else "",
                           count, total / count)

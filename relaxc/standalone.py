@@ -9,11 +9,11 @@ module ``sorting.py``::
                                              import torch
     def swap(a, b): ...
                                              def swap(a, b, *, rx=relaxc_runtime.Context(...)): ...
-    @relaxc.relax(beta=0.5)                  swap = relaxc_runtime.calls.GeneratedFunction(swap, 'rx')
+    @relaxc.relax(beta=0.5)                  swap = relaxc_runtime.GeneratedFunction(swap, 'rx')
     def sort(xs):
         ... swap(a, b) ... LIMIT ...         def sort(xs, *, rx=relaxc_runtime.Context(beta=0.5, ...)):
                                                  ... rx.call(swap, (a, b), {}, rx) ... LIMIT ...
-                                             sort = relaxc_runtime.calls.GeneratedFunction(sort, 'rx')
+                                             sort = relaxc_runtime.GeneratedFunction(sort, 'rx')
 
 The helpers that relaxed code would compile on its first call (``relaxc_runtime.calls``) are
 compiled now and written out, so the module computes what the relaxed function computes; each
@@ -32,7 +32,7 @@ from relaxc_runtime.calls import user_function
 
 from . import api, locations
 
-_WRAPPER = "relaxc_runtime.calls.GeneratedFunction"
+_WRAPPER = "relaxc_runtime.GeneratedFunction"
 
 
 class StandaloneError(ValueError):

@@ -27,9 +27,12 @@ def keep_all() -> bool:
     return os.environ.get("RELAXC_TRACEBACK") == "full"
 
 
-def at_user_lines(traceback: types.TracebackType | None) -> types.TracebackType | None:
+def at_user_lines(traceback: types.TracebackType | None, refused_at: tuple | None = None
+                  ) -> types.TracebackType | None:
     """``traceback`` with relaxc's frames dropped and generated frames replaced by frames at the
-    user's lines; unchanged where it passes through no generated code."""
+    user's lines; None (keep it as it is) where it passes through no generated code, unless
+    ``refused_at`` (``(filename, line, function name)``) says where the user's code was refused
+    before any generated code ran."""
     entries, generated = [], False
     while traceback is not None:
         filename = traceback.tb_frame.f_code.co_filename
@@ -42,8 +45,10 @@ def at_user_lines(traceback: types.TracebackType | None) -> types.TracebackType 
         elif not filename.startswith(_INTERNAL):
             entries.append(traceback)
         traceback = traceback.tb_next
-    if not generated or keep_all():
+    if keep_all() or not (generated or refused_at):
         return None
+    if not generated:
+        entries.append(_user_frame(*refused_at))
     chained = None
     for entry in reversed(entries):
         chained = types.TracebackType(chained, entry.tb_frame, entry.tb_lasti, entry.tb_lineno)

@@ -5,8 +5,10 @@ torch and this package alone. Each operation's docstring states its formula and 
 meaning as plain Python.
 """
 
+from .calls import GeneratedFunction
 from .context import MODES, Context
 from .modes import evaluate
 from .values import PENDING, Categorical, Event, Unbound
 
-__all__ = ["Categorical", "Context", "Event", "MODES", "PENDING", "Unbound", "evaluate"]
+__all__ = ["Categorical", "Context", "Event", "GeneratedFunction", "MODES", "PENDING", "Unbound",
+           "evaluate"]

@@ -18,11 +18,9 @@ state after exactly ``i`` iterations weighted by the probability of exactly ``i`
 
 from __future__ import annotations
 
-import warnings
-
 import torch
 
-from . import replay
+from . import caller, replay
 from .branches import BranchCopies, Merger
 from .conditions import truth
 from .exits import EXITED, collapse
@@ -214,12 +212,11 @@ def _and(running, q):
 
 def _warn_out_of_range(running, where):
     replay.not_kept()
-    warnings.warn(
+    caller.warn(
         f"{where}: a relaxed `while` condition reads out of range on a path that relaxed "
         f"decisions reach with probability up to {float(running.detach().float().max()):.3g} "
         f"(a sentinel passed under perturbation); that path stops there. Guard the read "
-        f"(`i < len(xs) and xs[i] < pivot`) to make the bound explicit",
-        RuntimeWarning, stacklevel=3)
+        f"(`i < len(xs) and xs[i] < pivot`) to make the bound explicit")
 
 
 def _warn_unfinished(running, ctx, where):
@@ -229,9 +226,7 @@ def _warn_unfinished(running, ctx, where):
         mass = float(running.detach().float().max())
     if mass >= ctx.eps:
         replay.not_kept()
-        warnings.warn(
+        caller.warn(
             f"{where}: relaxed `while` stopped after max_iter={ctx.max_iter} iterations with "
             f"probability up to {mass:.3g} of running on; that mass is put on the last state "
-            f"(raise max_iter with f.options(max_iter=...))",
-            RuntimeWarning, stacklevel=3,
-        )
+            f"(raise max_iter with f.options(max_iter=...))")

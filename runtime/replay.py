@@ -33,14 +33,13 @@ from __future__ import annotations
 import copy
 import linecache
 import math
-import sys
 import threading
-import warnings
 import weakref
 
 import torch
 from torch.overrides import TorchFunctionMode, resolve_name
 
+from . import caller
 from .finite_tests import Coverage, FiniteTest, every_finite, spreads
 from .values import Categorical, Event
 
@@ -930,12 +929,6 @@ def _values_in(value):
 
 
 def _warn(name, reason):
-    """Warn at the caller's line: the first frame outside relaxc and its runtime."""
-    frame, level = sys._getframe(1), 2
-    while frame is not None and frame.f_globals.get("__name__", "").split(".")[0] in _OURS:
-        frame, level = frame.f_back, level + 1
-    warnings.warn(f"relaxc replay of {name}: this call runs without replay, because {reason}",
-                  RuntimeWarning, stacklevel=level)
+    caller.warn(f"relaxc replay of {name}: this call runs without replay, because {reason}")
 
 
-_OURS = ("relaxc", "relaxc_runtime")

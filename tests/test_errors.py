@@ -185,6 +185,9 @@ def test_different_batch_sizes_are_refused_naming_both_arguments():
                                                  r"\(4,\)\), but 'x' has batch size 3") as caught:
         relaxc.relax(scale)(torch.randn(3), torch.randn(4))
     assert "same batch size" in str(caught.value)
+    # Refused before the generated code runs: shown at the `def` line, without relaxc's frames.
+    last = traceback.extract_tb(caught.value.__traceback__)[-1]
+    assert (last.filename, last.lineno, last.name) == (__file__, first_line(scale), "scale")
     with pytest.raises(ArgumentShapeError, match=r"'xs\[1\]' has batch size 2"):
         relaxc.relax(count_above)([torch.zeros(3), torch.zeros(2)], torch.zeros(3))
 
@@ -230,3 +233,28 @@ def test_legitimate_shapes_are_not_refused():
 
 def word_length(word, key):
     return len(word)
+
+
+def test_a_compile_error_carries_no_frames_of_relaxc_or_libcst():
+    with pytest.raises(RelaxcSyntaxError) as caught:
+        relaxc.relax(uses_try)
+    frames = traceback.extract_tb(caught.value.__traceback__)
+    # The test's own frame and relax's, which pytest hides (`__tracebackhide__`): no pass of
+    # the compiler, nothing of libcst.
+    assert not [f for f in frames if "libcst" in f.filename]
+    assert [f.name for f in frames if "/relaxc/" in f.filename] == ["relax"]
+    assert caught.value.__cause__ is None and caught.value.__suppress_context__
+
+
+def test_the_max_iter_warning_is_located_at_the_users_call():
+    def count_up(x):
+        n = 0
+        while x > n:
+            n = n + 1
+        return n
+
+    counter = relaxc.relax(count_up, max_iter=3)
+    with pytest.warns(RuntimeWarning, match="stopped after max_iter=3") as warned:
+        counter(torch.tensor([10.0]))   # the line the warning names
+    assert [(w.filename, w.lineno) for w in warned] == [
+        (__file__, first_line(test_the_max_iter_warning_is_located_at_the_users_call) + 9)]
