@@ -34,17 +34,18 @@ import warnings
 #: nearly flat (2, for data between -5 and 5).
 BETAS = [10 ** (k / 3) for k in range(-7, 2)]
 #: Exact mode enumerates at most this many paths per run, then the expectation is sampled (1,000
-#: draws). Exact mode perturbs even the comparisons of a search's integer bounds, so a path may
-#: run a `while` to max_iter; at the default bound (10,000 paths) one function can take many
-#: minutes before it gives up, at 256 a minute (exponential_search), at 16 seconds.
+#: draws). A path of exact mode may run a `while` for hundreds of iterations (exponential_search's
+#: `while lo <= hi` made 256 decisions on one path), so giving up took over a minute at 256 paths
+#: and over five minutes at the default 10,000 (gnome_sort at β = 1); at 16, seconds.
 MAX_PATHS = 16
 _SEED = 0
 #: Functions whose plot relaxc cannot draw today, and why: their page shows the error instead. A
 #: function listed here that plots fails the build, so that the list stays true.
 KNOWN_PLOT_FAILURES = {
-    "jump_search": "exact mode (the plot's reference) reads `arr[prev]` past the end on a path "
-                   "where the continuity-corrected `prev == min(step, n)` was drawn false; "
-                   "relaxed mode stops such a path, exact mode raises",
+    "jump_search": "exact mode (the plot's reference) raises IndexError at `while arr[prev] < x` "
+                   "for β ≥ 0.1 while relaxed and hard modes run; probably a path on which the "
+                   "perturbed `prev == min(step, n)` is false reads past the end, which relaxed "
+                   "mode stops and exact mode does not",
 }
 
 
