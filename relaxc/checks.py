@@ -20,6 +20,10 @@ _REFUSED = {
     cst.ClassDef: "a class cannot be defined inside a relaxed function: define it at module level",
     cst.FunctionDef: "a function cannot be defined inside a relaxed function: define it at module "
                      "level (decorate it with @relax too if it holds relaxed decisions)",
+    cst.Lambda: "a lambda inside a relaxed function is not compiled (its comparisons would not be "
+                "relaxed): write the loop it stands for (`max(..., key=lambda j: xs[j])` is a "
+                "loop keeping the best index), or define it as a function at module level, "
+                "which relaxed code compiles when it calls it",
     cst.Global: "`global` is not supported in a relaxed function: pass the value in and return "
                 "the result",
     cst.Nonlocal: "`nonlocal` is not supported in a relaxed function: pass the value in and "

@@ -141,6 +141,9 @@ def main(argv=None) -> int:
     args = _parser().parse_args(argv)
     try:
         _run(args)
+    except BrokenPipeError:   # `relaxc show ... | head`: the reader has what it wanted
+        sys.stdout = open(os.devnull, "w")   # (Python flushes stdout again at exit)
+        return 0
     except (TargetError, RelaxcSyntaxError, SourceUnavailableError, StandaloneError) as error:
         if args.traceback:
             raise

@@ -25,7 +25,7 @@ def plot(function, *args, vary=None, betas=None, **options):
     """Draw ``function``'s outputs on ``args`` (a batch, as for calling it): relaxed, the true
     expectation and hard. Returns the matplotlib ``Figure``.
 
-    - Against β (``vary=None``): ``betas`` (default: 13 values from 1e-3 to 10, log scale).
+    - Against β (``vary=None``): ``betas`` (default: 17 values from 1e-3 to 10, log scale).
     - Against one input: ``vary=(argument, values)`` varies a per-instance number argument,
       ``vary=(argument, element, values)`` one element of a sequence argument (a ``(B, n)`` tensor
       or a list of ``(B,)`` tensors); ``argument`` is a parameter name or position. The first
@@ -82,6 +82,7 @@ def _runs(relaxed: RelaxedFunction, args, betas) -> dict:
                 "reference_name": name}
     runs = {"relaxed": {}, "reference": {}, "hard": {}}
     hard = _elements(python, _run(relaxed, "hard", args))
+    names = set()
     for beta in betas:
         at_beta = relaxed.options(beta=beta)
         reference, name = _reference(at_beta, args)
@@ -89,7 +90,9 @@ def _runs(relaxed: RelaxedFunction, args, betas) -> dict:
                             ("reference", _elements(python, reference)), ("hard", hard)):
             for output, row in value.items():
                 runs[kind].setdefault(output, []).append(row)
-    runs["reference_name"] = name
+        names.add(name)
+    # Exact mode may give up at some β (too many paths) and be sampled there.
+    runs["reference_name"] = " or ".join(sorted(names))
     return runs
 
 

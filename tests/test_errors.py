@@ -51,8 +51,15 @@ def subscript_loop_target(xs):
     return xs
 
 
+def index_of_max(xs):
+    # Uncompiled, the lambda's comparisons would give the hard answer for a batch of one and
+    # fail on a larger batch.
+    return max(range(len(xs)), key=lambda j: xs[j])
+
+
 @pytest.mark.parametrize("function, line_offset, message", [
     (nested_definition, 1, "a function cannot be defined inside a relaxed function"),
+    (index_of_max, 3, "a lambda inside a relaxed function is not compiled"),
     (chained_subscript_target, 1, "a chained assignment (`a = b = ...`) to a subscript"),
     (subscript_loop_target, 1, "a subscript as a loop target (`for xs[0] in ...`)"),
 ])
