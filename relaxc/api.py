@@ -74,7 +74,8 @@ class RelaxedFunction:
 
     def options(self, **changes) -> "RelaxedFunction":
         """The same function with other options (``beta``, ``mode``, ``eps``, ``max_iter``,
-        ``fixed_iterations``, ``samples``, ``seed``, ``max_paths``, ``replay``); changing
+        ``fixed_iterations``, ``samples``, ``seed``, ``max_paths``, ``replay``,
+        ``index_gradient``, ``relaxation``); changing
         ``convert_calls`` compiles the function anew."""
         convert_calls = bool(changes.pop("convert_calls", self.convert_calls))
         other = object.__new__(RelaxedFunction)
@@ -207,7 +208,10 @@ def relax(function=None, /, **options):
     default 0.125), ``mode`` (``"relaxed"``, ``"hard"``, ``"straight_through"``, ``"sample"``,
     ``"exact"``), ``eps`` (default 1e-5), ``max_iter`` (default 1024), ``replay`` (default False:
     record each argument signature's first call and replay its torch calls afterwards; see
-    docs/semantics.md), ``convert_calls`` (default True: the functions of your own code that
+    docs/semantics.md), ``relaxation`` (default ``"logistic"``; ``"gaussian"``, ``"cauchy"``,
+    ``"smoothstep"``, or ``relaxc.Relaxation(family, logic="godel")``: the perturbation
+    distribution and the logic of ``and``/``or``, docs/semantics.md), ``convert_calls`` (default
+    True: the functions of your own code that
     ``function`` calls are compiled with it and run with its options; False calls them as they
     are).
     """

@@ -7,6 +7,7 @@ meaning as plain Python.
 
 from .context import MODES, Context
 from .modes import evaluate
+from .relaxations import Relaxation
 from .values import PENDING, Categorical, Event, Unbound
 
-__all__ = ["Categorical", "Context", "Event", "MODES", "PENDING", "Unbound", "evaluate"]
+__all__ = ["Categorical", "Context", "Event", "MODES", "PENDING", "Relaxation", "Unbound", "evaluate"]
