@@ -11,10 +11,14 @@ fractional): relaxed against sample mode (exact mode needs too many paths), with
 standard error, the number of relaxed iterations the loop ran, and whether it finished within
 max_iter.
 
+Families (``relax(f, relaxation=...)``): the first table again for each perturbation family, with
+the share of the relaxed comparisons that are certain (probability exactly 0 or 1).
+
     python benchmarks/relaxation_gap.py [--max-paths 20000]
 """
 
 import argparse
+import contextlib
 import sys
 import time
 import warnings
@@ -49,6 +53,7 @@ def main():
             print(f"| {n} | {beta} | {(values - exact_values).abs().mean():.2e} "
                   f"| {(swaps - exact_swaps).abs().mean():.2e} "
                   f"| {(exact_values - hard_values).abs().mean():.2e} |")
+    return args
 
 
 def gnome_sort(xs):
@@ -99,6 +104,54 @@ def gnome_table(betas, samples=2000):
                   f"| {max(iterations)} | {'yes' if finished else 'no'} | {seconds:.2f} |")
 
 
+@contextlib.contextmanager
+def counting_calls(cls, method, record):
+    """Calls of ``cls.method`` append ``record(*arguments)`` to the list this yields."""
+    original, calls = getattr(cls, method), []
+
+    def counted(*arguments):
+        calls.append(record(*arguments))
+        return original(*arguments)
+
+    setattr(cls, method, counted)
+    try:
+        yield calls
+    finally:
+        setattr(cls, method, original)
+
+
+def family_table(betas, max_paths):
+    """Bubble sort, relaxed against exact mode, in every relaxation family (16 instances per n),
+    and the share of the relaxed decisions (per instance) that are certain."""
+    from relaxc_runtime import Context
+    from relaxc_runtime.relaxations import FAMILIES
+
+    print("\n| family | n | β | relaxed − exact (values) | relaxed − exact (swaps) "
+          "| exact − hard (values) | certain decisions |")
+    print("|---|---|---|---|---|---|---|")
+    for family in FAMILIES:
+        for n in (3, 4, 5):
+            xs = torch.randn(16, n, dtype=torch.float64,
+                             generator=torch.Generator().manual_seed(n))
+            hard_values = relaxed_bubble_sort.options(mode="hard")(xs)[0]
+            for beta in betas:
+                relaxed = relaxed_bubble_sort.options(beta=beta, relaxation=family)
+                with counting_calls(Context, "outcome", lambda ctx, p: (
+                        ((p == 0) | (p == 1)).sum().item(), p.numel())) as decisions:
+                    values, swaps, _ = relaxed(xs)
+                try:
+                    exact_values, exact_swaps, _ = relaxed.options(
+                        mode="exact", max_paths=max_paths)(xs)
+                except TooManyPathsError:
+                    print(f"| {family} | {n} | {beta} | more than {max_paths} paths | | | |")
+                    continue
+                certain = sum(c for c, _ in decisions) / sum(t for _, t in decisions)
+                print(f"| {family} | {n} | {beta} | {(values - exact_values).abs().mean():.2e} "
+                      f"| {(swaps - exact_swaps).abs().mean():.2e} "
+                      f"| {(exact_values - hard_values).abs().mean():.2e} | {certain:.0%} |")
+
+
 if __name__ == "__main__":
-    main()
+    args = main()
     gnome_table([0.5, 0.25, 0.125, 0.05])
+    family_table([0.5, 0.25, 0.1], args.max_paths)

@@ -2,10 +2,11 @@
 
 Every discrete decision of a function decorated with :func:`relax` (``if``, comparisons,
 ``and``/``or``/``not``, ...) is replaced by its expectation under logistic perturbation (Petersen
-et al., NeurIPS 2021). See ``pipeline`` for how the compiler is organised.
+et al., NeurIPS 2021; other distributions with ``relax(f, relaxation=...)``). See ``pipeline`` for
+how the compiler is organised and docs/architecture.md for the whole.
 """
 
-from relaxc_runtime import Categorical
+from relaxc_runtime import Categorical, Relaxation
 
 from .api import RelaxedFunction, do_not_convert, relax, to_source
 from .errors import RelaxcSyntaxError, SourceUnavailableError
@@ -14,6 +15,6 @@ from .plotting import plot
 from .report import Report, report
 from .version import __version__
 
-__all__ = ["Categorical", "RelaxedFunction", "RelaxcSyntaxError", "Report",
+__all__ = ["Categorical", "RelaxedFunction", "RelaxcSyntaxError", "Relaxation", "Report",
            "SourceUnavailableError", "__version__", "argmax", "argmin", "do_not_convert", "plot",
            "relax", "report", "to_source"]

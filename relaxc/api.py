@@ -298,6 +298,10 @@ def relax(function=None, /, **options):
     :param index_gradient: the gradient of a real-valued index (default ``"exact"``, the
         gradient of the kernel's weights); ``"constant_normaliser"`` holds the normaliser
         constant in the backward pass (the paper's training heuristic).
+    :param relaxation: the perturbation distribution and the logic of ``and``/``or``/``not``
+        (default ``"logistic"``, the paper's): ``"gaussian"``, ``"cauchy"``, ``"smoothstep"``
+        (bounded support), or ``relaxc.Relaxation(family, logic="godel")`` (logics
+        ``"product"``, ``"godel"``, ``"lukasiewicz"``); docs/semantics.md gives every formula.
     :param convert_calls: compile the functions of your own code that ``function`` calls with
         it, to run with its options (default ``True``); ``False`` calls them as they are
         (:func:`do_not_convert` marks one helper so).

@@ -8,7 +8,8 @@ meaning as plain Python.
 from .calls import GeneratedFunction
 from .context import MODES, Context
 from .modes import evaluate
+from .relaxations import Relaxation
 from .values import PENDING, Categorical, Event, Unbound
 
-__all__ = ["Categorical", "Context", "Event", "GeneratedFunction", "MODES", "PENDING", "Unbound",
-           "evaluate"]
+__all__ = ["Categorical", "Context", "Event", "GeneratedFunction", "MODES", "PENDING", "Relaxation",
+           "Unbound", "evaluate"]

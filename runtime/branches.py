@@ -21,7 +21,7 @@ import math
 
 import torch
 
-from . import categorical, replay
+from . import categorical, host
 from .assignments import shift_of
 from .conditions import truth
 from .exits import EXITED, Fork, branch_per_side, has_exit, merge_forked
@@ -494,7 +494,7 @@ class Merger:
         """``p·a + (1 − p)·b``; where a negligible side is not finite, the other side alone.
 
         A merge is finite wherever both sides are (``lerp`` with a weight in [0, 1]), so the plain
-        merge is kept when it is finite everywhere, which a host read tells (``replay.finite``)
+        merge is kept when it is finite everywhere, which a host read tells (``host.finite``)
         where that sync is free (``values.syncs_freely``). Elsewhere the places to repair come
         from one merge without gradient, and the merge that counts sees only finite negligible
         sides: a NaN there would reach the gradient of ``p`` as ``0·NaN``.
@@ -532,7 +532,7 @@ class Merger:
     def _finite_or_repaired(self, merged, a, b, p):
         """``merged`` (``p·a + (1 − p)·b`` lined up), repaired where a negligible side is not
         finite (see :meth:`_expectation`)."""
-        if self._checks_on_host and replay.finite(merged):
+        if self._checks_on_host and host.finite(merged):
             return merged
         negligible_true, negligible_false, _ = align(self.negligible_true, self.negligible_false,
                                                      merged)

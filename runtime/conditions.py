@@ -7,8 +7,11 @@ Generated code turns every comparison and boolean operator into a call here::
 
 Static operands give Python's own result (and Python's short-circuit), so a condition on plain
 numbers is an ordinary ``bool``. With a relaxed operand, the result is an :class:`Event` holding the
-probability under logistic perturbation with temperature β; in hard mode it is the exact per-instance
-``torch.bool`` tensor. Integer and boolean tensors carry no gradient and are always compared exactly.
+probability under the context's relaxation (``relaxations.py``: the perturbation family with scale β,
+and the logic of ``and``/``or``); in hard mode it is the exact per-instance ``torch.bool`` tensor.
+Integer and boolean tensors carry no gradient and are always compared exactly. The formulas below
+are written for the default relaxation (logistic, product logic); the others replace σ, sech² and
+the product by their entries in ``relaxations.py``.
 """
 
 from __future__ import annotations
@@ -36,12 +39,6 @@ def _as_condition(value):
     return value if value.dtype == torch.bool else Event(value)
 
 
-def _equal_probability(a, b, beta):
-    """sech²((b − a)/(2β)), written as 4·σ(z)·σ(−z) with z = (b − a)/β, which never overflows."""
-    z = (b - a) / beta
-    return 4 * torch.sigmoid(z) * torch.sigmoid(-z)
-
-
 def less(a, b, ctx, strict: bool, integer: bool = False, exact_ties: bool = False):
     """``a < b`` (``strict``) or ``a <= b``; ``a > b`` is ``less(b, a)``.
 
@@ -63,8 +60,8 @@ def less(a, b, ctx, strict: bool, integer: bool = False, exact_ties: bool = Fals
     difference = b - a
     if integer:
         difference = difference - 0.5 if strict else difference + 0.5
-        return ctx.outcome(torch.sigmoid(difference / ctx.beta))
-    p = torch.sigmoid(difference / ctx.beta)
+        return ctx.outcome(ctx.relaxation.less(difference, ctx.beta))
+    p = ctx.relaxation.less(difference, ctx.beta)
     if exact_ties:
         p = torch.where(difference == 0, 0.0 if strict else 1.0, p)
     return ctx.outcome(p)
@@ -90,15 +87,13 @@ def equal(a, b, ctx, integer: bool = False):
             a, b = align(a, b)
             return a == b
         p, q = align(probability(a), probability(b))
-        return ctx.outcome(p * q + (1 - p) * (1 - q))
+        return ctx.outcome(ctx.relaxation.boolean_equal(p, q))
     a, b = align(expectation(a), expectation(b))
     if _decides_exactly(a, b, ctx):
         return a == b
     if integer:
-        d = b - a
-        return ctx.outcome(torch.sigmoid((0.5 - d) / ctx.beta)
-                           - torch.sigmoid((-0.5 - d) / ctx.beta))
-    return ctx.outcome(_equal_probability(a, b, ctx.beta))
+        return ctx.outcome(ctx.relaxation.within_half(b - a, ctx.beta))
+    return ctx.outcome(ctx.relaxation.equal(b - a, ctx.beta))
 
 
 def not_equal(a, b, ctx, integer: bool = False):
@@ -121,7 +116,7 @@ def truth(value, ctx):
         return value
     if ctx.hard or not value.is_floating_point():
         return value != 0
-    p = 1 - _equal_probability(value, 0.0, ctx.beta)
+    p = ctx.relaxation.not_(ctx.relaxation.equal(value, ctx.beta))
     if ctx.recorder is not None:
         ctx.recorder(p.detach(), "condition")
     return ctx.draw(p) if ctx.sampling else p
@@ -161,8 +156,10 @@ def logical_and(left, right_thunk, ctx, inputs=()):
     p, q, decided = align(p, truth(right, ctx), decided)
     if p.dtype == torch.bool and q.dtype == torch.bool:
         return p & q
+    # Where the right operand does not matter it counts as false: `p and false` is false in
+    # every logic.
     p, q = probability(p), probability(q)
-    return Event(p * torch.where(decided, torch.zeros_like(q), q))
+    return Event(ctx.relaxation.and_(p, torch.where(decided, torch.zeros_like(q), q)))
 
 
 def logical_or(left, right_thunk, ctx, inputs=()):
@@ -187,9 +184,9 @@ def logical_or(left, right_thunk, ctx, inputs=()):
     p, q, decided = align(p, truth(right, ctx), decided)
     if p.dtype == torch.bool and q.dtype == torch.bool:
         return p | q
+    # Where the right operand does not matter it counts as false: `p or false` is p in every logic.
     p, q = probability(p), probability(q)
-    q = torch.where(decided, torch.zeros_like(q), q)
-    return Event(p + q - p * q)
+    return Event(ctx.relaxation.or_(p, torch.where(decided, torch.zeros_like(q), q)))
 
 
 def all_of(values, ctx):
@@ -223,7 +220,7 @@ def logical_not(value, ctx):
     if not is_relaxed(value):
         return not value
     p = truth(value, ctx)
-    return ~p if p.dtype == torch.bool else Event(1 - p)
+    return ~p if p.dtype == torch.bool else Event(ctx.relaxation.not_(p))
 
 
 def identical(a, b, ctx):

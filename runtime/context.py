@@ -17,18 +17,22 @@ import torch
 
 from . import arithmetic, assignments, branches, conditions, extrema, indexing, loops, ranges
 from .exits import EXITED, Fork
+from .relaxations import DEFAULT, Relaxation
 from .values import PENDING, Event, Returned, Unbound, is_relaxed, to_output
 
 MODES = ("relaxed", "hard", "straight_through", "sample", "exact")
 #: The options of a context: its constructor's arguments, fixed once it is made.
 _OPTIONS = ("beta", "mode", "eps", "max_iter", "fixed_iterations", "samples", "seed", "max_paths",
-            "replay", "index_gradient")
+            "replay", "index_gradient", "relaxation")
 
 
 class Context:
     """Options of one evaluation.
 
-    beta: the temperature β of the logistic perturbation (β → 0 is the discrete program).
+    beta: the scale β of the perturbation (β → 0 is the discrete program).
+    relaxation: the perturbation family and the logic of ``and``/``or`` (``relaxations.py``): a
+        family name (``"logistic"``, the default, ``"gaussian"``, ``"cauchy"``,
+        ``"smoothstep"``) or a :class:`~relaxations.Relaxation`.
     mode: ``"relaxed"`` (closed-form expectation with path merging), ``"hard"`` (exact), or
         ``"straight_through"`` (the hard result with the relaxed gradient; ``modes.evaluate``),
         ``"sample"`` (every relaxed decision drawn; the mean over ``samples`` draws), or
@@ -53,7 +57,7 @@ class Context:
     def __init__(self, beta: float = 0.125, mode: str = "relaxed", eps: float = 1e-5,
                  max_iter: int = 1024, fixed_iterations: bool = False, samples: int = 100,
                  seed: int = 0, max_paths: int = 10_000, replay: bool = False,
-                 index_gradient: str = "exact"):
+                 index_gradient: str = "exact", relaxation="logistic"):
         if mode not in MODES:
             raise ValueError(f"unknown mode {mode!r}: choose one of {', '.join(MODES)}")
         if not (isinstance(beta, (int, float)) and math.isfinite(beta) and beta > 0):
@@ -80,6 +84,7 @@ class Context:
             raise ValueError(f"unknown index_gradient {index_gradient!r}: choose one of "
                              f"{', '.join(map(repr, indexing.INDEX_GRADIENTS))}")
         self.index_gradient = index_gradient
+        self.relaxation = Relaxation.of(relaxation)
         self.script = None      # exact mode: the DecisionScript of the path being run
         self.recorder = None    # relaxed mode, for relaxc.report: called with each decision
         self._repr = None       # made once: the options never change (replay keys calls by it)
@@ -157,8 +162,9 @@ class Context:
         replay = ", replay=True" if self.replay else ""
         gradient = (f", index_gradient={self.index_gradient!r}"
                     if self.index_gradient != "exact" else "")
+        relaxation = (f", relaxation={self.relaxation!r}" if self.relaxation != DEFAULT else "")
         return (f"relaxc_runtime.Context(beta={self.beta!r}, mode={self.mode!r}, eps={self.eps!r}, "
-                f"max_iter={self.max_iter!r}{fixed}{sample}{replay}{gradient})")
+                f"max_iter={self.max_iter!r}{fixed}{sample}{replay}{gradient}{relaxation})")
 
     def options(self) -> dict:
         return {name: getattr(self, name) for name in _OPTIONS}

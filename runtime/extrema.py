@@ -5,7 +5,8 @@ Before / after::
     best = max(best, current)       ->  best = rx.max(best, current)
     m = min(xs)                     ->  m = rx.min(xs)
 
-Relaxed, with temperature β::
+Relaxed, with scale β (the weights are the context's relaxation's, ``relaxations.py``; softmax in
+every family)::
 
     max(x_1, …, x_k) = Σ_i x_i · softmax(x / β)_i        min: softmax(−x / β)
 
@@ -37,7 +38,7 @@ import builtins
 import torch
 import torch.nn.functional as F
 
-from . import replay
+from . import host
 from .indexing import iterate
 from .values import Categorical, align, expectation, is_relaxed, syncs_freely
 
@@ -66,22 +67,28 @@ def extremum(args, ctx, *, largest: bool, **builtin_options):
     if ctx.hard:
         return _python_extremum(stacked, largest)
     sign = 1.0 if largest else -1.0
-    if syncs_freely(stacked) and replay.finite(stacked):
+    if syncs_freely(stacked) and host.finite(stacked):
         # Every argument finite (one sum says so): the softmax sum alone, which the general form
         # below reduces to, in a fifth of the ops.
-        weights = ctx.choice(torch.softmax(stacked * (sign / ctx.beta), dim=-1))
+        weights = ctx.choice(ctx.relaxation.choice_weights(stacked, sign, ctx.beta))
         return _weighted_sum(weights, stacked)
     exact = _python_extremum(stacked, largest)
     finite = torch.isfinite(stacked)
-    safe = torch.where(finite, stacked, torch.zeros_like(stacked))
-    logits = torch.where(finite, sign * safe / ctx.beta, torch.full_like(safe, -torch.inf))
     some_finite = finite.any(-1, keepdim=True)
-    weights = torch.softmax(torch.where(some_finite, logits, torch.zeros_like(logits)), dim=-1)
-    weights = ctx.choice(weights)   # sample mode: the one-hot of a drawn argument
-    soft = _weighted_sum(weights, safe)
+    # sample mode: the one-hot of a drawn argument
+    weights = ctx.choice(_finite_weights(stacked, finite, some_finite, sign, ctx))
+    soft = _weighted_sum(weights, torch.where(finite, stacked, torch.zeros_like(stacked)))
     # A dominating infinity (+inf for max) wins outright; all non-finite, or a NaN first (Python's
     # max keeps it): the exact value.
     return torch.where(_decided_exactly(stacked, finite, some_finite, sign), exact, soft)
+
+
+def _finite_weights(stacked, finite, some_finite, sign, ctx):
+    """The relaxation's weights of the finite values (a non-finite one gets none; an instance
+    with none finite gets uniform weights, which :func:`_decided_exactly` then overrides)."""
+    scores = torch.where(finite, stacked, torch.full_like(stacked, -sign * torch.inf))
+    scores = torch.where(some_finite, scores, torch.zeros_like(scores))
+    return ctx.relaxation.choice_weights(scores, sign, ctx.beta)
 
 
 def _decided_exactly(stacked, finite, some_finite, sign):
@@ -136,7 +143,8 @@ def arg_extremum(values, ctx, *, largest: bool):
     """``argmax(values)`` (``largest``) or ``argmin``.
 
     Plain values: the index of the first largest (smallest), as Python's ``max(range(n),
-    key=values.__getitem__)``. Relaxed: ``Categorical(softmax(±x / β))`` over the positions; hard:
+    key=values.__getitem__)``. Relaxed: ``Categorical(softmax(±x / β))`` over the positions (the
+    relaxation's weights); hard:
     its one-hot.
     """
     elements = list(iterate(values)) if isinstance(values, torch.Tensor) else list(values)
@@ -150,14 +158,13 @@ def arg_extremum(values, ctx, *, largest: bool):
     if ctx.hard:
         return Categorical(exact)
     sign = 1.0 if largest else -1.0
-    if syncs_freely(stacked) and replay.finite(stacked):
-        return Categorical(ctx.choice(torch.softmax(stacked * (sign / ctx.beta), dim=-1)).to(dtype))
+    if syncs_freely(stacked) and host.finite(stacked):
+        weights = ctx.relaxation.choice_weights(stacked, sign, ctx.beta)
+        return Categorical(ctx.choice(weights).to(dtype))
     # Non-finite values as in `extremum`: no weight, or the exact position where they decide it.
     finite = torch.isfinite(stacked)
     some_finite = finite.any(-1, keepdim=True)
-    logits = torch.where(finite, sign * torch.where(finite, stacked, 0.0) / ctx.beta,
-                         torch.full_like(stacked, -torch.inf))
-    soft = torch.softmax(torch.where(some_finite, logits, torch.zeros_like(logits)), dim=-1)
+    soft = _finite_weights(stacked, finite, some_finite, sign, ctx)
     decided = _decided_exactly(stacked, finite, some_finite, sign).unsqueeze(-1)
     weights = ctx.choice(torch.where(decided, exact, soft))
     return Categorical(weights.to(dtype))

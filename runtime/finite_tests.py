@@ -1,7 +1,7 @@
 """Which finiteness tests a replay makes (``replay.py``): the fewest tensors whose being finite
 implies that every merge the runtime found finite is finite again.
 
-A merge that the usual run found finite (``replay.finite``: every element finite) is tested on
+A merge that the usual run found finite (``host.finite``: every element finite) is tested on
 every replay: were it not finite, the runtime would have repaired it, so the replay must not go
 on. Most of these tests follow from others, because not being finite spreads. ``a + b``,
 ``a − b``, ``a · b``, ``lerp(a, b, w)`` and ``a / c`` are not finite at an element where ``a`` is
@@ -20,16 +20,6 @@ from __future__ import annotations
 
 import heapq
 import math
-
-import torch
-
-
-def every_finite(tensor: torch.Tensor) -> bool:
-    """Whether every element of ``tensor`` is finite, read on the host: one sum, finite only then,
-    and where it is not (a value that is not finite, or finite values whose sum overflows, as
-    float16 sums of a few hundred values in the thousands do) one exact test."""
-    tensor = tensor.detach()
-    return math.isfinite(tensor.sum()) or bool(torch.isfinite(tensor).all())
 
 
 def spreads(short_name: str) -> bool:

@@ -13,15 +13,19 @@ replacing one element; any other index reads or writes the tensor it stands for.
 
 An index that is itself per instance (a ``(B,)`` tensor, e.g. a counter promoted by a relaxed
 ``while``) selects per instance: exactly when it is an integer tensor (or in hard mode, which rounds
-it), and with the weights of a logistic kernel around it when it is real-valued (paper §3.2)::
+it), and with the weights of a kernel around it when it is real-valued (paper §3.2)::
 
     w_j = κ_j / Σ_i κ_i,   κ_j = σ((j − k)/β) · σ((k − j)/β),   over the valid positions j = 0 … n−1
+
+(the logistic family's density; another relaxation family uses its own, ``relaxations.py``. A
+family with bounded support, ``"smoothstep"``, gives no position weight when the index is farther
+than β from all of them: the index then reads its nearest position, the kernel's limit as β → 0.)
 
 Reading gives ``Σ_j w_j · xs[j]``; assigning ``xs[k] = v`` gives
 ``xs[j] ← w_j·v + (1 − w_j)·xs[j]``.
 
 The gradient is the gradient of these weights (the default, ``index_gradient="exact"``): with
-``g_j = ∂ log κ_j / ∂k = (2σ((j − k)/β) − 1)/β``, ``∂w_j/∂k = w_j · (g_j − Σ_i w_i g_i)``; it equals
+``g_j = ∂ log κ_j / ∂k`` (logistic: ``(2σ((j − k)/β) − 1)/β``), ``∂w_j/∂k = w_j · (g_j − Σ_i w_i g_i)``; it equals
 finite differences and is finite in float32 for any index but NaN. The paper's variant,
 ``index_gradient="constant_normaliser"``, holds the normaliser constant in the backward pass
 (``∂w_j/∂k = w_j · g_j``), a training heuristic against aliasing: its gradients do not sum to zero
@@ -34,8 +38,9 @@ Special indices, each instance on its own:
 - exactly at a valid position (an integer value): that position's one-hot, as the static int it
   stands for would select (a counter promoted only because other instances of the batch went on);
   its gradient is the kernel's there (the derivative on either side, what central differences see);
-- more than 64·β beyond an end (or ±inf): the kernel's limit, ``w_j ∝ exp(±j/β)`` (the index is
-  clamped there, which changes no value by more than e^-64 relative; the gradient there is 0);
+- more than 64·β beyond an end (or ±inf): the kernel's limit, logistic ``w_j ∝ exp(±j/β)`` (the
+  index is clamped there, which changes no value by more than e^-64 relative; the gradient there
+  is 0; the heavy-tailed ``"cauchy"`` family clamps at 10⁶·β);
 - NaN: NaN weights, so reading gives NaN and a write makes that instance's sequence NaN, for that
   instance only; no gradient reaches the index, and none of the other instances' gradients sees
   the NaN. In sample and exact mode, where a position must be drawn, a NaN index draws uniformly.
@@ -46,10 +51,10 @@ Nothing raises for a non-finite index: one instance's inf or NaN never fails the
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 
 from .branches import BranchList
 from .paths import inactive
+from .relaxations import DEFAULT, Relaxation
 from .values import (Categorical, Columns, Event, align, expectation, is_relaxed, position_in,
                      to_rank)
 
@@ -119,7 +124,7 @@ def index_weights(index: torch.Tensor, n: int, ctx) -> torch.Tensor:
     """Weights ``(B, n)`` of a per-instance index ``(B,)`` over positions ``0 … n−1``.
 
     Integer index (or hard mode): one-hot, negative indices counting from the end as in Python;
-    out of range is an ``IndexError``. Real-valued: the logistic kernel of the module docstring.
+    out of range is an ``IndexError``. Real-valued: the kernel of the module docstring.
     """
     positions = torch.arange(n, device=index.device)
     if ctx.hard or not index.is_floating_point():
@@ -133,16 +138,17 @@ def index_weights(index: torch.Tensor, n: int, ctx) -> torch.Tensor:
                 raise IndexError(f"per-instance index out of range for a sequence of length {n}")
             exact = exact.clamp(0, n - 1)
         return exact.unsqueeze(-1) == positions
-    weights = kernel_weights(index, n, ctx.beta, ctx.index_gradient)
+    weights = kernel_weights(index, n, ctx.beta, ctx.index_gradient, ctx.relaxation)
     if ctx.sampling:   # a draw needs a distribution: an unknown (NaN) index draws uniformly
         weights = torch.where(torch.isnan(index).unsqueeze(-1), 1 / n, weights)
     return ctx.choice(weights)
 
 
-def kernel_weights(index: torch.Tensor, n: int, beta: float,
-                   gradient: str = "exact") -> torch.Tensor:
-    """Weights ``(B, n)`` of a real-valued index ``(B,)``: the normalised logistic kernel of the
-    module docstring, one-hot where the index is exactly a valid position, NaN where it is NaN.
+def kernel_weights(index: torch.Tensor, n: int, beta: float, gradient: str = "exact",
+                   relaxation: Relaxation = DEFAULT) -> torch.Tensor:
+    """Weights ``(B, n)`` of a real-valued index ``(B,)``: the normalised kernel of the module
+    docstring (``relaxation``'s), one-hot where the index is exactly a valid position (or where
+    a bounded kernel reaches no position: the nearest one), NaN where it is NaN.
 
     ``gradient="constant_normaliser"``: the paper's variant, the normaliser a constant for the
     gradient (the values are the same).
@@ -150,14 +156,19 @@ def kernel_weights(index: torch.Tensor, n: int, beta: float,
     positions = torch.arange(n, device=index.device, dtype=index.dtype)
     known = ~torch.isnan(index)
     # On the input, before any arithmetic (a NaN or inf computed and then discarded by a `where`
-    # on the output would still send 0 · nan into the backward pass). Beyond _FAR·β of the ends
-    # the kernel is its limit to e^-_FAR (relative): clamping there changes no value that float64
-    # can tell apart, and an inf index reads that limit.
-    far = _FAR * beta
+    # on the output would still send 0 · nan into the backward pass). Beyond `far`·β of the ends
+    # the kernel is its limit (logistic: to e^-64, relative): clamping there changes no value that
+    # float64 can tell apart, and an inf index reads that limit.
+    far = relaxation.far * beta
     finite = torch.where(known, index, torch.zeros_like(index)).clamp(-far, n - 1 + far)
-    distance = (positions - finite.unsqueeze(-1)) / beta
-    # log σ(d) + log σ(−d), normalised in log space so a far-away index cannot divide 0 by 0.
-    log_kernel = F.logsigmoid(distance) + F.logsigmoid(-distance)
+    # Normalised in log space, so a far-away index cannot divide 0 by 0.
+    log_kernel = relaxation.log_kernel(positions - finite.unsqueeze(-1), beta)
+    if relaxation.bounded:
+        # Where the kernel reaches no position: the nearest one (ties: the lower).
+        reached = torch.isfinite(log_kernel).any(-1, keepdim=True)
+        nearest = torch.ceil(finite - 0.5).clamp(0, n - 1)
+        log_kernel = torch.where(reached, log_kernel,
+                                 torch.where(positions == nearest.unsqueeze(-1), 0.0, -torch.inf))
     normaliser = torch.logsumexp(log_kernel, -1, keepdim=True)
     if gradient == "constant_normaliser":
         normaliser = normaliser.detach()
@@ -174,8 +185,6 @@ def kernel_weights(index: torch.Tensor, n: int, beta: float,
 #: ``ctx.index_gradient``: the gradient of the kernel's weights (``"exact"``, the default), or
 #: the paper's, with the normaliser a constant in the backward pass (``"constant_normaliser"``).
 INDEX_GRADIENTS = ("exact", "constant_normaliser")
-#: Beyond this many β from the nearest valid position, an index reads the kernel's limit.
-_FAR = 64.0
 
 
 def _weighted_read(weights, elements):

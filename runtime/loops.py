@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import torch
 
-from . import caller, replay
+from . import caller, host
 from .branches import BranchCopies, Merger
 from .conditions import truth
 from .exits import EXITED, collapse
@@ -211,7 +211,7 @@ def _and(running, q):
 
 
 def _warn_out_of_range(running, where):
-    replay.not_kept()
+    host.warned()
     caller.warn(
         f"{where}: a relaxed `while` condition reads out of range on a path that relaxed "
         f"decisions reach with probability up to {float(running.detach().float().max()):.3g} "
@@ -225,7 +225,7 @@ def _warn_unfinished(running, ctx, where):
     else:
         mass = float(running.detach().float().max())
     if mass >= ctx.eps:
-        replay.not_kept()
+        host.warned()
         caller.warn(
             f"{where}: relaxed `while` stopped after max_iter={ctx.max_iter} iterations with "
             f"probability up to {mass:.3g} of running on; that mass is put on the last state "

@@ -6,7 +6,9 @@ For one *signature* (the shapes, dtypes, devices and ``requires_grad`` of the te
 the values of the others, the options) those decisions are the same on every call except the few
 that read a tensor on the host (``bool(frozen.all())`` ending a relaxed ``while``, a merge that is
 not finite). So the first call with a signature runs as usual while a torch function mode records
-every torch call it makes and every host read, and later calls run the record as generated code::
+every torch call it makes and every host read (the runtime's own go through ``host.py``, which
+this module's recorder observes: the ops do not know about replay), and later calls run the
+record as generated code::
 
     t6 = sub_2(t1, t2)                          # torch.Tensor.sub, as recorded
     t8 = sigmoid_5(t7)
@@ -31,6 +33,7 @@ changed in place, an argument or result of a kind the record cannot hold.
 from __future__ import annotations
 
 import copy
+import functools
 import linecache
 import math
 import threading
@@ -39,8 +42,9 @@ import weakref
 import torch
 from torch.overrides import TorchFunctionMode, resolve_name
 
-from . import caller
-from .finite_tests import Coverage, FiniteTest, every_finite, spreads
+from . import caller, host
+from .finite_tests import Coverage, FiniteTest, spreads
+from .host import every_finite
 from .values import Categorical, Event
 
 #: How many differing records a signature may collect before it stops being recorded.
@@ -48,29 +52,8 @@ MAX_RECORDS = 64
 #: How many signatures a function may have records for; calls with more run as usual.
 MAX_SIGNATURES = 64
 
-# The _Recorder of the call being recorded in this thread, if any (as torch function modes are).
-_this_thread = threading.local()
-
-
 class Diverged(Exception):
     """A host read during a replay gave an answer no record has: the call runs as usual."""
-
-
-def not_kept() -> None:
-    """Called by runtime code that warns (a ``while`` cut at ``max_iter``): a call that warns is
-    not kept for replay, so that it warns every time."""
-    recorder = getattr(_this_thread, "recorder", None)
-    if recorder is not None:
-        recorder.warned = True
-
-
-def finite(tensor: torch.Tensor) -> bool:
-    """Whether every value of ``tensor`` is finite, read on the host (``every_finite``). While a
-    call is recorded, the answer is a host read of the record."""
-    recorder = getattr(_this_thread, "recorder", None)
-    if recorder is not None:
-        return recorder.finite(tensor)
-    return every_finite(tensor)
 
 
 # Tensor queries that read no values, only what the signature fixes (shape, dtype, device,
@@ -483,7 +466,7 @@ class _Code:
         while pending:
             pending.extend(self._function(pending.pop()))
         namespace = dict(self.constants)
-        namespace.update(finite=finite, all_finite=_all_finite, Diverged=Diverged,
+        namespace.update(finite=every_finite, all_finite=_all_finite, Diverged=Diverged,
                          diverged=_diverged,
                          set_grad=torch._C._set_grad_enabled)
         self.filename = filename
@@ -676,29 +659,47 @@ def _with_tests(statements, live, stand_ins) -> list:
 
 
 def _pure(op) -> bool:
-    """Whether a replay may leave out a torch call whose results nothing reads: one of the
-    calls known to make their result only (no random draw), which wrote into nothing."""
+    """Whether a replay may leave out a torch call whose results nothing reads: one that makes
+    its result from its arguments alone (no random draw), which wrote into nothing."""
     return not op.writes and _known(op)
 
 
 def _known(op) -> bool:
-    """Whether a torch call is one known to make its result from its arguments (no random
-    draw)."""
-    return _name(op.func).rsplit(".", 1)[-1] in _PURE
+    """Whether a torch call makes its result from its arguments alone (no random draw)."""
+    name = getattr(op.func, "__name__", None) or _name(op.func).rsplit(".", 1)[-1]
+    return draws_nothing(name)
 
 
-_PURE = frozenset((
-    "add", "sub", "mul", "div", "true_divide", "pow", "matmul", "rsub", "neg", "abs",
-    *(f"__{op}__" for op in ("add", "sub", "mul", "truediv", "pow", "matmul", "neg", "pos",
-                             "lt", "le", "gt", "ge", "eq", "ne", "and", "or", "xor", "invert",
-                             "getitem", "rsub", "radd", "rmul", "rtruediv", "rpow", "abs")),
-    "lerp", "where", "sigmoid", "exp", "log", "sqrt", "clamp", "maximum", "minimum", "softmax",
-    "log_softmax", "sum", "mean", "amax", "amin", "all", "any", "logical_and", "logical_or",
-    "logical_not", "lt", "le", "gt", "ge", "eq", "ne", "isfinite", "isnan", "detach", "clone",
-    "contiguous", "to", "float", "double", "bool", "long", "stack", "cat", "reshape", "view",
-    "expand", "expand_as", "unsqueeze", "squeeze", "select", "narrow", "unbind", "flatten",
-    "transpose", "permute", "movedim", "ones_like", "zeros_like", "full_like", "one_hot",
-    "cosine_similarity", "normalize", "select_scatter", "round", "floor", "ceil", "sign"))
+@functools.cache
+def draws_nothing(name: str) -> bool:
+    """Whether the torch call ``name`` (the last part of its name) draws no random number: an
+    aten operator of that name (``__radd__``: ``add``) none of whose overloads is tagged
+    ``nondeterministic_seeded``, or one of :data:`_NOT_ATEN`. Any other call counts as drawing:
+    a replay then saves the random state and keeps the call though nothing reads it (slower,
+    never wrong; tests/test_replay.py checks that the corpus makes no such call)."""
+    if name in _NOT_ATEN:
+        return True
+    for candidate in _aten_names(name):
+        if torch._C._jit_get_schemas_for_operator(f"aten::{candidate}"):
+            packet = torch.ops.aten.__getattr__(candidate)   # (getattr: a dunder is the module's)
+            return not any(torch.Tag.nondeterministic_seeded in getattr(packet, overload).tags
+                           for overload in packet.overloads())
+    return False
+
+
+def _aten_names(name: str) -> tuple:
+    """The aten operators a torch call of this name may run: its own name, and for a Python
+    operator (``__radd__``) also its bare name and the forward one (``radd``, ``add``)."""
+    if not (name.startswith("__") and name.endswith("__")):
+        return (name,)
+    bare = name[2:-2]
+    return (name, bare, bare[1:]) if bare.startswith("r") else (name, bare)
+
+
+#: Torch calls that draw no random number and that no aten operator of the same name describes
+#: (Python operators and functions made of other calls).
+_NOT_ATEN = frozenset(("__truediv__", "__invert__", "float", "double", "bool", "long", "normalize",
+                       "_set_grad_enabled"))
 
 
 def _read_numbers(template) -> tuple:
@@ -765,7 +766,7 @@ class Replays:
 
     def __call__(self, run, args, kwargs, options):
         """``run(args, kwargs)`` (the usual call) or its replay, for a call with ``options``."""
-        if getattr(_this_thread, "recorder", None) is not None or torch.compiler.is_compiling():
+        if host.observer() is not None or torch.compiler.is_compiling():
             return run(args, kwargs)   # inside a recorded call, or captured by torch.compile
         if (not kwargs and all(type(a) is torch.Tensor for a in args)
                 and len({id(a) for a in args}) == len(args)):
@@ -829,12 +830,8 @@ class _Records:
         _forget_cached_tests(args, kwargs)
         versions = [t._version for t in leaves]
         recorder = _Recorder(leaves)
-        _this_thread.recorder = recorder
-        try:
-            with recorder:
-                result = run(args, kwargs)
-        finally:
-            _this_thread.recorder = None
+        with host.observed_by(recorder), recorder:   # host reads and torch calls
+            result = run(args, kwargs)
         reason = recorder.broken
         if reason is None and not recorder.warned:   # a call that warns is not kept
             try:

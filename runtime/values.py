@@ -26,12 +26,14 @@ import threading
 import torch
 import torch.nn.functional as F
 
+from .relaxations import DEFAULT
+
 
 class Event:
     """A relaxed boolean: ``prob`` is the probability (a float tensor) that the event holds.
 
     Arithmetic and torch functions see ``prob``; ``&``, ``|``, ``^`` and ``~`` are the logic of
-    independent events (``p*q``, ``p + q - p*q``, ``p + q - 2*p*q``, ``1 - p``).
+    independent events (``p*q``, ``p + q - p*q``, ``1 - (p*q + (1-p)*(1-q))``, ``1 - p``).
     """
 
     __slots__ = ("prob",)
@@ -66,18 +68,16 @@ class Event:
     def __pos__(self): return self.prob
     def __float__(self): return float(self.prob)
 
-    # Logic of independent events.
-    def __and__(self, other): return Event(self.prob * probability(other))
+    # Logic of independent events (the default relaxation's: an event does not know the context
+    # it came from; `and`/`or`/`not` in relaxed code follow the context's logic).
+    def __and__(self, other): return Event(DEFAULT.and_(self.prob, probability(other)))
     __rand__ = __and__
-    def __or__(self, other):
-        q = probability(other)
-        return Event(self.prob + q - self.prob * q)
+    def __or__(self, other): return Event(DEFAULT.or_(self.prob, probability(other)))
     __ror__ = __or__
     def __xor__(self, other):
-        q = probability(other)
-        return Event(self.prob + q - 2 * self.prob * q)
+        return Event(DEFAULT.not_(DEFAULT.boolean_equal(self.prob, probability(other))))
     __rxor__ = __xor__
-    def __invert__(self): return Event(1 - self.prob)
+    def __invert__(self): return Event(DEFAULT.not_(self.prob))
 
 
 class Unbound:

@@ -1,0 +1,60 @@
+"""The runtime's edge: the host reads that decide what it computes next, and the notice that a
+call warned. The core ops (branches, loops, extrema) call these and know nothing of replay::
+
+    if host.finite(merged): ...     # every value finite: one read back to Python
+    host.warned()                   # this call warned (a `while` cut at max_iter)
+
+Without an observer, ``finite`` reads the tensor and ``warned`` does nothing. ``replay.py``
+installs its recorder as the observer of the call it records (:func:`observed_by`): it notes each
+read's answer (a replay makes the read again and checks it) and keeps no call that warned (such a
+call must warn every time). Torch calls need no hook: the recorder sees them through its
+``TorchFunctionMode``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import threading
+
+import torch
+
+# The observer of the call now running in this thread, if any (as torch function modes are).
+_this_thread = threading.local()
+
+
+def every_finite(tensor: torch.Tensor) -> bool:
+    """Whether every element of ``tensor`` is finite, read on the host: one sum, finite only then,
+    and where it is not (a value that is not finite, or finite values whose sum overflows, as
+    float16 sums of a few hundred values in the thousands do) one exact test."""
+    tensor = tensor.detach()
+    return math.isfinite(tensor.sum()) or bool(torch.isfinite(tensor).all())
+
+
+def finite(tensor: torch.Tensor) -> bool:
+    """Whether every value of ``tensor`` is finite (:func:`every_finite`), as the observer of the
+    call, if any, answers it."""
+    observer = getattr(_this_thread, "observer", None)
+    return every_finite(tensor) if observer is None else observer.finite(tensor)
+
+
+def warned() -> None:
+    """Tell the observer of the call, if any, that the call warned."""
+    observer = getattr(_this_thread, "observer", None)
+    if observer is not None:
+        observer.warned = True
+
+
+def observer():
+    """The observer of the call now running in this thread, or None."""
+    return getattr(_this_thread, "observer", None)
+
+
+@contextlib.contextmanager
+def observed_by(observer):
+    """Run the block with ``observer`` answering :func:`finite` and told of :func:`warned`."""
+    _this_thread.observer = observer
+    try:
+        yield
+    finally:
+        _this_thread.observer = None
