@@ -710,8 +710,9 @@ def test_the_corpus_makes_no_call_that_replay_takes_for_a_random_draw():
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
             outputs_and_gradients(replayed, args)
-        for records in replayed._compiled.function.relaxc_replays.signatures.values():
-            if records.root is not None:
+        # (compiled code, and its records, is shared with other tests' options: this run's only)
+        for key, records in replayed._compiled.function.relaxc_replays.signatures.items():
+            if key[1] == repr(replayed.context) and records.root is not None:
                 unknown |= {replay_module._name(op.func) for op in _calls(records.root)
                             if not replay_module._known(op)}
     assert not unknown
