@@ -96,11 +96,6 @@ def dijkstra_path(weights: np.ndarray) -> np.ndarray:
     return path
 
 
-def path_costs(paths: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
-    """True cost of each path matrix: the sum of the weights of its cells, ``(B,)``."""
-    return (paths.to(weights.dtype) * weights).sum((-2, -1))
-
-
 def _terrain(count: int, rng: np.random.Generator) -> np.ndarray:
     """``(count, 12, 12)`` class indices: the argmax over 5 smoothed noise fields."""
     radius = int(np.ceil(3 * SMOOTHING))
