@@ -114,17 +114,19 @@ def _render(terrain: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     count = len(terrain)
     colour = PALETTE[terrain] + rng.normal(0.0, TILE_JITTER, (count, GRID, GRID, 3)).astype(np.float32)
     phase = rng.uniform(0.0, 2 * np.pi, (count, GRID, GRID)).astype(np.float32)
-    # Pixel coordinates inside a tile, broadcast against (count, GRID, GRID).
+    # Pixel coordinates inside a tile, against the phases of the tiles of one class (n, 1, 1).
     y, x = np.meshgrid(np.arange(TILE, dtype=np.float32), np.arange(TILE, dtype=np.float32), indexing="ij")
-    y, x, ph = y[None, None, None], x[None, None, None], phase[..., None, None]
-    patterns = np.stack([
-        0.3 * np.sin(2.2 * x + ph),                             # grass: fine vertical blades
-        np.sin(0.9 * (x + y) + ph),                             # sand: diagonal ripples
-        np.cos(1.6 * x + ph) * np.cos(1.6 * y + ph),            # forest: tree tops
-        np.sign(np.sin(0.8 * y + ph)),                          # hills: hard horizontal ridges
-        np.sin(1.2 * y + 0.4 * np.sin(1.5 * x) + ph),           # water: waves
-    ])  # (5, count, GRID, GRID, TILE, TILE)
-    pattern = np.take_along_axis(patterns, terrain[None, ..., None, None], axis=0)[0]
+    patterns = [
+        lambda ph: 0.3 * np.sin(2.2 * x + ph),                          # grass: fine vertical blades
+        lambda ph: np.sin(0.9 * (x + y) + ph),                          # sand: diagonal ripples
+        lambda ph: np.cos(1.6 * x + ph) * np.cos(1.6 * y + ph),         # forest: tree tops
+        lambda ph: np.sign(np.sin(0.8 * y + ph)),                       # hills: hard horizontal ridges
+        lambda ph: np.sin(1.2 * y + 0.4 * np.sin(1.5 * x) + ph),        # water: waves
+    ]
+    pattern = np.empty((count, GRID, GRID, TILE, TILE), dtype=np.float32)
+    for terrain_class, draw in enumerate(patterns):
+        where = terrain == terrain_class
+        pattern[where] = draw(phase[where][:, None, None])
     shade = 1.0 + 0.18 * pattern + rng.normal(0.0, PIXEL_NOISE / 128, pattern.shape).astype(np.float32)
     tiles = colour[..., None, None, :] * shade[..., None]  # (count, GRID, GRID, TILE, TILE, 3)
     image = tiles.transpose(0, 1, 3, 2, 4, 5).reshape(count, GRID * TILE, GRID * TILE, 3)
