@@ -17,7 +17,8 @@ Data: ``--data-dir`` names a folder with the original 12x12 Warcraft files
 (``{train,val,test}_{maps,vertex_weights,shortest_paths}.npy``); without it, the generator of
 ``shortest_path_data.py`` writes such a folder once into the git-ignored cache.  Each method's model
 is selected by validation exact match after every epoch; test metrics are reported for it.
-``--out`` writes the JSON summary and a figure like the paper's Figure 3 next to it.
+``--out`` writes the JSON summary, ``--figure`` (default: next to it) a figure like the paper's
+Figure 3.
 """
 
 from __future__ import annotations
@@ -65,7 +66,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--data-seed", type=int, default=0, help="seed of the generated maps")
     parser.add_argument("--data-dir", type=Path, help="folder of the original Warcraft 12x12 .npy files")
     parser.add_argument("--quick", action="store_true", help="small budget: " + json.dumps(QUICK))
-    parser.add_argument("--out", type=Path, help="JSON summary; the figure is written next to it")
+    parser.add_argument("--out", type=Path, help="JSON summary")
+    parser.add_argument("--figure", type=Path, help="PNG like the paper's Figure 3 (default: next to --out)")
     parser.add_argument("--checkpoint-dir", type=Path, help="save <method>.pt after every epoch; resume from it")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     args = parser.parse_args(argv)
@@ -212,6 +214,31 @@ def train_one(method: str, args: argparse.Namespace, data: dict[str, Maps], rank
     return summary
 
 
+def time_step(batch_size: int = 70, repeats: int = 3) -> dict[str, float]:
+    """Median seconds of one forward+backward of the network and of the relaxed shortest path, on
+    a batch of random maps (after one warm-up each), as the issue asks to compare them."""
+    network = torch.nn.Sequential(Normalise(torch.randint(0, 256, (4, 96, 96, 3), dtype=torch.uint8)), GridResNet())
+    maps = torch.randint(0, 256, (batch_size, 96, 96, 3), dtype=torch.uint8)
+    costs = torch.rand(batch_size, 12, 12) * 9 + 0.5
+
+    def network_step():
+        network(maps).sum().backward()
+
+    def path_step():
+        shortest_path(costs.clone().requires_grad_()).sum().backward()
+
+    seconds = {}
+    for name, step in (("network_forward_backward", network_step), ("shortest_path_forward_backward", path_step)):
+        step()
+        times = []
+        for _ in range(repeats):
+            started = time.perf_counter()
+            step()
+            times.append(time.perf_counter() - started)
+        seconds[name] = float(np.median(times))
+    return {"batch_size": batch_size, "threads": torch.get_num_threads(), **seconds}
+
+
 @torch.no_grad()
 def save_figure(path: Path, network: torch.nn.Module, test: Maps, beta: float, shown: int = 3) -> None:
     """Like the paper's Figure 3: map, true costs, true path, relaxed paths at β and 10β (on the
@@ -280,12 +307,16 @@ def main(argv: list[str] | None = None) -> dict:
             # The relaxed method's numbers sit at the top level; the baseline's under its name.
             (summary if method == "relaxed" else summary.setdefault(method, {})).update(result)
         summary.update(settings)
-        summary["seconds"] = time.perf_counter() - started
+        if "relaxed" in results:
+            summary["step_seconds"] = time_step(args.batch_size)
+        summary["total_seconds"] = time.perf_counter() - started  # both methods, data, timing
         if args.out:
             args.out.parent.mkdir(parents=True, exist_ok=True)
-            if "relaxed" in networks:
-                save_figure(args.out.with_suffix(".png"), networks["relaxed"], data["test"], args.beta)
             args.out.write_text(json.dumps(summary, indent=2) + "\n")
+        figure = args.figure or (args.out.with_suffix(".png") if args.out else None)
+        if figure and "relaxed" in networks:
+            figure.parent.mkdir(parents=True, exist_ok=True)
+            save_figure(figure, networks["relaxed"], data["test"], args.beta)
         brief = {k: v for k, v in summary.items() if k != "history"}
         if "baseline" in brief:
             brief["baseline"] = {k: v for k, v in brief["baseline"].items() if k != "history"}
