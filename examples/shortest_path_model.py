@@ -32,9 +32,14 @@ class BasicBlock(nn.Module):
 
 
 class GridResNet(nn.Module):
-    """Maps normalised images ``(B, 3, 96, 96)`` to one number per cell ``(B, 12, 12)``."""
+    """Maps normalised images ``(B, 3, 96, 96)`` to one number per cell ``(B, 12, 12)``.
 
-    def __init__(self, grid: int = 12) -> None:
+    ``readout="mean"`` is Vlastelica et al.'s mean over the 64 channels, for cell costs; it is never
+    negative (the channels come out of a ReLU).  ``readout="linear"`` is a learned 1x1 convolution
+    with bias instead, for the direct baseline, whose per-cell logits need both signs.
+    """
+
+    def __init__(self, grid: int = 12, readout: str = "mean") -> None:
         super().__init__()
         self.stem = nn.Sequential(
             nn.Conv2d(3, 64, 7, stride=2, padding=3, bias=False),
@@ -44,9 +49,15 @@ class GridResNet(nn.Module):
         )
         self.layer1 = nn.Sequential(BasicBlock(64), BasicBlock(64))
         self.pool = nn.AdaptiveMaxPool2d((grid, grid))
+        if readout not in ("mean", "linear"):
+            raise ValueError(f"readout must be 'mean' or 'linear', not {readout!r}")
+        self.linear = nn.Conv2d(64, 1, 1) if readout == "linear" else None
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
-        return self.pool(self.layer1(self.stem(images))).mean(dim=1)
+        features = self.pool(self.layer1(self.stem(images)))
+        if self.linear is None:
+            return features.mean(dim=1)
+        return self.linear(features).squeeze(1)
 
 
 def exact_match(predicted: torch.Tensor, true: torch.Tensor) -> torch.Tensor:

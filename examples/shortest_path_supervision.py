@@ -46,10 +46,17 @@ METHODS = ("relaxed", "baseline")
 # 5e-4 divided by 10 at epochs 30 and 40).  "quick" is sized to take a few minutes on two CPU cores.
 FULL = {"epochs": 50, "train_maps": 10_000, "val_maps": 1_000, "test_maps": 1_000}
 QUICK = {"epochs": 3, "train_maps": 2_000, "val_maps": 200, "test_maps": 1_000}
-# The learning rate drops tenfold after these fractions of the epochs (30 and 40 of 50).
+# The learning rate drops tenfold after these fractions of the epochs (30 and 40 of 50), in runs
+# of at least MIN_EPOCHS_FOR_DROPS epochs (our choice: a short run is all warm-up).
 LR_DROPS = (0.6, 0.8)
+MIN_EPOCHS_FOR_DROPS = 10
 # Hyperparameters a resumed run must share with its checkpoint.
 RESUME_KEYS = ("epochs", "train_maps", "batch_size", "beta", "lr", "seed", "data_seed", "data_dir")
+
+
+def lr_drops(epochs: int) -> list[int]:
+    """The epochs after which the learning rate drops tenfold: 30 and 40 of 50, scaled."""
+    return [round(f * epochs) for f in LR_DROPS] if epochs >= MIN_EPOCHS_FOR_DROPS else []
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -145,9 +152,10 @@ def train_one(method: str, args: argparse.Namespace, data: dict[str, Maps], rank
     started = time.perf_counter()
     lead = rank == 0
     torch.manual_seed(args.seed)
-    network = torch.nn.Sequential(Normalise(data["train"].maps), GridResNet())
+    readout = "mean" if method == "relaxed" else "linear"
+    network = torch.nn.Sequential(Normalise(data["train"].maps), GridResNet(readout=readout))
     optimizer = torch.optim.Adam(network.parameters(), lr=args.lr)
-    milestones = [round(f * args.epochs) for f in LR_DROPS]
+    milestones = lr_drops(args.epochs)
     scheduler = torch.optim.lr_scheduler.MultiStepLR(optimizer, milestones, gamma=0.1)
     history = {"loss": [], "val_exact_match": [], "val_cost_optimal_match": []}
     best = {"val_exact_match": -1.0, "epoch": 0, "state": copy.deepcopy(network.state_dict())}
