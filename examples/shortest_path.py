@@ -26,8 +26,10 @@ logic relaxc uses for ``or``).  So every cell of the result lies in [0, 1].  In 
 (``shortest_path.options(mode="hard")``) this is the exact algorithm, batched, and equals Dijkstra
 (``tests/test_shortest_path.py``).
 
-Costs must be positive (a zero or negative cell makes "shortest" ill-defined on an undirected grid):
-the model in ``shortest_path_supervision.py`` ends in a softplus.
+Costs must be positive (a negative cell makes "shortest" ill-defined on an undirected grid, and
+the fixed number of rounds then stops at an arbitrary walk); this is not checked here, since a
+check would read the data on every call: the model in ``shortest_path_supervision.py`` ends in a
+softplus, and ``shortest_path_data.dijkstra_path`` refuses such grids.
 """
 
 from __future__ import annotations
@@ -64,6 +66,8 @@ def move_to_neighbours(moving):
 
 @relaxc.relax(beta=1 / 25, replay=True)
 def shortest_path(costs):
+    if costs.dim() != 3:
+        raise ValueError(f"costs must be a batch of grids (B, H, W), got shape {tuple(costs.shape)}")
     height, width = costs.shape[-2:]
     start = torch.full_like(costs, UNREACHABLE)
     start[..., 0, 0] = 0.0
