@@ -237,6 +237,12 @@ def test_quick_run_beats_the_direct_baseline(tmp_path):
     # Seed 0 reached 0.122 exact and 0.214 cost-optimal against the baseline's 0.0 and 0.0.
     assert summary["exact_match"] > summary["baseline"]["exact_match"] + 0.08
     assert summary["cost_optimal_match"] > summary["baseline"]["cost_optimal_match"] + 0.15
+    # ... and the diagonal, which is a shortest path of 0.106 of the test maps, by more than chance.
+    _, weights, paths = shortest_path_data.load_split(shortest_path_data.cached_dataset(0), "test")
+    diagonal = path_metrics(torch.eye(12).expand(len(paths), 12, 12), torch.from_numpy(paths).float(),
+                            torch.from_numpy(weights))
+    assert summary["cost_optimal_match"] > diagonal["cost_optimal_match"] + 0.05
+    assert summary["cost_ratio"] < diagonal["cost_ratio"]
 
 
 
