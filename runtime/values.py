@@ -25,6 +25,7 @@ import threading
 
 import torch
 import torch.nn.functional as F
+from torch.utils._pytree import tree_map
 
 from .relaxations import DEFAULT
 
@@ -52,8 +53,8 @@ class Event:
 
     @classmethod
     def __torch_function__(cls, func, types, args=(), kwargs=None):
-        return func(*[expectation(a) for a in args],
-                    **{k: expectation(v) for k, v in (kwargs or {}).items()})
+        # Through containers too: ``torch.stack([a > b, c > d])`` hands a list of events.
+        return func(*tree_map(expectation, args), **tree_map(expectation, kwargs or {}))
 
     # Arithmetic: the expectation.
     def __add__(self, other): return self.prob + expectation(other)
