@@ -213,6 +213,36 @@ def train_one(letters: str, method: str, seed: int, data: LetterPools, args: arg
     return model, result
 
 
+def time_distance(batch_size: int, classes: int, rounds: int, beta: float) -> dict:
+    """Seconds of the relaxed distance's forward and backward pass on a training batch, with and
+    without replay, alternating the two so that a busy machine slows both alike; medians.
+
+    The first call with replay records (its time is ``record_seconds``); the rest replay.
+    """
+    def once(replay: bool, seed: int) -> tuple[float, float]:
+        logits = torch.randn(batch_size, 2 * STRING_LENGTH, classes, generator=torch.Generator().manual_seed(seed),
+                             requires_grad=True)
+        started = time.perf_counter()
+        probs = logits.softmax(-1)
+        distance = relaxed_distance(probs[:, :STRING_LENGTH], probs[:, STRING_LENGTH:], beta, replay)
+        forward = time.perf_counter() - started
+        distance.sum().backward()
+        return forward, time.perf_counter() - started - forward
+
+    record = sum(once(True, -1))
+    timings = {True: [], False: []}
+    for seed in range(rounds):
+        for replay in (True, False):
+            timings[replay].append(once(replay, seed))
+    result = {"batch_size": batch_size, "classes": classes, "rounds": rounds, "record_seconds": record,
+              "torch_threads": torch.get_num_threads()}
+    for replay, name in ((True, "replay"), (False, "no_replay")):
+        forward, backward = np.array(timings[replay]).T
+        result[name] = {"forward": float(np.median(forward)), "backward": float(np.median(backward)),
+                        "total": float(np.median(forward + backward))}
+    return result
+
+
 def summarise(runs: list[dict]) -> list[dict]:
     """Mean and standard deviation of top-1 and F1 per (setting, method), with the paper's numbers."""
     rows = []
@@ -229,6 +259,83 @@ def summarise(runs: list[dict]) -> list[dict]:
                          "median_step_seconds": float(np.median([r["median_step_seconds"] for r in chosen])),
                          "paper_top1": paper_top1, "paper_f1": paper_f1})
     return rows
+
+
+def save_figures(folder: Path, runs: list[dict], model: nn.Module | None, data: LetterPools | None,
+                 beta: float) -> None:
+    """The page's figures: accuracy over training steps (every setting in ``runs``), and, for a
+    trained relaxed model, an example test pair with its predicted letters and the hard and relaxed
+    distance tables of that pair (the paper's Figure 5)."""
+    import matplotlib
+
+    matplotlib.use("Agg")  # files only, no display
+    import matplotlib.pyplot as plt
+
+    folder.mkdir(parents=True, exist_ok=True)
+    settings = list(dict.fromkeys(r["letters"] for r in runs))
+    columns = min(3, len(settings))
+    rows = -(-len(settings) // columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(3.4 * columns, 2.6 * rows), squeeze=False, sharey=True)
+    for ax, letters in zip(axes.flat, settings):
+        for method in METHODS:
+            chosen = [r for r in runs if r["letters"] == letters and r["method"] == method]
+            if chosen:
+                curves = np.array([r["history"]["val_top1"] for r in chosen])
+                ax.plot(chosen[0]["history"]["step"], curves.mean(axis=0), marker=".", label=method)
+        ax.axhline(1 / len(letters), color="grey", linestyle=":", label="chance")
+        ax.set(title=letters, xlabel="step", ylim=(0, 1.02))
+    for ax in axes.flat[len(settings):]:
+        ax.axis("off")
+    axes[0, 0].set_ylabel("validation top-1")
+    axes[0, 0].legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(folder / "levenshtein_curves.png", dpi=100)
+    plt.close(fig)
+    if model is None or data is None:
+        return
+
+    rng = np.random.default_rng([STREAMS["examples"], 0])
+    a, b, distances = sample_pairs(len(data.letters), 1, rng, STRING_LENGTH)
+    images = letter_images(data, "test", np.concatenate([a, b], axis=1), rng)
+    mapping = np.array(evaluate(model, data)["mapping"])
+    with torch.no_grad():
+        model.eval()
+        probs = model(images).softmax(-1)
+        model.train()
+    # Columns of the probabilities in the order of the true letters, so the tables read as letters.
+    probs = probs[..., np.argsort(mapping)]
+    predicted = probs[0].argmax(-1).numpy()
+    fig, axes = plt.subplots(2, STRING_LENGTH, figsize=(STRING_LENGTH * 0.42, 1.5))
+    for row, codes in enumerate((a[0], b[0])):
+        for i, code in enumerate(codes):
+            ax = axes[row, i]
+            ax.imshow(images[0, row * STRING_LENGTH + i, 0].numpy(), cmap="gray")
+            ax.set_xticks([])
+            ax.set_yticks([])
+            guess = predicted[row * STRING_LENGTH + i]
+            ax.set_title(data.letters[guess], fontsize=8, color="green" if guess == code else "red")
+    fig.suptitle(f"a test pair ({data.letters}, true distance {distances[0]}): predicted letters, "
+                 "green where right", fontsize=8)
+    fig.savefig(folder / "levenshtein_examples.png", dpi=100, bbox_inches="tight")
+    plt.close(fig)
+
+    one_hot = F.one_hot(torch.from_numpy(np.concatenate([a, b], axis=1)), len(data.letters)).double()
+    hard = relaxed_levenshtein.options(mode="hard")(relaxc.Categorical(one_hot[:, :STRING_LENGTH]),
+                                                    relaxc.Categorical(one_hot[:, STRING_LENGTH:]))
+    relaxed = relaxed_levenshtein.options(beta=beta)(relaxc.Categorical(probs[:, :STRING_LENGTH].double()),
+                                                     relaxc.Categorical(probs[:, STRING_LENGTH:].double()))
+    fig, axes = plt.subplots(1, 2, figsize=(10, 5))
+    for ax, table, title in ((axes[0], hard, "hard (true letters)"),
+                             (axes[1], relaxed, f"relaxed (CNN's distributions, β = {beta:.3g})")):
+        values = np.array([[float(v[0]) if isinstance(v, torch.Tensor) else float(v) for v in row] for row in table])
+        shown = ax.imshow(values, cmap="viridis")
+        ax.set_title(f"{title}: distance {values[-1, -1]:.2f}", fontsize=9)
+        ax.set_xticks(range(STRING_LENGTH + 1), ["ε", *(data.letters[c] for c in b[0])], fontsize=5)
+        ax.set_yticks(range(STRING_LENGTH + 1), ["ε", *(data.letters[c] for c in a[0])], fontsize=5)
+        fig.colorbar(shown, ax=ax, fraction=0.046)
+    fig.tight_layout()
+    fig.savefig(folder / "levenshtein_tables.png", dpi=100)
+    plt.close(fig)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -249,6 +356,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--emnist-dir", help="folder with the EMNIST letters idx files (default: generated letters)")
     parser.add_argument("--cache-dir", type=Path, default=default_cache_dir(), help="generated letters are kept here")
     parser.add_argument("--out", type=Path, help="JSON results, rewritten after every run; runs in it are reused")
+    parser.add_argument("--time-distance", type=int, metavar="ROUNDS",
+                        help="only time the relaxed distance with and without replay (ROUNDS calls each) and exit")
+    parser.add_argument("--figures", type=Path, help="write the page's PNGs into this folder")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     args = parser.parse_args(argv)
     budget = QUICK if args.quick else FULL
@@ -267,10 +377,19 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> dict:
     args = parse_args(argv)
+    if args.time_distance:
+        timings = [time_distance(args.batch_size, len(letters), args.time_distance, args.beta)
+                   for letters in dict.fromkeys(args.letters)]
+        if args.out:
+            args.out.parent.mkdir(parents=True, exist_ok=True)
+            args.out.write_text(json.dumps(timings, indent=1) + "\n")
+        print(json.dumps(timings, indent=1))
+        return {"timings": timings}
     config = {key: str(getattr(args, key)) if key == "emnist_dir" and args.emnist_dir else getattr(args, key)
               for key in RUN_KEYS}
     previous = json.loads(args.out.read_text()) if args.out and args.out.is_file() else {}
     runs = [r for r in previous.get("runs", []) if r.get("config") == config]
+    shown = None  # (model, data) of the first relaxed run trained here, for --figures
     for letters in args.letters:
         data = None  # generated or read only when a run of this setting is missing
         for method in args.method:
@@ -278,7 +397,9 @@ def main(argv: list[str] | None = None) -> dict:
                 if any((r["letters"], r["method"], r["seed"]) == (letters, method, seed) for r in runs):
                     continue
                 data = data or load_data(letters, args)
-                _, result = train_one(letters, method, seed, data, args)
+                model, result = train_one(letters, method, seed, data, args)
+                if shown is None and method == "relaxed":
+                    shown = (model, data)
                 runs.append({**result, "config": config})
                 print(json.dumps({k: result[k] for k in ("letters", "method", "seed", "top1", "f1", "seconds")}))
                 if args.out:
@@ -286,6 +407,8 @@ def main(argv: list[str] | None = None) -> dict:
     summary = results_document(runs)
     if args.out:
         write_results(args.out, runs)
+    if args.figures:
+        save_figures(args.figures, runs, *(shown or (None, None)), args.beta)
     print(json.dumps(summary["table"], indent=2))
     return summary
 
