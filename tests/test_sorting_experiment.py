@@ -162,6 +162,19 @@ def test_cnn_scores_one_number_per_image():
     model = DigitsCNN()
     assert model(torch.rand(2, 3, 1, 28, 112)).shape == (2, 3)
     assert model(torch.rand(5, 1, 28, 112)).shape == (5,)
+    assert model.embed(torch.rand(5, 1, 28, 112)).shape == (5, 64)
+
+
+def test_channels_last_cnn_computes_what_the_default_layout_does():
+    torch.manual_seed(0)
+    default, last = DigitsCNN(channels_last=False), DigitsCNN(channels_last=True)
+    last.load_state_dict(default.state_dict())
+    assert last.features[0].weight.is_contiguous(memory_format=torch.channels_last)
+    images = torch.rand(2, 3, 1, 28, 112)
+    torch.testing.assert_close(last(images), default(images), rtol=1e-4, atol=1e-5)
+    last(images).sum().backward()
+    default(images).sum().backward()
+    torch.testing.assert_close(last.features[0].weight.grad, default.features[0].weight.grad, rtol=1e-3, atol=1e-5)
 
 
 def test_metrics_on_hand_made_rankings():
@@ -216,7 +229,44 @@ def test_sorting_loss_rewards_scores_in_true_order():
         sorting_supervision.sorting_loss(ordered, 0.125, "hinge")
 
 
+@pytest.mark.parametrize("n", [3, 5, 7])
+def test_replayed_sort_gives_the_plain_runtimes_loss_and_gradient(n):
+    # Training replays the sort (replay=True); every call sees new scores, so each is checked.
+    plain = sorting_supervision.relaxed_bubble_sort.options(beta=0.125)
+    generator = torch.Generator().manual_seed(n)
+    for _ in range(4):
+        scores = (0.3 * torch.randn(16, n, generator=generator, dtype=torch.float64)).requires_grad_()
+        for name in sorting_supervision.LOSSES:
+            replayed = sorting_supervision.sorting_loss(scores, 0.125, name)
+            (replayed_grad,) = torch.autograd.grad(replayed, scores)
+            expected = plain(scores)[1 if name == "swaps" else 2].mean()
+            (expected_grad,) = torch.autograd.grad(expected, scores)
+            torch.testing.assert_close(replayed, expected)
+            torch.testing.assert_close(replayed_grad, expected_grad)
+
+
+@needs_mnist_5k
+def test_throughput_script_times_every_variant(tmp_path):
+    import sorting_throughput
+
+    result = sorting_throughput.main(["--n", "3", "--batch-size", "2", "--rounds", "1", "--no-compile",
+                                      "--out", str(tmp_path / "t.json")])
+    timed = json.loads((tmp_path / "t.json").read_text())["n"]["3"]
+    assert timed == result["n"]["3"]
+    assert set(timed) == {"cnn_eager", "cnn_channels_last", "sort_plain", "sort_replay"}
+    assert all(seconds > 0 for seconds in timed.values())
+
+
 # ---------------------------------------------------------------- training
+
+
+def test_learning_rate_schedules():
+    factor = sorting_supervision.lr_factor
+    assert [factor(s, 100, "constant") for s in (0, 50, 100)] == [1.0, 1.0, 1.0]
+    assert [factor(s, 100, "cosine") for s in (0, 50, 100)] == pytest.approx([1.0, 0.5, 0.0])
+    assert factor(25, 100, "cosine") == pytest.approx((1 + 2**-0.5) / 2)
+    with pytest.raises(ValueError):
+        factor(0, 100, "step")
 
 
 # The digit probe is exercised once (test_short_training_reduces_the_loss): it is the slow part of an evaluation.
