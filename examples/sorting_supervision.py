@@ -68,7 +68,7 @@ STREAMS = {"train": 0, "val": 1, "test": 2, "train_eval": 3, "probe": 4}
 PHASES = ("cnn_forward", "sort", "cnn_backward", "optimizer")
 
 # Hyperparameters a resumed run must share with its checkpoint.
-RESUME_KEYS = ("n", "batch_size", "beta", "loss", "lr", "lr_schedule", "seed", "data_seed", "mnist_dir")
+RESUME_KEYS = ("n", "batch_size", "beta", "beta_final", "loss", "lr", "lr_schedule", "seed", "data_seed", "mnist_dir")
 
 
 def sorting_loss(scores_in_true_order: torch.Tensor, beta: float, loss_name: str) -> torch.Tensor:
@@ -94,12 +94,24 @@ def lr_factor(step: int, steps: int, schedule: str) -> float:
     raise ValueError(f"unknown learning-rate schedule {schedule!r}")
 
 
+def beta_at(step: int, args: argparse.Namespace) -> float:
+    """β of ``step``: --beta, or geometric from --beta (step 0) to --beta-final (step --steps).
+
+    A growing β keeps the relaxed swaps of pairs the network gets wrong steep while the scale of
+    its scores grows (issue 19's stall investigation)."""
+    if args.beta_final is None:
+        return args.beta
+    return args.beta * (args.beta_final / args.beta) ** (min(step, args.steps) / args.steps)
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--n", type=int, default=5, help="numbers per set")
     parser.add_argument("--steps", type=int, help=f"optimiser steps (default {FULL['steps']})")
     parser.add_argument("--batch-size", type=int, help=f"sets per step over all processes (default {FULL['batch_size']})")
     parser.add_argument("--beta", type=float, default=0.125, help="inverse steepness of the relaxed swaps")
+    parser.add_argument("--beta-final", type=float,
+                        help="move β geometrically from --beta to this over --steps (default: constant)")
     parser.add_argument("--loss", choices=LOSSES, default="swaps")
     parser.add_argument("--lr", type=float, default=1e-4, help="Adam learning rate")
     parser.add_argument("--lr-schedule", choices=("constant", "cosine"), default="constant",
@@ -124,6 +136,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
             setattr(args, key, default)
     if args.n < 2:
         parser.error("--n must be at least 2")
+    if args.beta <= 0 or (args.beta_final is not None and args.beta_final <= 0):
+        parser.error("--beta and --beta-final must be positive")
     return args
 
 
@@ -179,13 +193,13 @@ def probe_digits(model: DigitsCNN, data: DigitPools, split: str, count: int, see
     return linear_probe(features[0], digits[0], features[1], digits[1])
 
 
-def evaluate(model: DigitsCNN, data: DigitPools, args: argparse.Namespace) -> dict:
-    """Everything logged at one validation: readouts on validation sets and on sets of training
-    digits (same size), and the digit probe scored on validation digits."""
+def evaluate(model: DigitsCNN, data: DigitPools, args: argparse.Namespace, beta: float) -> dict:
+    """Everything logged at one validation: readouts (against the β in use, ``beta``) on validation
+    sets and on sets of training digits (same size), and the digit probe scored on validation digits."""
     out = {}
     for name, split, stream in (("val", "val", None), ("train", "train", "train_eval")):
         scores, values = predict(model, data, split, args.n, args.val_sets, args.data_seed, stream=stream)
-        out[name] = set_readouts(scores, values, args.beta)
+        out[name] = set_readouts(scores, values, beta)
     out["probe"] = probe_digits(model, data, "val", args.probe_numbers, args.data_seed) if args.probe_numbers else []
     return out
 
@@ -209,7 +223,8 @@ def save_plots(
     ax = axes[0, 0]
     ax.plot(np.arange(len(losses)) + 1, losses, alpha=0.3, label="per step")
     ax.plot(np.arange(len(smooth)) + window, smooth, label=f"mean of {window}")
-    ax.set(xlabel="step", ylabel=f"loss ({args.loss})", title=f"training, n={args.n}, lr={args.lr}, β={args.beta}")
+    ax.set(xlabel="step", ylabel=f"loss ({args.loss})", title=f"training, n={args.n}, lr={args.lr} ({args.lr_schedule}), "
+           + (f"β={args.beta}" if args.beta_final is None else f"β {args.beta}→{args.beta_final}"))
     ax.legend()
     ax = axes[0, 1]
     ax.plot(steps, history["val_em"], marker="o", label="val EM")
@@ -325,7 +340,7 @@ def train(args: argparse.Namespace) -> tuple[torch.nn.Module, dict]:
                     disable=not lead or args.no_progress, desc=f"n={args.n}")
     if lead and start_step == 0:
         # The untrained model: chance EM, and what a linear probe reads from random features.
-        best["val_em"] = record_evaluation(history, 0, evaluate(model, data, args))
+        best["val_em"] = record_evaluation(history, 0, evaluate(model, data, args, beta_at(0, args)))
     for step in progress:
         # One generator per (seed, rank, step): every process sees different sets,
         # and a resumed run sees exactly the sets an uninterrupted run would.
@@ -338,7 +353,7 @@ def train(args: argparse.Namespace) -> tuple[torch.nn.Module, dict]:
         scores = network(images)
         ticks.append(time.perf_counter())
         cut = scores.detach().requires_grad_()
-        loss = sorting_loss(cut.gather(1, values.argsort(dim=1)), args.beta, args.loss)
+        loss = sorting_loss(cut.gather(1, values.argsort(dim=1)), beta_at(step, args), args.loss)
         loss.backward()
         ticks.append(time.perf_counter())
         scores.backward(cut.grad)
@@ -352,7 +367,7 @@ def train(args: argparse.Namespace) -> tuple[torch.nn.Module, dict]:
 
         done = step + 1
         if lead and (done % args.eval_every == 0 or done == args.steps):
-            val_em = record_evaluation(history, done, evaluate(model, data, args))
+            val_em = record_evaluation(history, done, evaluate(model, data, args, beta_at(done, args)))
             if val_em > best["val_em"]:
                 best = {"val_em": val_em, "step": done, "state": copy.deepcopy(model.state_dict())}
                 if args.checkpoint_dir:
@@ -371,12 +386,13 @@ def train(args: argparse.Namespace) -> tuple[torch.nn.Module, dict]:
     if lead:
         model.load_state_dict(best["state"])
         test_scores, test_values = predict(model, data, "test", args.n, args.test_sets, args.data_seed)
-        test = set_readouts(test_scores, test_values, args.beta)
+        test = set_readouts(test_scores, test_values, beta_at(best["step"], args))
         summary = {
             "n": args.n,
             "steps": args.steps,
             "batch_size": args.batch_size,
             "beta": args.beta,
+            "beta_final": args.beta_final,
             "loss": args.loss,
             "lr": args.lr,
             "lr_schedule": args.lr_schedule,
@@ -399,9 +415,9 @@ def train(args: argparse.Namespace) -> tuple[torch.nn.Module, dict]:
             "reference_em": {str(k): reference_em(test_values, k) for k in range(1, 4)},
             "train_em_at_best": history["train_em"][history["eval_step"].index(best["step"])]
             if best["step"] in history["eval_step"] else None,
-            # Medians over the steps run in this process (a resumed run: since the resume).
-            "seconds_per_step": {phase: float(np.median(history["seconds"][phase][-(args.steps - start_step):]))
-                                 for phase in PHASES} if args.steps > start_step else None,
+            # Medians over all steps (of a resumed run too: the checkpoint keeps the timings).
+            "seconds_per_step": {phase: float(np.median(history["seconds"][phase])) for phase in PHASES},
+            "steps_seconds": float(sum(sum(history["seconds"][phase]) for phase in PHASES)),
             "train_seconds": train_seconds,
             "seconds": time.perf_counter() - started,
         }

@@ -269,6 +269,16 @@ def test_learning_rate_schedules():
         factor(0, 100, "step")
 
 
+def test_beta_schedule_is_geometric_from_beta_to_beta_final():
+    constant = sorting_supervision.parse_args(["--steps", "100"])
+    assert sorting_supervision.beta_at(70, constant) == constant.beta == 0.125
+    growing = sorting_supervision.parse_args(["--steps", "100", "--beta", "0.125", "--beta-final", "2"])
+    betas = [sorting_supervision.beta_at(step, growing) for step in (0, 25, 50, 100, 200)]
+    assert betas == pytest.approx([0.125, 0.25, 0.5, 2.0, 2.0])
+    with pytest.raises(SystemExit):
+        sorting_supervision.parse_args(["--beta-final", "0"])
+
+
 # The digit probe is exercised once (test_short_training_reduces_the_loss): it is the slow part of an evaluation.
 TINY = ["--n", "3", "--batch-size", "8", "--lr", "1e-3", "--val-sets", "20", "--test-sets", "20", "--no-progress",
         "--probe-numbers", "0"]
