@@ -75,8 +75,8 @@ def sorting_loss(scores_in_true_order: torch.Tensor, beta: float, loss_name: str
     """Mean over the batch of the swap-based loss of scores (B, n) given in true order."""
     # The plain-Python bubble sort of examples/bubble_sort.py, compiled by relaxc.  replay=True
     # replays the torch calls recorded on the first call of each input shape instead of
-    # running the runtime again: the same values and gradients, 2-10x faster (see
-    # docs/experiments/sorting.md, "Throughput").
+    # running the runtime again: the same values and gradients, 1.3-18x faster here (see
+    # docs/experiments/sorting.md, "Throughput"), though the CNN dominates the step anyway.
     _, swaps, any_swap = relaxed_bubble_sort.options(beta=beta, replay=True)(scores_in_true_order)
     if loss_name == "swaps":
         return swaps.mean()

@@ -325,6 +325,20 @@ def test_resuming_from_a_checkpoint_repeats_the_uninterrupted_run(tmp_path):
         sorting_supervision.train(sorting_supervision.parse_args([*common, *checkpoints, "--steps", "9", "--n", "4"]))
 
 
+@pytest.mark.slow
+@needs_mnist_5k
+def test_quick_mode_learns_and_reports_the_readouts(tmp_path):
+    out = tmp_path / "quick.json"
+    summary = sorting_supervision.main(["--n", "3", "--quick", "--no-progress", "--out", str(out)])
+    written = json.loads(out.read_text())
+    assert written["steps"] == sorting_supervision.QUICK["steps"]
+    assert written["test_em"] > 0.4  # chance is 1/6; the quick runs so far reached about 0.55-0.6
+    # Pairs with different leading digits are learned first, and well above chance.
+    assert written["test_pair_acc"][0] > 0.7
+    assert written["test_probe"][0] > 0.4  # the leading digit is readable from the features
+    assert len(summary["history"]["eval_step"]) == 1 + sorting_supervision.QUICK["steps"] // 100
+
+
 def _ddp_worker(rank: int, world_size: int, port: int, folder: str) -> None:
     os.environ.update(
         MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), RANK=str(rank), LOCAL_RANK=str(rank),
