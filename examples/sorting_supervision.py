@@ -419,6 +419,9 @@ def train(args: argparse.Namespace) -> tuple[torch.nn.Module, dict]:
             "seconds_per_step": {phase: float(np.median(history["seconds"][phase])) for phase in PHASES},
             "steps_seconds": float(sum(sum(history["seconds"][phase]) for phase in PHASES)),
             "train_seconds": train_seconds,
+            # The curves of the readouts, one entry per evaluation (the per-step loss and timings
+            # stay in the checkpoint's history).
+            "evaluations": {key: history[key] for key in ("eval_step", *EVAL_KEYS)},
             "seconds": time.perf_counter() - started,
         }
         if args.out:

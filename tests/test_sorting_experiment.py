@@ -294,7 +294,7 @@ def test_short_training_reduces_the_loss(tmp_path):
     assert len(losses) == 40
     assert np.mean(losses[-10:]) < 0.85 * np.mean(losses[:10])  # seeds 0-7 reach 0.60-0.78
     written = json.loads(out.read_text())
-    for key in ("n", "steps", "seconds", "test_em", "test_ew", "val_em"):
+    for key in ("n", "steps", "seconds", "test_em", "test_ew", "val_em", "evaluations"):
         assert written[key] == summary[key]
     assert written["val_em"] == max(summary["history"]["val_em"])
     # The readouts: an evaluation before the first step, the four-way splits, the timed phases.
