@@ -71,13 +71,16 @@ PHASES = ("cnn_forward", "sort", "cnn_backward", "optimizer")
 RESUME_KEYS = ("n", "batch_size", "beta", "beta_final", "loss", "lr", "lr_schedule", "seed", "data_seed", "mnist_dir")
 
 
-def sorting_loss(scores_in_true_order: torch.Tensor, beta: float, loss_name: str) -> torch.Tensor:
+def sorting_loss(
+    scores_in_true_order: torch.Tensor, beta: float, loss_name: str, replay: bool = True
+) -> torch.Tensor:
     """Mean over the batch of the swap-based loss of scores (B, n) given in true order."""
     # The plain-Python bubble sort of examples/bubble_sort.py, compiled by relaxc.  replay=True
     # replays the torch calls recorded on the first call of each input shape instead of
     # running the runtime again: the same values and gradients, 1.3-18x faster here (see
     # docs/experiments/sorting.md, "Throughput"), though the CNN dominates the step anyway.
-    _, swaps, any_swap = relaxed_bubble_sort.options(beta=beta, replay=True)(scores_in_true_order)
+    # A β that changes every step makes every call a new signature: no replay then.
+    _, swaps, any_swap = relaxed_bubble_sort.options(beta=beta, replay=replay)(scores_in_true_order)
     if loss_name == "swaps":
         return swaps.mean()
     if loss_name == "any_swap":
@@ -223,8 +226,8 @@ def save_plots(
     ax = axes[0, 0]
     ax.plot(np.arange(len(losses)) + 1, losses, alpha=0.3, label="per step")
     ax.plot(np.arange(len(smooth)) + window, smooth, label=f"mean of {window}")
-    ax.set(xlabel="step", ylabel=f"loss ({args.loss})", title=f"training, n={args.n}, lr={args.lr} ({args.lr_schedule}), "
-           + (f"β={args.beta}" if args.beta_final is None else f"β {args.beta}→{args.beta_final}"))
+    beta = f"β={args.beta}" if args.beta_final is None else f"β {args.beta}→{args.beta_final}"
+    ax.set(xlabel="step", ylabel=f"loss ({args.loss})", title=f"n={args.n}, lr={args.lr} ({args.lr_schedule}), {beta}")
     ax.legend()
     ax = axes[0, 1]
     ax.plot(steps, history["val_em"], marker="o", label="val EM")
@@ -319,7 +322,8 @@ def train(args: argparse.Namespace) -> tuple[torch.nn.Module, dict]:
     optimizer = torch.optim.Adam(model.parameters(), lr=args.lr)
     # The factor depends on --steps: a cosine run resumed with more steps continues on the longer schedule.
     schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: lr_factor(step, args.steps, args.lr_schedule))
-    history = {"loss": [], "seconds": {phase: [] for phase in PHASES}, "eval_step": [], **{key: [] for key in EVAL_KEYS}}
+    history = {"loss": [], "seconds": {phase: [] for phase in PHASES}, "eval_step": [],
+               **{key: [] for key in EVAL_KEYS}}
     best = {"val_em": -1.0, "step": 0, "state": copy.deepcopy(model.state_dict())}
     start_step = 0
 
@@ -353,7 +357,8 @@ def train(args: argparse.Namespace) -> tuple[torch.nn.Module, dict]:
         scores = network(images)
         ticks.append(time.perf_counter())
         cut = scores.detach().requires_grad_()
-        loss = sorting_loss(cut.gather(1, values.argsort(dim=1)), beta_at(step, args), args.loss)
+        loss = sorting_loss(cut.gather(1, values.argsort(dim=1)), beta_at(step, args), args.loss,
+                            replay=args.beta_final is None)
         loss.backward()
         ticks.append(time.perf_counter())
         scores.backward(cut.grad)
@@ -376,7 +381,8 @@ def train(args: argparse.Namespace) -> tuple[torch.nn.Module, dict]:
                                args.checkpoint_dir / "best.pt")
             if args.checkpoint_dir:
                 args.checkpoint_dir.mkdir(parents=True, exist_ok=True)
-                torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "schedule": schedule.state_dict(), "step": done,
+                torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
+                            "schedule": schedule.state_dict(), "step": done,
                             "history": history, "best": best, "args": vars(args)}, last_path)
             progress.set_postfix(loss=f"{np.mean(history['loss'][-args.eval_every:]):.3f}", val_em=f"{val_em:.3f}",
                                  train_em=f"{history['train_em'][-1]:.3f}")

@@ -13,7 +13,8 @@ machine whose load changes treats them alike, and reports medians:
 The training script times the same phases of every step it runs (``seconds_per_step`` in its
 JSON); this script answers which variant to use.  Example::
 
-    OMP_NUM_THREADS=1 python examples/sorting_throughput.py --n 3 5 7 --out docs/experiments/results/sorting_throughput.json
+    OMP_NUM_THREADS=1 python examples/sorting_throughput.py --n 3 5 7 \
+        --out docs/experiments/results/sorting_throughput.json
 """
 
 from __future__ import annotations

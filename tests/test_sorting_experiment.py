@@ -419,7 +419,8 @@ def test_reference_em_matches_a_simulated_reader(known_digits):
     rng = np.random.default_rng(known_digits)
     # Four possible known prefixes, so that many numbers share theirs but not all.
     span = 4 * 10 ** (4 - known_digits)
-    values = torch.from_numpy(np.stack([rng.choice(np.arange(1000, 1000 + span), 5, replace=False) for _ in range(300)]))
+    values = torch.from_numpy(np.stack([rng.choice(np.arange(1000, 1000 + span), 5, replace=False)
+                                        for _ in range(300)]))
     expected = reference_em(values, known_digits)
     # The reader: the known prefix, ties broken by a random order drawn afresh every time.
     known = values // 10 ** (4 - known_digits)
