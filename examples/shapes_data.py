@@ -461,8 +461,12 @@ def voxelize_mesh(vertices: torch.Tensor, faces: torch.Tensor, size: int = VOXEL
     crossed = (wa * sign > 0) & (wb * sign > 0) & (wc * sign > 0)
     z = (wa * a[..., 2] + wb * b[..., 2] + wc * c[..., 2]) / torch.where(area == 0, 1.0, area)
     facing = torch.where(crossed, sign, 0.0)
-    levels = centres[0, 0, :, 2]                                       # z of the k-th voxel
-    winding = torch.stack([(facing * (z > level)).sum(-1) for level in levels], dim=-1)
+    # Voxel k of a column lies at z = levels[k], decreasing in k. A crossing at z lies ahead of
+    # the voxels below it: those k with levels[k] < z, i.e. k >= size - below, below = #{levels < z}.
+    ascending = centres[0, 0, :, 2].flip(0).contiguous()
+    below = torch.searchsorted(ascending, z.contiguous())               # (B, columns, F) in 0..size
+    histogram = torch.zeros(*z.shape[:2], size + 1, dtype=facing.dtype).scatter_add_(-1, size - below, facing)
+    winding = histogram.cumsum(-1)[..., :size]                          # sum over crossings with size - below <= k
     return (winding != 0).reshape(-1, size, size, size)
 
 

@@ -161,3 +161,63 @@ def render(name: str, screen: torch.Tensor, faces: torch.Tensor, size: int, beta
     else:
         raise ValueError(f"unknown renderer {name!r}; expected one of {RENDERERS}")
     return image.to(screen.dtype).reshape(-1, size, size)
+
+
+def saved_bytes(function) -> tuple[object, int]:
+    """Run ``function()``; also return the bytes of the distinct tensors autograd keeps for backward."""
+    storages: dict[int, int] = {}
+
+    def pack(tensor):
+        storages[tensor.untyped_storage().data_ptr()] = tensor.untyped_storage().nbytes()
+        return tensor
+
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda tensor: tensor):
+        result = function()
+    return result, sum(storages.values())
+
+
+def benchmark(repeats: int = 5, size: int = 64, batch: int = 2, seed: int = 0) -> dict:
+    """Forward+backward seconds (median) and autograd memory of each renderer on SoftRas' sphere."""
+    import time
+
+    from shapes_data import icosphere, project
+
+    vertices, faces = icosphere(3)
+    generator = torch.Generator().manual_seed(seed)
+    radius = 0.5 * (1 + 0.1 * torch.randn(batch, len(vertices), 1, generator=generator, dtype=torch.float64))
+    shape = (vertices * radius).float()
+    azimuth = 15.0 * torch.arange(batch)
+    results = {}
+    for name in RENDERERS:
+        times = []
+        for repeat in range(repeats + 1):   # the first call compiles and records the replay
+            screen = project(shape, azimuth).requires_grad_()
+            started = time.perf_counter()
+            image, saved = saved_bytes(lambda: render(name, screen, faces, size))
+            forward = time.perf_counter() - started
+            image.sum().backward()
+            if repeat:
+                times.append((forward, time.perf_counter() - started))
+        times.sort(key=lambda t: t[1])
+        forward, total = times[len(times) // 2]
+        results[name] = {"forward_seconds": forward, "forward_backward_seconds": total,
+                         "saved_for_backward_mb": saved / 2**20}
+    return {"vertices": len(vertices), "faces": len(faces), "image_size": size, "batch": batch,
+            "repeats": repeats, "threads": torch.get_num_threads(), "torch": torch.__version__,
+            "renderers": results}
+
+
+if __name__ == "__main__":
+    import argparse
+    import json
+
+    parser = argparse.ArgumentParser(description="Time the three silhouette renderers (forward+backward).")
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--out", help="write the JSON here too")
+    args = parser.parse_args()
+    summary = benchmark(args.repeats)
+    text = json.dumps(summary, indent=2)
+    print(text)
+    if args.out:
+        with open(args.out, "w") as f:
+            f.write(text + "\n")
