@@ -42,8 +42,8 @@ import shapes_data
 import silhouette
 
 # Budgets. SoftRas trains for 250,000 steps of 64 objects on a GPU; FULL is what two CPU cores shared
-# with other jobs allowed in about 20 minutes per renderer (docs/experiments/silhouettes.md), QUICK a
-# smoke run of a few minutes on three bulky classes, where a short run can already beat the sphere.
+# with other jobs allowed in about 25 minutes (docs/experiments/silhouettes.md), QUICK a smoke run of
+# a few minutes on three bulky classes, where a short run can already beat the sphere.
 FULL = {"steps": 60, "eval_every": 20, "objects_per_class": 60, "eval_views": 2, "lr": 3e-3,
         "classes": ",".join(shapes_data.CLASS_IDS)}
 QUICK = {"steps": 40, "eval_every": 20, "objects_per_class": 20, "eval_views": 2, "lr": 3e-3,
@@ -390,7 +390,7 @@ def train(args: argparse.Namespace) -> tuple[Reconstructor, dict]:
     optimizer = torch.optim.Adam(model.parameters(), lr=args.lr, betas=(0.9, 0.999))
     history = {"loss": [], "eval_step": [], "val_mean_iou": []}
     best = {"val_mean_iou": -1.0, "step": 0, "state": copy.deepcopy(model.state_dict())}
-    start_step = 0
+    start_step, earlier_seconds = 0, 0.0
     last_path = args.checkpoint_dir / "last.pt" if args.checkpoint_dir else None
     if last_path is not None and last_path.is_file():
         checkpoint = torch.load(last_path, weights_only=False)
@@ -400,6 +400,7 @@ def train(args: argparse.Namespace) -> tuple[Reconstructor, dict]:
         model.load_state_dict(checkpoint["model"])
         optimizer.load_state_dict(checkpoint["optimizer"])
         history, best, start_step = checkpoint["history"], checkpoint["best"], checkpoint["step"]
+        earlier_seconds = checkpoint.get("train_seconds", 0.0)   # training time before the resume
 
     def validate(done: int) -> float:
         val_mean = float(np.mean(list(evaluate(model, data, "val", args.eval_views).values())))
@@ -436,9 +437,10 @@ def train(args: argparse.Namespace) -> tuple[Reconstructor, dict]:
                 torch.save({"model": best["state"], "step": best["step"], "args": vars(args)},
                            args.checkpoint_dir / "best.pt")
                 torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "step": done,
-                            "history": history, "best": best, "args": vars(args)}, last_path)
+                            "history": history, "best": best, "args": vars(args),
+                            "train_seconds": earlier_seconds + time.perf_counter() - started}, last_path)
             progress.set_postfix(loss=f"{np.mean(history['loss'][-args.eval_every:]):.3f}", val_iou=f"{val_mean:.3f}")
-    train_seconds = time.perf_counter() - started
+    train_seconds = earlier_seconds + time.perf_counter() - started
 
     summary = {}
     if lead:
@@ -450,7 +452,7 @@ def train(args: argparse.Namespace) -> tuple[Reconstructor, dict]:
             "beta": args.beta if args.beta is not None else {"three_edges": silhouette.BETA_THREE_EDGES,
                                                              "euclidean": silhouette.BETA_EUCLIDEAN,
                                                              "softras": silhouette.SIGMA_SOFTRAS}[args.renderer],
-            "steps": args.steps, "batch_size": args.batch_size, "lr": args.lr, "seed": args.seed,
+            "steps": len(history["loss"]), "batch_size": args.batch_size, "lr": args.lr, "seed": args.seed,
             "classes": args.class_list,
             "data": args.data_dir and "nmr-files" or f"generated seed {args.data_seed}, {args.objects_per_class} objects per class",
             "test_objects": {name: len(data.voxels[name, "test"]) for name in args.class_list},
