@@ -40,6 +40,7 @@ from torch import nn
 from tqdm import tqdm
 
 import relaxc
+from experiment_setup import fill_budget
 from levenshtein import levenshtein
 from levenshtein_data import (
     LetterPools, default_cache_dir, emnist_pools, generated_pools, letter_images, sample_pairs,
@@ -361,10 +362,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--figures", type=Path, help="write the page's PNGs into this folder")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     args = parser.parse_args(argv)
-    budget = QUICK if args.quick else FULL
-    for key, default in budget.items():
-        if getattr(args, key) is None:
-            setattr(args, key, default)
+    fill_budget(args, QUICK, FULL)
     if args.letters == ["all"]:
         args.letters = list(SETTINGS)
     unknown = [s for s in args.letters if s not in SETTINGS]

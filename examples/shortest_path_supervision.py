@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import copy
 import json
-import os
 import time
 from pathlib import Path
 
@@ -38,6 +37,7 @@ from torch.nn.parallel import DistributedDataParallel
 from tqdm import tqdm
 
 from shortest_path import shortest_path
+from experiment_setup import fill_budget, start_processes
 from shortest_path_data import cached_dataset, load_split
 from shortest_path_model import GridResNet, path_metrics
 
@@ -78,10 +78,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--checkpoint-dir", type=Path, help="save <method>.pt after every epoch; resume from it")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     args = parser.parse_args(argv)
-    budget = QUICK if args.quick else FULL
-    for key, default in budget.items():
-        if getattr(args, key) is None:
-            setattr(args, key, default)
+    fill_budget(args, QUICK, FULL)
     for key in ("epochs", "train_maps", "val_maps", "test_maps", "batch_size"):
         if getattr(args, key) < 1:
             parser.error(f"--{key.replace('_', '-')} must be positive")
@@ -285,13 +282,7 @@ def save_figure(path: Path, network: torch.nn.Module, test: Maps, beta: float, s
 def main(argv: list[str] | None = None) -> dict:
     args = parse_args(argv)
     started = time.perf_counter()
-    distributed = int(os.environ.get("WORLD_SIZE", "1")) > 1
-    if distributed:
-        dist.init_process_group("gloo")
-    rank = dist.get_rank() if distributed else 0
-    world_size = dist.get_world_size() if distributed else 1
-    if args.batch_size % world_size:
-        raise ValueError(f"--batch-size {args.batch_size} is not divisible by {world_size} processes")
+    distributed, rank, world_size = start_processes(args.batch_size)
     if rank == 0 and args.data_dir is None:
         cached_dataset(args.data_seed)  # generate once, before the other processes read it
     if distributed:

@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import copy
 import json
-import os
 import time
 from pathlib import Path
 
@@ -38,6 +37,7 @@ from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 from tqdm import tqdm
 
+from experiment_setup import fill_budget, start_processes
 import shapes_data
 import silhouette
 
@@ -342,10 +342,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--plot", type=Path, nargs="+", metavar="RESULT_JSON",
                         help="no training: plot these runs' validation curves into --out (a PNG)")
     args = parser.parse_args(argv)
-    budget = QUICK if args.quick else FULL
-    for key, default in budget.items():
-        if getattr(args, key) is None:
-            setattr(args, key, default)
+    fill_budget(args, QUICK, FULL)
     args.class_list = [name.strip() for name in args.classes.split(",") if name.strip()]
     unknown = sorted(set(args.class_list) - set(shapes_data.CLASS_IDS))
     if unknown or not args.class_list:
@@ -367,13 +364,7 @@ def render_views(args, vertices: torch.Tensor, faces: torch.Tensor, azimuths: to
 
 def train(args: argparse.Namespace) -> tuple[Reconstructor, dict]:
     started = time.perf_counter()
-    distributed = int(os.environ.get("WORLD_SIZE", "1")) > 1
-    if distributed:
-        dist.init_process_group("gloo")
-    rank = dist.get_rank() if distributed else 0
-    world_size = dist.get_world_size() if distributed else 1
-    if args.batch_size % world_size:
-        raise ValueError(f"--batch-size {args.batch_size} is not divisible by {world_size} processes")
+    distributed, rank, world_size = start_processes(args.batch_size)
     local_batch = args.batch_size // world_size
     lead = rank == 0   # rank 0 generates data, evaluates, checkpoints and reports
 

@@ -32,7 +32,6 @@ from __future__ import annotations
 import argparse
 import copy
 import json
-import os
 import time
 from pathlib import Path
 
@@ -44,6 +43,7 @@ from torch.nn.parallel import DistributedDataParallel
 from tqdm import tqdm
 
 from bubble_sort import relaxed_bubble_sort
+from experiment_setup import fill_budget, start_processes
 from sorting_data import DigitPools, digits_of, mnist_5k_pools, mnist_idx_pools, sample_sets
 from sorting_model import (
     DigitsCNN, elementwise_rank_accuracy, exact_match, linear_probe, pair_readouts, ranks, reference_em,
@@ -133,10 +133,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--checkpoint-dir", type=Path, help="save best.pt/last.pt here; resume from last.pt")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     args = parser.parse_args(argv)
-    budget = QUICK if args.quick else FULL
-    for key, default in budget.items():
-        if getattr(args, key) is None:
-            setattr(args, key, default)
+    fill_budget(args, QUICK, FULL)
     if args.n < 2:
         parser.error("--n must be at least 2")
     if args.beta <= 0 or (args.beta_final is not None and args.beta_final <= 0):
@@ -306,13 +303,7 @@ def record_evaluation(history: dict, step: int, result: dict) -> float:
 def train(args: argparse.Namespace) -> tuple[torch.nn.Module, dict]:
     """Train, select by validation EM, test; returns the selected model and the summary."""
     started = time.perf_counter()
-    distributed = int(os.environ.get("WORLD_SIZE", "1")) > 1
-    if distributed:
-        dist.init_process_group("gloo")
-    rank = dist.get_rank() if distributed else 0
-    world_size = dist.get_world_size() if distributed else 1
-    if args.batch_size % world_size:
-        raise ValueError(f"--batch-size {args.batch_size} is not divisible by {world_size} processes")
+    distributed, rank, world_size = start_processes(args.batch_size)
     local_batch = args.batch_size // world_size
     lead = rank == 0  # rank 0 evaluates, checkpoints and reports
 
