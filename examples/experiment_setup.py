@@ -1,11 +1,13 @@
-"""What the experiment scripts (``examples/*_supervision.py``) share: the budget behind ``--quick``
-and the process group under ``torchrun``."""
+"""What the experiment scripts (``examples/*_supervision.py``) share: the budget behind ``--quick``,
+the process group under ``torchrun``, and the checkpoint an interrupted run resumes from."""
 
 from __future__ import annotations
 
 import argparse
 import os
+from pathlib import Path
 
+import torch
 import torch.distributed as dist
 
 
@@ -27,3 +29,15 @@ def start_processes(batch_size: int) -> tuple[bool, int, int]:
     if batch_size % world_size:
         raise ValueError(f"--batch-size {batch_size} is not divisible by {world_size} processes")
     return distributed, rank, world_size
+
+
+def checkpoint_to_resume(path: Path | None, args: argparse.Namespace, resume_keys) -> dict | None:
+    """The checkpoint at ``path``, if there is one, to resume from; refused when it was written
+    with other values of the flags in ``resume_keys`` (another run's checkpoint)."""
+    if path is None or not path.is_file():
+        return None
+    checkpoint = torch.load(path, weights_only=False)
+    mismatched = [k for k in resume_keys if checkpoint["args"][k] != getattr(args, k)]
+    if mismatched:
+        raise ValueError(f"{path} was written with different {mismatched}")
+    return checkpoint

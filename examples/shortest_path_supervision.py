@@ -37,7 +37,7 @@ from torch.nn.parallel import DistributedDataParallel
 from tqdm import tqdm
 
 from shortest_path import shortest_path
-from experiment_setup import fill_budget, start_processes
+from experiment_setup import checkpoint_to_resume, fill_budget, start_processes
 from shortest_path_data import cached_dataset, load_split
 from shortest_path_model import GridResNet, path_metrics
 
@@ -159,11 +159,8 @@ def train_one(method: str, args: argparse.Namespace, data: dict[str, Maps], rank
     start_epoch = 0
 
     checkpoint_path = args.checkpoint_dir / f"{method}.pt" if args.checkpoint_dir else None
-    if checkpoint_path is not None and checkpoint_path.is_file():
-        checkpoint = torch.load(checkpoint_path, weights_only=False)
-        mismatched = [k for k in RESUME_KEYS if checkpoint["args"][k] != getattr(args, k)]
-        if mismatched:
-            raise ValueError(f"{checkpoint_path} was written with different {mismatched}")
+    checkpoint = checkpoint_to_resume(checkpoint_path, args, RESUME_KEYS)
+    if checkpoint is not None:
         network.load_state_dict(checkpoint["network"])
         optimizer.load_state_dict(checkpoint["optimizer"])
         scheduler.load_state_dict(checkpoint["scheduler"])

@@ -37,7 +37,7 @@ from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 from tqdm import tqdm
 
-from experiment_setup import fill_budget, start_processes
+from experiment_setup import checkpoint_to_resume, fill_budget, start_processes
 import shapes_data
 import silhouette
 
@@ -383,11 +383,8 @@ def train(args: argparse.Namespace) -> tuple[Reconstructor, dict]:
     best = {"val_mean_iou": -1.0, "step": 0, "state": copy.deepcopy(model.state_dict())}
     start_step, earlier_seconds = 0, 0.0
     last_path = args.checkpoint_dir / "last.pt" if args.checkpoint_dir else None
-    if last_path is not None and last_path.is_file():
-        checkpoint = torch.load(last_path, weights_only=False)
-        mismatched = [k for k in RESUME_KEYS if checkpoint["args"][k] != getattr(args, k)]
-        if mismatched:
-            raise ValueError(f"{last_path} was written with different {mismatched}")
+    checkpoint = checkpoint_to_resume(last_path, args, RESUME_KEYS)
+    if checkpoint is not None:
         model.load_state_dict(checkpoint["model"])
         optimizer.load_state_dict(checkpoint["optimizer"])
         history, best, start_step = checkpoint["history"], checkpoint["best"], checkpoint["step"]

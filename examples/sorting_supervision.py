@@ -43,7 +43,7 @@ from torch.nn.parallel import DistributedDataParallel
 from tqdm import tqdm
 
 from bubble_sort import relaxed_bubble_sort
-from experiment_setup import fill_budget, start_processes
+from experiment_setup import checkpoint_to_resume, fill_budget, start_processes
 from sorting_data import DigitPools, digits_of, mnist_5k_pools, mnist_idx_pools, sample_sets
 from sorting_model import (
     DigitsCNN, elementwise_rank_accuracy, exact_match, linear_probe, pair_readouts, ranks, reference_em,
@@ -319,11 +319,8 @@ def train(args: argparse.Namespace) -> tuple[torch.nn.Module, dict]:
     start_step = 0
 
     last_path = args.checkpoint_dir / "last.pt" if args.checkpoint_dir else None
-    if last_path is not None and last_path.is_file():
-        checkpoint = torch.load(last_path, weights_only=False)
-        mismatched = [k for k in RESUME_KEYS if checkpoint["args"][k] != getattr(args, k)]
-        if mismatched:
-            raise ValueError(f"{last_path} was written with different {mismatched}")
+    checkpoint = checkpoint_to_resume(last_path, args, RESUME_KEYS)
+    if checkpoint is not None:
         model.load_state_dict(checkpoint["model"])
         optimizer.load_state_dict(checkpoint["optimizer"])
         schedule.load_state_dict(checkpoint["schedule"])
