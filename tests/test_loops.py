@@ -72,7 +72,11 @@ def test_fixed_iterations_agree_with_early_exit():
         torch.testing.assert_close(a, b, atol=1e-4, rtol=0)
 
 
-def test_fixed_iterations_compile_with_fullgraph():
+def test_fixed_iterations_compile_with_fullgraph(monkeypatch):
+    # Where $CI is set, Inductor checks its own tables when it falls back to eager for an op
+    # (seen in a full run: "make_fallback(aten.eq.Scalar): a decomposition exists, we should
+    # switch to it"), a check for torch's developers that no user sees: not relaxc's to pass.
+    monkeypatch.delenv("CI", raising=False)
     relaxed = relaxc.relax(countdown, beta=0.2, max_iter=4, fixed_iterations=True)
     x = torch.tensor([0.3, 1.7, 2.5])
     compiled = torch.compile(relaxed, fullgraph=True)
