@@ -50,13 +50,13 @@ class _Writer:
     def __init__(self, function):
         self.function = function
         self.definitions: list[str] = []      # generated functions, helpers first
-        self.written: dict = {}               # user function -> its name in the module
+        self.written: set = set()             # the user functions written out
         self.names: dict = {}                 # global name -> the value it must have
         self.imports: list[str] = []
         self.future: set[str] = set()
 
     def add(self, python, compiled, context, convert_calls: bool) -> None:
-        self.written[python] = python.__name__
+        self.written.add(python)
         self._claim(python.__name__, python, f"a function {python.__qualname__!r}")
         if python.__code__.co_freevars:
             raise StandaloneError(
