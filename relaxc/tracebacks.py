@@ -14,13 +14,12 @@ from __future__ import annotations
 import os
 import types
 
-import relaxc_runtime
+from relaxc_runtime.host import relaxc_frame
 
 #: Generated pseudo-filename -> (the user's filename, generated line -> user line, the function's
 #: name); filled by the pipeline for every compiled function.
 generated_files: dict[str, tuple[str, dict, str]] = {}
 
-_INTERNAL = (os.path.dirname(relaxc_runtime.__file__) + os.sep, os.path.dirname(__file__) + os.sep)
 
 
 def keep_all() -> bool:
@@ -42,7 +41,7 @@ def at_user_lines(traceback: types.TracebackType | None, refused_at: tuple | Non
             if user_line is not None:
                 entries.append(_user_frame(user_filename, user_line, name))
                 generated = True
-        elif not filename.startswith(_INTERNAL):
+        elif not relaxc_frame(traceback.tb_frame):
             entries.append(traceback)
         traceback = traceback.tb_next
     if keep_all() or not (generated or refused_at):

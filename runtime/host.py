@@ -1,13 +1,15 @@
-"""The runtime's edge: the host reads that decide what it computes next, and the notice that a
-call warned. The core ops (branches, loops, extrema) call these and know nothing of replay::
+"""The runtime's edge: the host reads that decide what it computes next, and the warnings a call
+gives. The core ops (branches, loops, extrema) call these and know nothing of replay::
 
     if host.finite(merged): ...     # every value finite: one read back to Python
-    host.warned()                   # this call warned (a `while` cut at max_iter)
+    host.warn(message)              # this call warns (a `while` cut at max_iter)
 
 Without an observer, ``finite`` reads the tensor and ``warned`` does nothing. ``replay.py``
 installs its recorder as the observer of the call it records (:func:`observed_by`): it notes each
 read's answer (a replay makes the read again and checks it) and keeps no call that warned (such a
-call must warn every time). Torch calls need no hook: the recorder sees them through its
+call must warn every time). A warning is located at the user's call: the line that called the
+relaxed function, not a line of the runtime or of generated code (which ``stacklevel`` counted by
+hand would name as soon as the call depth changes). Torch calls need no hook: the recorder sees them through its
 ``TorchFunctionMode``.
 """
 
@@ -15,12 +17,16 @@ from __future__ import annotations
 
 import contextlib
 import math
+import sys
 import threading
+import warnings
 
 import torch
 
 # The observer of the call now running in this thread, if any (as torch function modes are).
 _this_thread = threading.local()
+#: Top-level packages whose frames are relaxc's own.
+_OURS = frozenset({"relaxc", "relaxc_runtime"})
 
 
 def every_finite(tensor: torch.Tensor) -> bool:
@@ -43,6 +49,22 @@ def warned() -> None:
     observer = getattr(_this_thread, "observer", None)
     if observer is not None:
         observer.warned = True
+
+
+def relaxc_frame(frame) -> bool:
+    """Whether ``frame`` runs relaxc's code: the compiler, the runtime, or generated code."""
+    return (frame.f_globals.get("__name__", "").partition(".")[0] in _OURS
+            or frame.f_code.co_filename.startswith("<relaxc "))
+
+
+def warn(message: str, category=RuntimeWarning) -> None:
+    """Warn, located at the first frame outside relaxc (:func:`relaxc_frame`), and tell the
+    observer of the call, if any, that it warned."""
+    warned()
+    frame, level = sys._getframe(1), 2
+    while frame is not None and relaxc_frame(frame):
+        frame, level = frame.f_back, level + 1
+    warnings.warn(message, category, stacklevel=level)
 
 
 def observer():

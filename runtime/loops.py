@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import torch
 
-from . import caller, host
+from . import host
 from .branches import BranchCopies, Merger
 from .conditions import truth
 from .exits import EXITED, collapse
@@ -211,8 +211,7 @@ def _and(running, q):
 
 
 def _warn_out_of_range(running, where):
-    host.warned()
-    caller.warn(
+    host.warn(
         f"{where}: a relaxed `while` condition reads out of range on a path that relaxed "
         f"decisions reach with probability up to {float(running.detach().float().max()):.3g} "
         f"(a sentinel passed under perturbation); that path stops there. Guard the read "
@@ -225,8 +224,7 @@ def _warn_unfinished(running, ctx, where):
     else:
         mass = float(running.detach().float().max())
     if mass >= ctx.eps:
-        host.warned()
-        caller.warn(
+        host.warn(
             f"{where}: relaxed `while` stopped after max_iter={ctx.max_iter} iterations with "
             f"probability up to {mass:.3g} of running on; that mass is put on the last state "
             f"(raise max_iter with f.options(max_iter=...))")

@@ -42,7 +42,7 @@ import weakref
 import torch
 from torch.overrides import TorchFunctionMode, resolve_name
 
-from . import caller, host
+from . import host
 from .finite_tests import Coverage, FiniteTest, spreads
 from .host import every_finite
 from .values import Categorical, Event
@@ -926,6 +926,6 @@ def _values_in(value):
 
 
 def _warn(name, reason):
-    caller.warn(f"relaxc replay of {name}: this call runs without replay, because {reason}")
+    host.warn(f"relaxc replay of {name}: this call runs without replay, because {reason}")
 
 
