@@ -9,7 +9,10 @@ from .calls import GeneratedFunction
 from .context import MODES, Context
 from .modes import evaluate
 from .relaxations import Relaxation
-from .values import PENDING, Categorical, Event, Unbound
+from .categorical import Categorical
+from .events import Event
+from .returns import PENDING
+from .values import Unbound
 
 __all__ = ["Categorical", "Context", "Event", "GeneratedFunction", "MODES", "PENDING", "Relaxation",
            "Unbound", "evaluate"]

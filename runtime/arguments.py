@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import torch
 
-from .values import Categorical
+from .categorical import Categorical
 
 
 class ArgumentShapeError(ValueError, RuntimeError):

@@ -63,7 +63,8 @@ import builtins
 
 import torch
 
-from .values import Categorical, Columns, Event, align, expectation, is_relaxed
+from .events import Event, expectation
+from .values import Value, align, is_relaxed
 
 
 def _needs_gradient(*values) -> bool:
@@ -78,9 +79,9 @@ def _straight_through(exact: torch.Tensor, stand_in: torch.Tensor) -> torch.Tens
 
 def _operand(value, operation: str):
     """A relaxed operand as a number or tensor (events as their expectation)."""
-    if isinstance(value, (Categorical, Columns)):
-        raise TypeError(f"`{operation}` of a {'categorical value' if isinstance(value, Categorical) else 'sequence'} "
-                        f"is not supported: index it or compare it first")
+    if isinstance(value, Value) and value.per_instance and not isinstance(value, Event):
+        raise TypeError(f"`{operation}` of {value.noun} is not supported: index it or compare "
+                        f"it first")
     return expectation(value)
 
 
@@ -196,7 +197,7 @@ def item(value):
     tensor, a static number). A per-instance value has no single number: ``.item()`` on it would
     read instance 0 only (or fail), and at a batch of one it would silently take every decision
     that follows hard, so it is refused."""
-    if isinstance(value, (Event, Categorical, Columns)) or (
+    if (isinstance(value, Value) and value.per_instance) or (
             isinstance(value, torch.Tensor) and value.dim() > 0):
         raise TypeError(
             "`.item()` on a relaxed value: it differs per instance and carries the gradient, so "

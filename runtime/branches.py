@@ -21,13 +21,13 @@ import math
 
 import torch
 
-from . import categorical, host
+from . import host
 from .assignments import shift_of
 from .conditions import truth
+from .events import Event, expectation, is_boolean
 from .exits import EXITED, Fork, branch_per_side, has_exit, merge_forked
 from .paths import guard, inactive_where
-from .values import (Categorical, Columns, Event, Pending, Returned, Unbound, align, expectation,
-                     is_boolean, is_relaxed, syncs_freely, to_rank)
+from .values import Value, align, is_relaxed, syncs_freely, to_rank
 
 
 def branch(condition, if_true, if_false, inputs, ctx):
@@ -222,12 +222,10 @@ class BranchCopies:
             return copy
         if isinstance(value, tuple):
             return tuple(self._copy(v) for v in value)
-        if isinstance(value, Columns) and self._negligible is not None:
-            # Immutable, so not copied; its reads on this path get this path's cut.
-            if self.every_element:
-                return value.guarded_now(self)
-            copy = value.guarded_by(self)
-            self._originals[id(copy)] = (copy, value)
+        if isinstance(value, Value) and self._negligible is not None:
+            copy = value.on_path(self)
+            if copy is not value:
+                self._originals[id(copy)] = (copy, value)
             return copy
         return self.guard(value)
 
@@ -333,37 +331,25 @@ class Merger:
                               True if value_false is EXITED else value_false)
         if (type(value_true), type(value_false)) in _NUMBER_KINDS:
             return self.blend(value_true, value_false)   # the common case, before a dozen tests
-        if isinstance(value_true, (Returned, Pending)) and isinstance(value_false,
-                                                                      (Returned, Pending)):
-            return self._merge_returns(value_true, value_false)
-        if isinstance(value_true, Unbound) or isinstance(value_false, Unbound):
-            unbound = value_true if isinstance(value_true, Unbound) else value_false
-            if isinstance(value_true, Unbound) and isinstance(value_false, Unbound):
-                return unbound
-            if self.p.dtype == torch.bool:
-                # An exact choice: each instance reads the variable only where Python would have
-                # assigned it, so the unbound side is never selected where it is read.
-                return value_false if unbound is value_true else value_true
-            error = UnboundLocalError(
-                f"{unbound.name!r} is assigned on only one path of a relaxed `if` (or relaxed "
-                f"`while`) and read afterwards: assign it before, or on both paths"
-            )
-            error.name = unbound.name
-            raise error
-        if isinstance(value_true, Columns) or isinstance(value_false, Columns):
-            return self._merge_columns(value_true, value_false)
+        true_kind = type(value_true).merge_precedence if isinstance(value_true, Value) else -1
+        false_kind = type(value_false).merge_precedence if isinstance(value_false, Value) else -1
+        if true_kind >= 0 or false_kind >= 0:   # a kind of value merges itself (values.Value)
+            kind = type(value_true) if true_kind >= false_kind else type(value_false)
+            return kind.merge_paths(self, value_true, value_false)
         if isinstance(value_true, list) and isinstance(value_false, list):
             return self._merge_sequences(list, value_true, value_false)
         if _static_equal(value_true, value_false):
             return value_true
-        if isinstance(value_true, Categorical) and isinstance(value_false, Categorical):
-            return categorical.merge(self.p, value_true, value_false)
         if isinstance(value_true, dict) and isinstance(value_false, dict):
             if value_true.keys() != value_false.keys():
                 raise ValueError("a dict gets different keys on the two paths of a relaxed `if`")
             return {k: self.merge(value_true[k], value_false[k]) for k in value_true}
         if _is_number(value_true) and _is_number(value_false):
             return self.blend(value_true, value_false)
+        return self.refuse(value_true, value_false)
+
+    def refuse(self, value_true, value_false):
+        """The error for two values that cannot be merged."""
         if value_true is None or value_false is None:
             raise TypeError(
                 "one path gives None where the other gives a value (a function that falls off "
@@ -374,27 +360,9 @@ class Merger:
             f"can take different values on the two paths"
         )
 
-    def _merge_returns(self, returned_true, returned_false):
-        """Return values weighted by path probability times mass (see ``values.Returned``)."""
-        masses = [r.mass if isinstance(r, Returned) else False
-                  for r in (returned_true, returned_false)]
-        p = self.p
-        if p.dtype == torch.bool:
-            p_, mass_true, mass_false = align(p, _as_tensor(masses[0], p), _as_tensor(masses[1], p))
-            mass, weight = torch.where(p_, mass_true, mass_false), p
-        else:
-            mass_true, mass_false = (_as_tensor(m, p, p.dtype) for m in masses)
-            p_, mass_true, mass_false = align(p, mass_true, mass_false)
-            mass = p_ * mass_true + (1 - p_) * mass_false
-            safe = torch.where(mass > 0, mass, torch.ones_like(mass))
-            weight = torch.where(mass > 0, p_ * mass_true / safe, p_)
-        if isinstance(returned_false, Pending):
-            value = returned_true.value
-        elif isinstance(returned_true, Pending):
-            value = returned_false.value
-        else:
-            value = Merger(weight, self.ctx).merge(returned_true.value, returned_false.value)
-        return Returned(value, mass)
+    def reweighted(self, weight) -> "Merger":
+        """A merger of the same evaluation with another weight."""
+        return Merger(weight, self.ctx)
 
     def _merge_sequences(self, kind, value_true, value_false):
         """Element by element (a branch's private list copy merges as a list)."""
@@ -404,60 +372,6 @@ class Merger:
                 f"{len(value_false)} under a relaxed condition"
             )
         return kind([self.merge(t, f) for t, f in zip(value_true, value_false)])
-
-    def _merge_columns(self, value_true, value_false):
-        """Columns that differ in a few elements merge those alone (the others are the very same
-        tensors on both paths), and so do all columns under a vectorised condition (``p`` of
-        shape ``(B, d)`` lines up with each element ``(B, d)``, not with the stacked
-        ``(B, n, d)``); otherwise, and against anything else, as the tensors they stand for, as
-        each path reads them."""
-        if (isinstance(value_true, Columns) and isinstance(value_false, Columns)
-                and len(value_true) == len(value_false)):
-            n = len(value_true)
-            differing = [k for k in range(n)
-                         if value_true.elements[k] is not value_false.elements[k]]
-            if (len(differing) <= max(2, n // 4) or self.p.dim() > 1) and (
-                    differing or value_true.dtype == value_false.dtype):
-                merged = self._merge_elements(value_true, value_false, differing)
-                if merged is not None:
-                    return merged
-        return self.merge(*(v.readable() if isinstance(v, Columns) else v
-                            for v in (value_true, value_false)))
-
-    def _merge_elements(self, value_true, value_false, differing):
-        """The merged columns, or None where a blended element is not a tensor (booleans blend
-        into an event, which the tensor merge makes of the whole sequence).
-
-        A differing element blends the two paths' elements as each path reads it (guarded, as
-        the tensor form's copies are). After the merge, reads keep the guards that both paths
-        read through (an enclosing branch), not those of either path.
-        """
-        common = 0
-        while (common < min(len(value_true.guards), len(value_false.guards))
-               and value_true.guards[common] is value_false.guards[common]):
-            common += 1
-        guards = value_true.guards[:common]
-        merged = list(value_true.elements)
-        # What a path has seen under exactly these guards stays seen, in that path's dtype.
-        seen_by = next((v for v in (value_true, value_false) if len(v.guards) == common), None)
-        seen = None
-        if guards:
-            seen = list(seen_by.seen) if seen_by is not None else [None] * len(merged)
-        for k in differing:
-            merged[k] = self.blend(value_true.element(k), value_false.element(k))
-            if type(merged[k]) is not torch.Tensor:
-                return None
-            if seen is not None:
-                seen[k] = merged[k]
-        if not differing:   # the same elements: the same tensor, as the tensor form keeps it
-            return Columns(value_true.elements, value_true.dtype, guards, seen,
-                           value_true._tensor if value_true._tensor is not None
-                           else value_false._tensor)
-        # Every blended element has the dtype the merged tensor would have.
-        dtype = merged[differing[0]].dtype
-        if seen is not None and seen_by is not None and dtype != seen_by.dtype:
-            seen = [merged[k] if k in differing else None for k in range(len(merged))]
-        return Columns(tuple(merged), dtype, guards, seen)
 
     def blend(self, value_true, value_false):
         p = self.p
@@ -589,8 +503,7 @@ def _as_tensor(value, like, dtype=None):
 
 
 def _is_number(value):
-    return (is_relaxed(value) and not isinstance(value, Categorical)) or isinstance(value,
-                                                                                  (int, float))
+    return isinstance(value, (torch.Tensor, Event, int, float))
 
 
 def _static_equal(a, b):

@@ -17,7 +17,153 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from .values import Categorical, align, is_relaxed, kept_for_this_call, syncs_freely
+from . import indexing
+from .values import Value, align, is_relaxed, kept_for_this_call, position_in, syncs_freely
+
+
+class Categorical(Value):
+    """A distribution over ``k`` classes per instance: ``probs`` of shape ``(B, ..., k)``."""
+
+    __slots__ = ("_probs", "_one_hot", "origin")
+    noun = "a categorical value"
+
+    def __init__(self, probs, one_hot=None):
+        """``one_hot``: the :meth:`one_hot` mask when it is already known (the slice of a
+        sequence's mask), so that comparing the elements of a sequence tests it once."""
+        if not isinstance(probs, torch.Tensor):
+            probs = torch.as_tensor(probs)
+        if probs.dim() < 2:
+            raise ValueError(
+                f"a Categorical needs probabilities of shape (B, ..., k), got shape "
+                f"{tuple(probs.shape)}: the batch comes first and the classes last"
+            )
+        if not probs.is_floating_point():
+            probs = probs.to(torch.get_default_dtype())
+        self._probs = probs
+        # (version of probs, mask): an in-place change of probs (an optimiser step) bumps the
+        # version, and the mask is made again. Under torch.compile the version is not a number
+        # to compare, and there is nothing to save: the mask is made afresh and fused.
+        self._one_hot = (None if one_hot is None or torch.compiler.is_compiling()
+                         else (probs._version, one_hot))
+        self.origin = None   # (sequence, index) for an element: see element()
+
+    @property
+    def probs(self) -> torch.Tensor:
+        if self._probs is None:   # an element, sliced when first needed
+            sequence, index = self.origin
+            self._probs = sequence.probs.select(1, index)
+        return self._probs
+
+    @probs.setter
+    def probs(self, probs: torch.Tensor) -> None:
+        self.__init__(probs)
+
+    @property
+    def classes(self) -> int:
+        if self._probs is None:
+            return self.origin[0].classes
+        return self._probs.shape[-1]
+
+    def one_hot(self) -> torch.Tensor:
+        """Per instance (and element): whether ``probs`` is exactly one-hot (all 0 or 1, summing
+        to one); computed once for the current contents."""
+        probs = self.probs
+        if torch.compiler.is_compiling():
+            return _one_hot_mask(probs)
+        if self._one_hot is None or self._one_hot[0] != probs._version:
+            if self.origin is not None:   # the slice of the sequence's test
+                sequence, index = self.origin
+                self._one_hot = (probs._version, sequence.one_hot().select(1, index))
+            else:
+                self._one_hot = (probs._version, _one_hot_mask(probs))
+        return self._one_hot[1]
+
+    def element(self, index) -> "Categorical":
+        """The categorical at ``index`` (an int, or a tuple of them) of this sequence,
+        ``(B, n, …, k)`` → ``(B, …, k)``; it shares the sequence's one-hot test.
+
+        At an int it remembers where it comes from (``origin``) and is sliced only when its
+        probabilities are needed: comparing the elements of two sequences
+        (``categorical.equal``) reads all their similarities at once instead.
+        """
+        if type(index) is int:
+            element = Categorical.__new__(Categorical)
+            element._probs = element._one_hot = None
+            element.origin = (self, position_in(index, self.probs.shape[1]))
+            return element
+        position = (slice(None),) + (index if isinstance(index, tuple) else (index,))
+        return Categorical(self.probs[position], self.one_hot()[position])
+
+    def __repr__(self) -> str:
+        return f"Categorical(probs={self.probs!r})"
+
+    def __bool__(self):
+        raise TypeError("a categorical value has no single truth value: compare it with `==`")
+
+    def __add__(self, offset):
+        """``c + i`` for a static int ``i``: the same distribution over indices shifted by ``i``
+        (``i + argmin(xs[i:])`` is an index into ``xs``)."""
+        if not (isinstance(offset, int) and not isinstance(offset, bool) and offset >= 0):
+            raise TypeError("a categorical index can only be shifted by a static int >= 0 "
+                            "(`i + relaxc.argmin(xs[i:])`)")
+        return Categorical(F.pad(self.probs, (offset, 0)))
+
+    __radd__ = __add__
+
+    # The value protocol (values.Value).
+    @classmethod
+    def merge_paths(cls, merger, value_true, value_false):
+        """A categorical under a relaxed condition: the mixture of the two distributions."""
+        if not (isinstance(value_true, Categorical) and isinstance(value_false, Categorical)):
+            return merger.refuse(value_true, value_false)
+        if value_true.classes != value_false.classes:
+            raise ValueError(f"cannot merge categoricals over {value_true.classes} and "
+                             f"{value_false.classes} classes")
+        p = merger.p
+        if p.dtype == torch.bool:
+            p = p.to(value_true.probs.dtype)
+        weight, a, b = align(p.unsqueeze(-1) if p.dim() > 0 else p, value_true.probs,
+                             value_false.probs)
+        return Categorical(torch.lerp(b, a, weight))
+
+    def read(self, index, ctx):
+        """A sequence of categoricals ``(B, n, ..., k)``: its element at ``index``."""
+        if indexing.per_instance_index(index):
+            return indexing.read_per_instance(self, index, ctx)
+        self._check_sequence("index")
+        return self.element(index)
+
+    def length(self) -> int:
+        self._check_sequence("take len() of")
+        return self.probs.shape[1]
+
+    def elements(self):
+        self._check_sequence("iterate over")
+        return [self.element(i) for i in range(self.probs.shape[1])]
+
+    def index_weights(self, n: int, ctx):
+        """As an index: its probabilities over the positions (hard: the one-hot class)."""
+        if self.classes != n:
+            raise ValueError(f"a categorical index over {self.classes} classes cannot index a "
+                             f"sequence of length {n}")
+        return self.probs == 1 if ctx.hard else ctx.choice(self.probs)
+
+    def output(self):
+        return self.probs
+
+    def repeated(self, draws):
+        return Categorical(self.probs.repeat(draws, *([1] * (self.probs.dim() - 1))))
+
+    def _check_sequence(self, what: str) -> None:
+        if self.probs.dim() < 3:
+            indexing.refuse_sequence(self.probs.dim() - 1, what)
+
+
+def _one_hot_mask(probs: torch.Tensor) -> torch.Tensor:
+    binary = ((probs == 0) | (probs == 1)).all(-1)
+    return binary & (probs.sum(-1) == 1)
+
+
 
 
 def equal(a, b, ctx):
@@ -60,18 +206,6 @@ def _similarity(p, q, one_hot_p, one_hot_q):
     inner = (p * q).sum(-1)
     cosine = F.cosine_similarity(p, q, dim=-1)
     return torch.where(either_one_hot, inner, cosine)
-
-
-def merge(p, value_true, value_false):
-    """A categorical under a relaxed condition: the mixture of the two distributions."""
-    if value_true.classes != value_false.classes:
-        raise ValueError(f"cannot merge categoricals over {value_true.classes} and "
-                         f"{value_false.classes} classes")
-    if p.dtype == torch.bool:
-        p = p.to(value_true.probs.dtype)
-    weight, a, b = align(p.unsqueeze(-1) if p.dim() > 0 else p, value_true.probs,
-                         value_false.probs)
-    return Categorical(torch.lerp(b, a, weight))
 
 
 #: The most elements (batch × n × m) of the similarities of two sequences computed at once.

@@ -18,10 +18,11 @@ from __future__ import annotations
 
 import torch
 
-from . import categorical
+from . import categorical, columns
+from .events import Event, expectation, is_boolean, probability
 from .exits import Fork, per_side
 from .paths import guard, inactive_where
-from .values import Categorical, Columns, Event, align, expectation, is_boolean, is_relaxed, probability
+from .values import align, is_relaxed
 
 
 def _decides_exactly(a, b, ctx) -> bool:
@@ -80,7 +81,7 @@ def equal(a, b, ctx, integer: bool = False):
     """
     if not (is_relaxed(a) or is_relaxed(b)):
         return a == b
-    if isinstance(a, Categorical) or isinstance(b, Categorical):
+    if isinstance(a, categorical.Categorical) or isinstance(b, categorical.Categorical):
         return categorical.equal(a, b, ctx)
     if is_boolean(a) and is_boolean(b):
         if _decides_exactly(a, b, ctx):
@@ -132,61 +133,49 @@ def _right_operand(right_thunk, inputs, decided):
 
 
 def logical_and(left, right_thunk, ctx, inputs=()):
-    """``left and right``; ``right_thunk()`` evaluates the right operand.
+    """``left and right``; ``right_thunk(*inputs)`` evaluates the right operand.
 
-    ``right_thunk(*inputs)`` evaluates the right operand. A static left operand short-circuits
-    exactly as in Python. A relaxed left operand short-circuits per instance: the right operand is
-    evaluated as a path that does not matter where ``left`` is surely false (hard: false; relaxed:
-    ``p < eps``), so ``i < len(xs) and xs[i] > t`` reads out of range for no instance that matters,
-    and the right operand's value there is not used (nor its gradient). A static
-    right operand that is false gives it back (false in every case); a true one gives the event of
-    ``left``; a relaxed one gives ``P = p·q`` (hard: ``p & q``).
+    A static left operand short-circuits exactly as in Python. A relaxed left operand
+    short-circuits per instance: the right operand is evaluated as a path that does not matter
+    where ``left`` is surely false (hard: false; relaxed: ``p < eps``), so ``i < len(xs) and
+    xs[i] > t`` reads out of range for no instance that matters, and the right operand's value
+    there is not used (nor its gradient). A static right operand that is false gives it back
+    (false in every case); a true one gives the event of ``left``; a relaxed one gives
+    ``P = p·q`` (the product logic; hard: ``p & q``).
     """
-    if type(left) is Fork:
-        return per_side(lambda l, r: logical_and(l, lambda: r, ctx), left, right_thunk(*inputs))
-    if not is_relaxed(left):
-        return left and right_thunk(*inputs)
-    p = truth(left, ctx)
-    decided = _surely(p, False, ctx)
-    right = _right_operand(right_thunk, inputs, decided)
-    if type(right) is Fork:
-        return per_side(lambda r: logical_and(left, lambda: r, ctx), right)
-    if not is_relaxed(right):
-        return _as_condition(p) if right else right
-    p, q, decided = align(p, truth(right, ctx), decided)
-    if p.dtype == torch.bool and q.dtype == torch.bool:
-        return p & q
-    # Where the right operand does not matter it counts as false: `p and false` is false in
-    # every logic.
-    p, q = probability(p), probability(q)
-    return Event(ctx.relaxation.and_(p, torch.where(decided, torch.zeros_like(q), q)))
+    return _connective(False, left, right_thunk, ctx, inputs)
 
 
 def logical_or(left, right_thunk, ctx, inputs=()):
-    """``left or right``: Python's short-circuit on a static left operand; per instance on a relaxed
-    one, as in :func:`logical_and` (the right operand does not matter where ``left`` is surely
-    true: hard: true; relaxed: ``p > 1 − eps``); else ``P = p + q − p·q``.
+    """``left or right``: as :func:`logical_and`, with the roles of true and false exchanged
+    (the right operand does not matter where ``left`` is surely true: hard: true; relaxed:
+    ``p > 1 − eps``); a relaxed right operand gives ``P = p + q − p·q`` (hard: ``p | q``)."""
+    return _connective(True, left, right_thunk, ctx, inputs)
 
-    A static right operand that is true gives it back (true in every case); a false one gives the
-    event of ``left``. Hard: ``p | q``.
-    """
+
+def _connective(is_or: bool, left, right_thunk, ctx, inputs):
+    """``left or right`` if ``is_or``, else ``left and right``: the operand equal to ``is_or``
+    decides alone."""
+    this = logical_or if is_or else logical_and
     if type(left) is Fork:
-        return per_side(lambda l, r: logical_or(l, lambda: r, ctx), left, right_thunk(*inputs))
+        return per_side(lambda l, r: this(l, lambda: r, ctx), left, right_thunk(*inputs))
     if not is_relaxed(left):
-        return left or right_thunk(*inputs)
+        return (left or right_thunk(*inputs)) if is_or else (left and right_thunk(*inputs))
     p = truth(left, ctx)
-    decided = _surely(p, True, ctx)
+    decided = _surely(p, is_or, ctx)
     right = _right_operand(right_thunk, inputs, decided)
     if type(right) is Fork:
-        return per_side(lambda r: logical_or(left, lambda: r, ctx), right)
+        return per_side(lambda r: this(left, lambda: r, ctx), right)
     if not is_relaxed(right):
-        return right if right else _as_condition(p)
+        return right if bool(right) == is_or else _as_condition(p)
     p, q, decided = align(p, truth(right, ctx), decided)
     if p.dtype == torch.bool and q.dtype == torch.bool:
-        return p | q
-    # Where the right operand does not matter it counts as false: `p or false` is p in every logic.
+        return p | q if is_or else p & q
+    # Where the right operand does not matter it counts as false: `p and false` is false, and
+    # `p or false` is p, in every logic.
     p, q = probability(p), probability(q)
-    return Event(ctx.relaxation.or_(p, torch.where(decided, torch.zeros_like(q), q)))
+    combine = ctx.relaxation.or_ if is_or else ctx.relaxation.and_
+    return Event(combine(p, torch.where(decided, torch.zeros_like(q), q)))
 
 
 def all_of(values, ctx):
@@ -252,8 +241,8 @@ def contains(item, container, ctx):
 def _elements(container):
     if isinstance(container, (tuple, list)):
         return container
-    if isinstance(container, Columns):
-        return [container.element(k) for k in range(len(container))]
+    if isinstance(container, columns.Columns):
+        return container.elements()
     if isinstance(container, torch.Tensor) and container.dim() >= 2:
         return container.unbind(1)
     raise TypeError(

@@ -15,10 +15,13 @@ import math
 
 import torch
 
-from . import arithmetic, assignments, branches, conditions, extrema, indexing, loops, ranges
+from . import (arithmetic, assignments, branches, columns, conditions, extrema, indexing, loops,
+               ranges)
 from .exits import EXITED, Fork
 from .relaxations import DEFAULT, Relaxation
-from .values import PENDING, Event, Returned, Unbound, is_relaxed, to_output
+from .events import Event
+from .returns import PENDING, Returned
+from .values import Unbound, is_relaxed, to_output
 
 MODES = ("relaxed", "hard", "straight_through", "sample", "exact")
 #: The options of a context: its constructor's arguments, fixed once it is made.
@@ -242,7 +245,7 @@ class Context:
     # Data access (indexing.py) and assignment (assignments.py).
     def getitem(self, container, index): return indexing.getitem(container, index, self)
     def setitem(self, container, index, value): return indexing.setitem(container, index, value, self)
-    columns = staticmethod(indexing.columns)
+    columns = staticmethod(columns.columns)
     len = staticmethod(indexing.length)
     iterate = staticmethod(indexing.iterate)
     range = staticmethod(indexing.static_range)

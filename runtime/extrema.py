@@ -40,7 +40,9 @@ import torch.nn.functional as F
 
 from . import host
 from .indexing import iterate
-from .values import Categorical, align, expectation, is_relaxed, syncs_freely
+from .categorical import Categorical
+from .events import expectation
+from .values import align, is_relaxed, syncs_freely
 
 
 def _arguments(args):

@@ -7,9 +7,9 @@ The source is written for one instance, so on a batched tensor ``x`` of shape ``
     len(xs)        ->  rx.len(xs)                 # n on a tensor
     for v in xs:   ->  for v in rx.iterate(xs):   # the n per-instance elements of a tensor
 
-A tensor parameter that the function only uses by position is held as its elements
-(``xs = rx.columns(xs)``, :class:`~values.Columns`): the same meaning, with a write at an int
-replacing one element; any other index reads or writes the tensor it stands for.
+A value of one of the runtime's kinds (``values.Value``: a categorical, columns, an event) is
+indexed, written, measured and iterated by its own methods; this module is the tensor's and
+Python's meaning, and the per-instance index.
 
 An index that is itself per instance (a ``(B,)`` tensor, e.g. a counter promoted by a relaxed
 ``while``) selects per instance: exactly when it is an integer tensor (or in hard mode, which rounds
@@ -52,23 +52,27 @@ from __future__ import annotations
 
 import torch
 
+from . import categorical
 from .branches import BranchList
+from .events import expectation
 from .paths import inactive
 from .relaxations import DEFAULT, Relaxation
-from .values import (Categorical, Columns, Event, align, expectation, is_relaxed, position_in,
-                     to_rank)
+from .values import Value, align, is_relaxed, to_rank
 
 
-def _per_instance(value, what: str):
-    """Refuse to treat ``value`` as a per-instance sequence unless it is one: a tensor
-    ``(B, n, ...)`` or a categorical ``(B, n, ..., k)``."""
-    rank = value.probs.dim() - 1 if isinstance(value, Categorical) else value.dim()
-    if rank < 2:
-        kind = "a shared constant (0-d tensor)" if rank == 0 else "a relaxed scalar (B,)"
-        raise TypeError(
-            f"cannot {what} {kind}: a per-instance sequence is a tensor of shape (B, n, ...) "
-            f"or a list of (B, ...) tensors"
-        )
+def _per_instance(tensor: torch.Tensor, what: str):
+    """Refuse to treat ``tensor`` as a per-instance sequence unless it is one ``(B, n, ...)``."""
+    if tensor.dim() < 2:
+        refuse_sequence(tensor.dim(), what)
+
+
+def refuse_sequence(rank: int, what: str):
+    """The error for a value of ``rank`` per-instance dims taken for a sequence."""
+    kind = "a shared constant (0-d tensor)" if rank == 0 else "a relaxed scalar (B,)"
+    raise TypeError(
+        f"cannot {what} {kind}: a per-instance sequence is a tensor of shape (B, n, ...) "
+        f"or a list of (B, ...) tensors"
+    )
 
 
 def _tensor_index(tensor: torch.Tensor, index):
@@ -76,7 +80,7 @@ def _tensor_index(tensor: torch.Tensor, index):
     return (slice(None),) + (index if isinstance(index, tuple) else (index,))
 
 
-def _per_instance_index(index) -> bool:
+def per_instance_index(index) -> bool:
     """Whether ``index`` selects per instance (a ``(B,)`` tensor or a categorical)."""
     if isinstance(index, tuple):
         if not any(is_relaxed(i) for i in index):
@@ -85,9 +89,7 @@ def _per_instance_index(index) -> bool:
             raise TypeError("a multi-dimensional index with a relaxed part takes ints and "
                             "relaxed indices only (no slices)")
         return True
-    if isinstance(index, Event):
-        raise TypeError("cannot index with a relaxed boolean: use an int")
-    return isinstance(index, (torch.Tensor, Categorical))
+    return isinstance(index, (torch.Tensor, Value))
 
 
 def _product_weights(index: tuple, shape, ctx):
@@ -112,12 +114,9 @@ def _product_weights(index: tuple, shape, ctx):
 
 
 def _weights(index, n, ctx):
-    if not isinstance(index, Categorical):
-        return index_weights(index, n, ctx)
-    if index.classes != n:
-        raise ValueError(f"a categorical index over {index.classes} classes cannot index a "
-                         f"sequence of length {n}")
-    return index.probs == 1 if ctx.hard else ctx.choice(index.probs)
+    if isinstance(index, Value):
+        return index.index_weights(n, ctx)
+    return index_weights(index, n, ctx)
 
 
 def index_weights(index: torch.Tensor, n: int, ctx) -> torch.Tensor:
@@ -189,8 +188,8 @@ INDEX_GRADIENTS = ("exact", "constant_normaliser")
 
 def _weighted_read(weights, elements):
     """Σ_j w_j · elements[j] (exact selection where ``weights`` is boolean)."""
-    if isinstance(elements[0], Categorical):
-        return Categorical(_weighted_read(weights, [e.probs for e in elements]))
+    if isinstance(elements[0], categorical.Categorical):
+        return categorical.Categorical(_weighted_read(weights, [e.probs for e in elements]))
     if weights.dtype == torch.bool:
         result = elements[-1]
         for j in range(len(elements) - 2, -1, -1):
@@ -216,30 +215,28 @@ def getitem(container, index, ctx):
     if type(index) is int:   # the commonest cases, without the tests below
         if type(container) is list:   # (a branch's BranchList guards what it reads: below)
             return container[index]
-        if type(container) is Columns:
-            return container.element(index)
         if type(container) is torch.Tensor and container.dim() >= 2:
             return container.select(1, index)
-    if isinstance(container, Columns):   # any other index reads the tensor it stands for
-        container = container.readable()
-    if isinstance(container, Event):
-        raise TypeError("cannot index a relaxed boolean")
-    if _per_instance_index(index):
-        if isinstance(index, tuple):   # Σ_{j,k} w_j w_k · grid[j][k], one dimension at a time
-            for component in index:
-                container = getitem(container, component, ctx)
-            return container
-        elements = list(iterate(container))
-        return _weighted_read(_weights(index, len(elements), ctx), elements)
-    if isinstance(container, Categorical):
-        _per_instance(container, "index")
-        return container.element(index)
+    if isinstance(container, Value):
+        return container.read(index, ctx)
+    if per_instance_index(index):
+        return read_per_instance(container, index, ctx)
     if isinstance(container, torch.Tensor):
         return container[_tensor_index(container, index)]
     value = container[index]
     if type(container) is BranchList:
         value = container.guarded(value)
     return value
+
+
+def read_per_instance(container, index, ctx):
+    """``container[index]`` at a per-instance index: ``Σ_j w_j · container[j]``."""
+    if isinstance(index, tuple):   # Σ_{j,k} w_j w_k · grid[j][k], one dimension at a time
+        for component in index:
+            container = getitem(container, component, ctx)
+        return container
+    elements = list(iterate(container))
+    return _weighted_read(_weights(index, len(elements), ctx), elements)
 
 
 def setitem(container, index, value, ctx):
@@ -253,11 +250,9 @@ def setitem(container, index, value, ctx):
     if type(index) is int and type(container) is list:   # the commonest case, Python's
         container[index] = value
         return container
-    if type(container) is Columns:
-        if type(index) is int:
-            return _write_element(container, index, expectation(value))
-        container = container.readable()   # any other index writes the tensor it stands for
-    if _per_instance_index(index):
+    if isinstance(container, Value):
+        return container.write(index, value, ctx)
+    if per_instance_index(index):
         if isinstance(index, tuple):
             return _product_write(container, index, expectation(value), ctx)
         return _weighted_write(container, _weights(index, length(container), ctx),
@@ -270,7 +265,7 @@ def setitem(container, index, value, ctx):
             # One column: select_scatter is a single out-of-place op (no clone, no in-place copy).
             slot_shape = (container.shape[0],) + container.shape[2:]
             container = container if container.dtype == dtype else container.to(dtype)
-            return torch.select_scatter(container, _slot_value(value, dtype, slot_shape, container),
+            return torch.select_scatter(container, slot_value(value, dtype, slot_shape, container),
                                         1, index)
         updated = container.to(dtype, copy=True)
         if isinstance(value, torch.Tensor) and value.dim() > 0:
@@ -278,21 +273,11 @@ def setitem(container, index, value, ctx):
             value, _ = align(value, slot)
         updated[position] = value
         return updated
-    if isinstance(container, Event):
-        raise TypeError("cannot assign into a relaxed boolean")
     container[index] = value
     return container
 
 
-def _write_element(columns: Columns, index: int, value) -> Columns:
-    """``xs[index] = value`` on columns: the tensor's rule (dtype, broadcasting, range)."""
-    position = position_in(index, len(columns))
-    dtype = stored_dtype(columns.dtype, value)
-    like = columns.elements[0]
-    return columns.replaced(position, _slot_value(value, dtype, like.shape, like), dtype)
-
-
-def _slot_value(value, dtype: torch.dtype, slot_shape, like: torch.Tensor) -> torch.Tensor:
+def slot_value(value, dtype: torch.dtype, slot_shape, like: torch.Tensor) -> torch.Tensor:
     """``value`` as what ``tensor[:, j] = value`` stores: of ``dtype``, per instance, filling the
     slot's shape ``(B, ...)``."""
     if not isinstance(value, torch.Tensor) or value.dtype != dtype:
@@ -366,28 +351,12 @@ def _product_write(container, index: tuple, value, ctx):
 
 def length(container):
     """``len(container)`` for one instance: ``n`` for a tensor ``(B, n, ...)``; else Python's."""
-    if isinstance(container, Columns):
-        return len(container)
-    if isinstance(container, Categorical):
-        container = container.probs[..., 0]   # (B, n): a sequence of n categoricals
+    if isinstance(container, Value):
+        return container.length()
     if isinstance(container, torch.Tensor):
         _per_instance(container, "take len() of")
         return container.shape[1]
-    if isinstance(container, Event):
-        raise TypeError("a relaxed boolean has no len()")
     return len(container)
-
-
-def columns(value):
-    """A tensor ``(B, n, ...)`` as its :class:`Columns`; anything else as it is.
-
-    The compiler calls it on a parameter used only by position (``relaxc/lowering/sequences.py``)::
-
-        xs = rx.columns(xs)
-    """
-    if isinstance(value, torch.Tensor) and value.dim() >= 2:
-        return Columns.of(value)
-    return value
 
 
 def static_range(*bounds):
@@ -420,14 +389,9 @@ def iterate(iterable, unpack: bool = False):
     target, ``for a, b in pairs``) each element is itself split per instance."""
     if unpack:
         return [iterate(element) for element in iterate(iterable)]
-    if isinstance(iterable, Columns):
-        return [iterable.element(k) for k in range(len(iterable))]
-    if isinstance(iterable, Categorical):
-        _per_instance(iterable, "iterate over")
-        return [iterable.element(i) for i in range(iterable.probs.shape[1])]
+    if isinstance(iterable, Value):
+        return iterable.elements()
     if isinstance(iterable, torch.Tensor):
         _per_instance(iterable, "iterate over")
         return iterable.unbind(1)
-    if isinstance(iterable, Event):
-        raise TypeError("cannot iterate over a relaxed boolean")
     return iterable

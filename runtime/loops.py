@@ -25,7 +25,9 @@ from .branches import BranchCopies, Merger
 from .conditions import truth
 from .exits import EXITED, collapse
 from .paths import inactive, inactive_where
-from .values import Event, Returned, align, is_relaxed, probability, write_back
+from .events import Event, probability
+from .returns import Returned
+from .values import align, is_relaxed, write_back
 
 
 def while_loop(condition, body, state, ctx, where: str = "a relaxed `while`", exits=()):

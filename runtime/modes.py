@@ -25,7 +25,7 @@ import torch
 
 from .enumeration import DecisionScript
 from .replay import Replays
-from .values import Categorical, align, call_scope, write_back
+from .values import Value, align, call_scope, map_structure, write_back
 
 
 def evaluate(function, ctx, args, kwargs, rx_name: str, standard_error: bool = False):
@@ -68,29 +68,25 @@ def _evaluate(function, ctx, args, kwargs, rx_name, standard_error):
 def _combine(relaxed, hard, arguments):
     """The hard value, carrying the relaxed value's gradient. A returned argument (both runs
     return their copy of it) is the caller's own object, already written back."""
-    for original, relaxed_copy, hard_copy in arguments:
-        if relaxed is relaxed_copy and hard is hard_copy and isinstance(original, list):
-            return original
-    if isinstance(relaxed, torch.Tensor) and isinstance(hard, torch.Tensor):
-        if not relaxed.is_floating_point():
-            return hard
-        return hard.detach().to(relaxed.dtype) + (relaxed - relaxed.detach())
-    if isinstance(relaxed, (list, tuple)) and isinstance(hard, (list, tuple)):
-        return type(hard)(_combine(r, h, arguments) for r, h in zip(relaxed, hard))
-    if isinstance(relaxed, dict) and isinstance(hard, dict):
-        return {k: _combine(relaxed[k], hard[k], arguments) for k in hard}
-    return hard
+    def returned_argument(hard, relaxed):
+        for original, relaxed_copy, hard_copy in arguments:
+            if relaxed is relaxed_copy and hard is hard_copy and isinstance(original, list):
+                return original
+        return None
+
+    return map_structure(_straight_through, hard, relaxed, at_container=returned_argument)
+
+
+def _straight_through(hard, relaxed):
+    if not (isinstance(relaxed, torch.Tensor) and isinstance(hard, torch.Tensor)
+            and relaxed.is_floating_point()):
+        return hard
+    return hard.detach().to(relaxed.dtype) + (relaxed - relaxed.detach())
 
 
 def _private(value):
     """A copy of the lists and dicts in ``value`` (tensors are values and are shared)."""
-    if isinstance(value, list):
-        return [_private(v) for v in value]
-    if isinstance(value, tuple):
-        return tuple(_private(v) for v in value)
-    if isinstance(value, dict):
-        return {k: _private(v) for k, v in value.items()}
-    return value
+    return map_structure(lambda leaf: leaf, value, fresh=True)
 
 
 def _sample(function, ctx, args, kwargs, rx_name, standard_error):
@@ -106,35 +102,33 @@ def _sample(function, ctx, args, kwargs, rx_name, standard_error):
 
 def _repeat(value, draws):
     """The batch repeated ``draws`` times along dim 0 (draw-major)."""
-    if isinstance(value, torch.Tensor):
-        return value.repeat(draws, *([1] * (value.dim() - 1))) if value.dim() > 0 else value
-    if isinstance(value, Categorical):
-        return Categorical(_repeat(value.probs, draws))
-    if isinstance(value, list):
-        return [_repeat(v, draws) for v in value]
-    if isinstance(value, tuple):
-        return tuple(_repeat(v, draws) for v in value)
-    if isinstance(value, dict):
-        return {k: _repeat(v, draws) for k, v in value.items()}
+    return map_structure(lambda leaf: _repeated(leaf, draws), value)
+
+
+def _repeated(value, draws):
+    if isinstance(value, Value):
+        return value.repeated(draws)
+    if isinstance(value, torch.Tensor) and value.dim() > 0:
+        return value.repeat(draws, *([1] * (value.dim() - 1)))
     return value
 
 
 def _statistics(value, draws):
-    """(mean over the draws, standard error of that mean), structurally."""
-    if isinstance(value, torch.Tensor) and value.dim() > 0:
-        per_draw = value.reshape(draws, -1, *value.shape[1:])
-        per_draw = per_draw.to(torch.get_default_dtype()) if not per_draw.is_floating_point() \
-            else per_draw
-        error = (per_draw.std(0) / draws ** 0.5 if draws > 1
-                 else torch.zeros_like(per_draw[0]))
-        return per_draw.mean(0), error
-    if isinstance(value, (list, tuple)):
-        pairs = [_statistics(v, draws) for v in value]
-        return type(value)(m for m, _ in pairs), type(value)(e for _, e in pairs)
-    if isinstance(value, dict):
-        pairs = {k: _statistics(v, draws) for k, v in value.items()}
-        return {k: m for k, (m, _) in pairs.items()}, {k: e for k, (_, e) in pairs.items()}
-    return value, None
+    """(mean over the draws, standard error of that mean), structurally (the error of a value
+    that is not per instance is None)."""
+    return (map_structure(lambda leaf: _per_draw(leaf, draws, "mean"), value),
+            map_structure(lambda leaf: _per_draw(leaf, draws, "error"), value))
+
+
+def _per_draw(value, draws, statistic):
+    if not (isinstance(value, torch.Tensor) and value.dim() > 0):
+        return value if statistic == "mean" else None
+    per_draw = value.reshape(draws, -1, *value.shape[1:])
+    if not per_draw.is_floating_point():
+        per_draw = per_draw.to(torch.get_default_dtype())
+    if statistic == "mean":
+        return per_draw.mean(0)
+    return per_draw.std(0) / draws ** 0.5 if draws > 1 else torch.zeros_like(per_draw[0])
 
 
 def _enumerate(function, ctx, args, kwargs, rx_name):
@@ -166,20 +160,19 @@ def _weighted_sum(total, value, weight):
     """``total + weight · value``, structurally; a value without decisions is returned as is."""
     if weight is None:
         return value
-    if isinstance(value, (list, tuple)):
-        parts = [_weighted_sum(None if total is None else t, v, weight)
-                 for t, v in zip(total if total is not None else [None] * len(value), value)]
-        return type(value)(parts)
-    if isinstance(value, dict):
-        return {k: _weighted_sum(None if total is None else total[k], v, weight)
-                for k, v in value.items()}
-    if isinstance(value, Categorical):
-        value = value.probs
-    if isinstance(value, (torch.Tensor, bool, int, float)):
-        number = value.to(weight.dtype) if isinstance(value, torch.Tensor) else float(value)
-        w, number = align(weight, number)
-        if isinstance(number, torch.Tensor) and number.dim() > w.dim() > 0:
-            w = w.reshape(w.shape + (1,) * (number.dim() - w.dim()))
-        term = w * number
-        return term if total is None else total + term
-    return value   # static and equal on every path (e.g. None, a string)
+    if total is None:
+        return map_structure(lambda leaf: _weighted(leaf, weight, None), value)
+    return map_structure(lambda leaf, sum_: _weighted(leaf, weight, sum_), value, total)
+
+
+def _weighted(value, weight, total):
+    if isinstance(value, Value):
+        value = value.output()
+    if not isinstance(value, (torch.Tensor, bool, int, float)):
+        return value   # static and equal on every path (e.g. None, a string)
+    number = value.to(weight.dtype) if isinstance(value, torch.Tensor) else float(value)
+    w, number = align(weight, number)
+    if isinstance(number, torch.Tensor) and number.dim() > w.dim() > 0:
+        w = w.reshape(w.shape + (1,) * (number.dim() - w.dim()))
+    term = w * number
+    return term if total is None else total + term

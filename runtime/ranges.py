@@ -29,7 +29,8 @@ import torch
 
 from . import conditions
 from .paths import inactive
-from .values import Event, align, expectation, is_relaxed
+from .events import Event, expectation
+from .values import align, is_relaxed
 
 
 class Span:

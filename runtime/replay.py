@@ -45,7 +45,8 @@ from torch.overrides import TorchFunctionMode, resolve_name
 from . import host
 from .finite_tests import Coverage, FiniteTest, spreads
 from .host import every_finite
-from .values import Categorical, Event
+from .categorical import Categorical
+from .events import Event
 
 #: How many differing records a signature may collect before it stops being recorded.
 MAX_RECORDS = 64

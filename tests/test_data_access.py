@@ -85,7 +85,7 @@ def test_the_gradient_of_a_real_valued_index_is_the_gradient_of_its_weights(k):
     assert gradcheck(lambda k: relaxc_runtime.indexing.index_weights(k, 6, RX), (k,))
     assert gradcheck(lambda xs, k: RX.getitem(xs, k), (xs, k))
     assert gradcheck(lambda xs, k, v: RX.setitem(xs, k, v), (xs, k, v))
-    columns = lambda xs: relaxc_runtime.indexing.columns(xs)
+    columns = lambda xs: relaxc_runtime.columns.columns(xs)
     assert gradcheck(lambda xs, k, v: RX.setitem(columns(xs), k, v), (xs, k, v))
     assert gradcheck(lambda xs, k: RX.getitem(list(xs.unbind(1)), k), (xs, k))
 
