@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
+from torch.utils import _pytree as pytree
 
 from . import indexing
 from .values import Value, align, is_relaxed, kept_for_this_call, position_in, syncs_freely
@@ -157,6 +158,12 @@ class Categorical(Value):
     def _check_sequence(self, what: str) -> None:
         if self.probs.dim() < 3:
             indexing.refuse_sequence(self.probs.dim() - 1, what)
+
+
+# A pytree node: what passes a Categorical (an argument, a result) sees its probabilities.
+pytree.register_pytree_node(Categorical, lambda value: ([value.probs], None),
+                            lambda children, _: Categorical(children[0]),
+                            serialized_type_name="relaxc_runtime.Categorical")
 
 
 def _one_hot_mask(probs: torch.Tensor) -> torch.Tensor:

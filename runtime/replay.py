@@ -41,12 +41,13 @@ import weakref
 
 import torch
 from torch.overrides import TorchFunctionMode, resolve_name
+from torch.utils import _pytree as pytree
 
 from . import host
 from .finite_tests import Coverage, FiniteTest, spreads
-from .host import every_finite
 from .categorical import Categorical
 from .events import Event
+from .host import every_finite
 
 #: How many differing records a signature may collect before it stops being recorded.
 MAX_RECORDS = 64
@@ -320,18 +321,19 @@ def _name(func) -> str:
     return name
 
 
-# Arguments and results as templates (tensors numbered by ``number``).
+# Arguments and results as templates: ("tree", the pytree spec of the structure, a template per
+# leaf), a tensor leaf as ("v", its number), any other as ("c", its value). The kinds of value that
+# a caller passes in (a Categorical) are pytree nodes (their modules register them).
 def _flatten(value, number):
     """The template of ``value``, a tensor as ``("v", number(tensor))``. Raises _Unrecordable
     for values a record cannot hold."""
+    leaves, spec = pytree.tree_flatten(value)
+    return ("tree", spec, tuple(_leaf(leaf, number) for leaf in leaves))
+
+
+def _leaf(value, number):
     if isinstance(value, torch.Tensor):
         return ("v", number(value))
-    if type(value) in (list, tuple):
-        return (type(value).__name__, tuple(_flatten(v, number) for v in value))
-    if type(value) is dict and all(_plain(k) for k in value):
-        return ("dict", tuple((k, _flatten(v, number)) for k, v in value.items()))
-    if isinstance(value, Categorical) and value.origin is None:
-        return ("Categorical", _flatten(value.probs, number))
     if value is None or type(value) in (bool, int, float, str, bytes, complex):
         return ("c", value)
     raise _Unrecordable(f"it takes or returns a {type(value).__name__}, which a record does "
@@ -371,31 +373,19 @@ def _autocast(leaves):
 
 
 def _typed(template):
-    kind, body = template
-    if kind in ("v", "tensors"):   # ("tensors", n): Replays.__call__'s n distinct tensors
+    """The template with each constant's type (``2`` and ``2.0``, ``0.0`` and ``-0.0`` differ)."""
+    if template[0] == "tensors":   # ("tensors", n): Replays.__call__'s n distinct tensors
         return template
-    if kind == "c":
-        return (kind, type(body), body.hex() if type(body) is float else body)
-    if kind == "dict":
-        return (kind, tuple((k, _typed(t)) for k, t in body))
-    if kind == "Categorical":
-        return (kind, _typed(body))
-    return (kind, tuple(_typed(t) for t in body))
+    _, spec, leaves = template
+    return (spec, tuple(leaf if leaf[0] == "v" else
+                        (type(leaf[1]), leaf[1].hex() if type(leaf[1]) is float else leaf[1])
+                        for leaf in leaves))
 
 
 def _build(template, values):
-    kind, body = template
-    if kind == "v":
-        return values[body]
-    if kind == "c":
-        return body
-    if kind == "list":
-        return [_build(t, values) for t in body]
-    if kind == "tuple":
-        return tuple(_build(t, values) for t in body)
-    if kind == "dict":
-        return {k: _build(t, values) for k, t in body}
-    return Categorical(_build(body, values))
+    _, spec, leaves = template
+    return pytree.tree_unflatten([values[body] if kind == "v" else body for kind, body in leaves],
+                                 spec)
 
 
 # The tree of records, and the code made from it.
