@@ -47,7 +47,7 @@ IMPLS = ("relaxc", "hand", "relaxc-lev", "hand-lev", "relaxc-norepair", "relaxc-
 
 
 def comparisons(impl, n):
-    """The relaxed decisions of one call: bubble sort n(n−1)/2 comparisons, Levenshtein n² cells."""
+    """The relaxed decisions of one call: n(n−1)/2 comparisons (sort), n² cells (Levenshtein)."""
     return n * n if impl.endswith("lev") else n * (n - 1) // 2
 
 
