@@ -18,10 +18,11 @@ reports the phases of that first call and the sizes of the graphs:
 Implementations: ``relaxc`` (the bubble sort of ``benchmarks/speed.py`` as
 ``options(fixed_iterations=True, max_iter=n)``, as speed.py compiles it), ``hand`` (the
 hand-written sort of ``handwritten.py`` with its data-dependent ``break`` left out, so a fixed
-``n − 1`` passes), and for Levenshtein ``relaxc-lev`` / ``hand-lev``. Prototypes (see
-docs/compile_study.md): ``relaxc-norepair`` (merges keep the plain ``lerp`` when compiling, an
-upper bound, not a fix), ``relaxc-replay`` (torch.compile of a ``replay=True`` record's code),
-``hand-scan`` (each pass a ``torch._higher_order_ops.scan``).
+``n − 1`` passes), and for Levenshtein ``relaxc-lev`` / ``hand-lev``; ``relaxc.compile`` (the
+graph that ``relaxc.compile`` compiles: merges without the repair, their finiteness tests deferred
+to one read after the call). Prototypes (see docs/compile_study.md): ``relaxc-replay``
+(torch.compile of a ``replay=True`` record's code), ``hand-scan`` (each pass a
+``torch._higher_order_ops.scan``).
 
     python benchmarks/compile_phases.py --sizes 5 8 [--impls relaxc hand] [--profile] [--json F]
     python benchmarks/compile_phases.py --ops --sizes 5     # the graphs' ops by name, no Inductor
@@ -42,7 +43,7 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-IMPLS = ("relaxc", "hand", "relaxc-lev", "hand-lev", "relaxc-norepair", "relaxc-replay",
+IMPLS = ("relaxc", "hand", "relaxc-lev", "hand-lev", "relaxc.compile", "relaxc-replay",
          "hand-scan")
 
 
@@ -52,67 +53,6 @@ def comparisons(impl, n):
 
 
 # ---------------------------------------------------------------- the implementations (child)
-
-def sort_plain(xs):
-    """speed.py's bubble sort (values and number of swaps)."""
-    n = len(xs) - 1
-    swapped = True
-    swaps = 0
-    while swapped:
-        swapped = False
-        for j in range(n):
-            if xs[j] > xs[j + 1]:
-                xs[j], xs[j + 1] = xs[j + 1], xs[j]
-                swapped = True
-                swaps += 1
-        n -= 1
-    return xs, swaps
-
-
-def hand_fixed_sort(x, beta=0.125, eps=1e-5):
-    """``handwritten.bubble_sort`` without its ``if bool(frozen.all()): break``: n − 1 passes."""
-    import torch
-    batch, n = x.shape
-    columns = list(x.unbind(1))
-    swaps = x.new_zeros(batch)
-    records = []
-    running = None
-    for last in range(n - 1, 0, -1):
-        swapped = None
-        for j in range(last):
-            a, b = columns[j], columns[j + 1]
-            p = torch.sigmoid((a - b) / beta)
-            low = torch.lerp(a, b, p)
-            columns[j], columns[j + 1] = low, a + b - low
-            swapped = p if swapped is None else p + (1 - p) * swapped
-            swaps = swaps + p
-        running = swapped if running is None else running * swapped
-        frozen = running < eps
-        stop = torch.where(frozen, torch.ones_like(swapped), 1 - swapped)
-        records.append((torch.stack(columns, 1), swaps, stop))
-        columns = [torch.where(frozen, c.detach(), c) for c in columns]
-        swaps = torch.where(frozen, swaps.detach(), swaps)
-    values = torch.stack(columns, 1)
-    for recorded_values, recorded_swaps, stop in reversed(records):
-        values = torch.lerp(values, recorded_values, stop.unsqueeze(1))
-        swaps = torch.lerp(swaps, recorded_swaps, stop)
-    return values, swaps
-
-
-def no_repair_under_compile():
-    """Prototype (an upper bound, not a fix): merges under torch.compile keep the plain merge,
-    without the repair of sides that are not finite (what eager relaxc does once a host read
-    finds the merge finite)."""
-    import torch
-    from relaxc_runtime import branches
-    usual = branches.Merger._finite_or_repaired
-
-    def finite_or_repaired(self, merged, a, b, p):
-        if torch.compiler.is_compiling():
-            return merged
-        return usual(self, merged, a, b, p)
-    branches.Merger._finite_or_repaired = finite_or_repaired
-
 
 SET_GRAD = [None]
 
@@ -162,7 +102,7 @@ def compiled_replay(relaxed, inputs):
 
 
 def hand_scan_sort(x, beta=0.125, eps=1e-5):
-    """Prototype: ``hand_fixed_sort`` with each pass one ``torch._higher_order_ops.scan`` over
+    """Prototype: ``handwritten.bubble_sort(..., early_exit=False)`` with each pass one ``torch._higher_order_ops.scan`` over
     the positions (the element bubbling up is the carry), every pass over all n − 1 positions
     with p = 0 past its end, so that torch.compile traces and compiles one loop body."""
     import torch
@@ -209,12 +149,20 @@ def build(impl, n, batch):
     if not impl.endswith("lev"):
         inputs = [torch.randn(batch, n, generator=generator)]
         if impl == "hand":
-            return hand_fixed_sort, inputs
+            import handwritten   # n − 1 passes: without its `if bool(frozen.all()): break`
+            return (lambda x: handwritten.bubble_sort(x, 0.125, early_exit=False)), inputs
         if impl == "hand-scan":
             return hand_scan_sort, inputs
-        relaxed = relaxc.relax(sort_plain, beta=0.125).options(fixed_iterations=True, max_iter=n)
-        if impl == "relaxc-norepair":
-            no_repair_under_compile()
+        from speed import bubble_sort   # the plain Python sort speed.py compiles
+        relaxed = relaxc.relax(bubble_sort, beta=0.125).options(fixed_iterations=True, max_iter=n)
+        if impl == "relaxc.compile":   # the graph relaxc.compile compiles (its check is after it)
+            from relaxc_runtime import host
+
+            def deferring(x):
+                host.deferring()
+                values, swaps = relaxed(x)
+                return values, swaps, host.deferred()
+            return deferring, inputs
         if impl == "relaxc-replay":
             run, _ = compiled_replay(relaxed, inputs)
             return (lambda *args: (lambda r: (*r[0], r[1]))(run(*args))), inputs

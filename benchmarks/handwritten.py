@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 
 
-def bubble_sort(x, beta, eps=1e-5):
+def bubble_sort(x, beta, eps=1e-5, early_exit=True):
     """The paper's relaxed bubble sort (``while swapped`` with an inner ``for``) on ``x (B, n)``.
 
     Returns ``(values (B, n), expected swaps (B,))``. Each comparison swaps with probability
@@ -18,6 +18,8 @@ def bubble_sort(x, beta, eps=1e-5):
     passes weighted by the probability that the pass-``i`` flag is the first one false. As in
     relaxc, an instance whose probability of another pass falls below ``eps`` is frozen (its later
     states get no gradient) and the loop ends when every instance is frozen or a pass is empty.
+    ``early_exit=False``: always n − 1 passes, with no host read (relaxc's ``fixed_iterations``,
+    what ``torch.compile`` captures whole).
     """
     batch, n = x.shape
     columns = list(x.unbind(1))
@@ -37,7 +39,7 @@ def bubble_sort(x, beta, eps=1e-5):
         frozen = running < eps
         stop = torch.where(frozen, torch.ones_like(swapped), 1 - swapped)
         records.append((torch.stack(columns, 1), swaps, stop))
-        if bool(frozen.all()):
+        if early_exit and bool(frozen.all()):
             break
         columns = [torch.where(frozen, c.detach(), c) for c in columns]
         swaps = torch.where(frozen, swaps.detach(), swaps)

@@ -9,12 +9,13 @@ how the compiler is organised and docs/architecture.md for the whole.
 from relaxc_runtime import Categorical, Relaxation
 
 from .api import RelaxedFunction, do_not_convert, relax, to_source
+from .compiled import CompiledRelaxedFunction, compile
 from .errors import RelaxcSyntaxError, SourceUnavailableError
 from .functions import argmax, argmin
 from .plotting import plot
 from .report import Report, report
 from .version import __version__
 
-__all__ = ["Categorical", "RelaxedFunction", "RelaxcSyntaxError", "Relaxation", "Report",
-           "SourceUnavailableError", "__version__", "argmax", "argmin", "do_not_convert", "plot",
-           "relax", "report", "to_source"]
+__all__ = ["Categorical", "CompiledRelaxedFunction", "RelaxedFunction", "RelaxcSyntaxError",
+           "Relaxation", "Report", "SourceUnavailableError", "__version__", "argmax", "argmin",
+           "compile", "do_not_convert", "plot", "relax", "report", "to_source"]

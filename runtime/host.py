@@ -44,6 +44,37 @@ def finite(tensor: torch.Tensor) -> bool:
     return every_finite(tensor) if observer is None else observer.finite(tensor)
 
 
+# The finiteness tests deferred to the end of a call by ``relaxc.compile`` (:func:`deferring`),
+# as a one-element list holding the running sum of the tested tensors' sums; None otherwise. A
+# module global, not a thread-local: torch.compile traces its stores as the graph's side effects.
+_deferred = None
+
+
+def deferring() -> None:
+    """Defer the finiteness tests of the code that runs from here (traced by torch.compile) to
+    :func:`deferred`: each :func:`finite_or_deferred` answers True and adds its tensor's sum."""
+    global _deferred
+    _deferred = [torch.zeros(())]
+
+
+def deferred() -> torch.Tensor:
+    """Stop deferring; the sum of the sums of every tensor whose test was deferred, finite
+    exactly when each of them is (or conservatively not, where finite sums overflow)."""
+    global _deferred
+    total, _deferred = _deferred[0], None
+    return total
+
+
+def defer_finite(tensor: torch.Tensor) -> bool:
+    """Where finiteness tests are deferred (:func:`deferring`): add ``tensor``'s sum to them and
+    answer True (the caller takes its path for finite values; ``relaxc.compile`` runs the call
+    again as usual if the deferred test fails). Elsewhere False."""
+    if _deferred is None:
+        return False
+    _deferred[0] = _deferred[0] + tensor.detach().sum()
+    return True
+
+
 def warned() -> None:
     """Tell the observer of the call, if any, that the call warned."""
     observer = getattr(_this_thread, "observer", None)

@@ -25,7 +25,7 @@ import torch
 
 from .enumeration import DecisionScript
 from .replay import Replays
-from .values import Value, align, call_scope, map_structure, write_back
+from .values import Value, align, call_scope, map_structure, private_copy, write_back
 
 
 def evaluate(function, ctx, args, kwargs, rx_name: str, standard_error: bool = False):
@@ -54,8 +54,8 @@ def _evaluate(function, ctx, args, kwargs, rx_name, standard_error):
         raise ValueError("a standard error exists for mode='sample' only")
     if ctx.mode != "straight_through":
         return function(*args, **{**kwargs, rx_name: ctx})
-    relaxed_args, relaxed_kwargs = _private(args), _private(kwargs)
-    hard_args, hard_kwargs = _private(args), _private(kwargs)
+    relaxed_args, relaxed_kwargs = private_copy(args), private_copy(kwargs)
+    hard_args, hard_kwargs = private_copy(args), private_copy(kwargs)
     relaxed = function(*relaxed_args, **{**relaxed_kwargs, rx_name: ctx.replace(
         mode="relaxed")})
     hard = function(*hard_args, **{**hard_kwargs, rx_name: ctx.replace(mode="hard")})
@@ -82,11 +82,6 @@ def _straight_through(hard, relaxed):
             and relaxed.is_floating_point()):
         return hard
     return hard.detach().to(relaxed.dtype) + (relaxed - relaxed.detach())
-
-
-def _private(value):
-    """A copy of the lists and dicts in ``value`` (tensors are values and are shared)."""
-    return map_structure(lambda leaf: leaf, value, fresh=True)
 
 
 def _sample(function, ctx, args, kwargs, rx_name, standard_error):
@@ -139,7 +134,7 @@ def _enumerate(function, ctx, args, kwargs, rx_name):
         run = ctx.replace()
         run.script = script
         script.start()
-        private_args, private_kwargs = _private(args), _private(kwargs)
+        private_args, private_kwargs = private_copy(args), private_copy(kwargs)
         result = function(*private_args, **{**private_kwargs, rx_name: run})
         total = _weighted_sum(total, result, script.weight)
         totals_of_args = _weighted_sum(totals_of_args, private_args, script.weight)

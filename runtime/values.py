@@ -236,6 +236,11 @@ def map_structure(function, value, *others, at_container=None, fresh=False):
     return function(value, *others)
 
 
+def private_copy(value):
+    """A copy of the lists and dicts in ``value`` (tensors are values and are shared)."""
+    return map_structure(lambda leaf: leaf, value, fresh=True)
+
+
 def to_output(value):
     """A returned value as the caller sees it: each kind's :meth:`Value.output` (events become
     probability tensors), through lists, tuples and dicts."""

@@ -1,0 +1,73 @@
+"""``relaxc.compile(f)``: a relaxed function under ``torch.compile``, with a graph a fifth the size.
+
+Eager relaxed code reads one number back per merge of a relaxed ``if`` (``host.finite``: is the
+merged value finite everywhere?) and repairs the merge only where it is not (a negligible side that
+is infinite or NaN must not reach the result or the gradient). Under a plain ``torch.compile``
+nothing can be read back while tracing, so every merge carries the repair: about thirty ops where
+the merge itself is one ``lerp``, which makes the graph, and Inductor's time on it, several times
+larger than the same algorithm written by hand (docs/compile_study.md).
+
+``relaxc.compile`` defers those tests to the end of the call (``relaxc_runtime.host.deferring``):
+the compiled graph merges as for finite values and adds up the sums of the values it merged; one
+read of that total after the call says whether every merge was finite. If one was not, the call
+runs again as usual, uncompiled, and its result is returned. So the values and gradients are
+always those of the eager function; the compiled graph is used on the calls where it computes
+the same thing::
+
+    fast_sort = relaxc.compile(relax(bubble_sort, beta=0.1).options(fixed_iterations=True,
+                                                                    max_iter=16))
+    values, swaps = fast_sort(x)          # compiled on the first call, as torch.compile is
+
+A list or dict argument is copied for the compiled run, and the caller's is updated only from the
+run that is kept. ``reruns`` counts the calls that ran again uncompiled.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import torch
+
+from relaxc_runtime import host
+from relaxc_runtime.values import private_copy, write_back
+
+from .api import RelaxedFunction, relax
+
+
+def compile(function, **compile_options) -> "CompiledRelaxedFunction":
+    """``torch.compile(function, **compile_options)`` of a relaxed function (or of a plain one,
+    relaxed with the default options), with the finiteness tests of its merges made once per
+    call (module docstring)."""
+    if not isinstance(function, RelaxedFunction):
+        function = relax(function)
+    return CompiledRelaxedFunction(function, compile_options)
+
+
+class CompiledRelaxedFunction:
+    """The callable :func:`compile` returns: ``relaxed``, compiled, with its fallback."""
+
+    def __init__(self, relaxed: RelaxedFunction, compile_options: dict):
+        self.relaxed = relaxed
+        self.reruns = 0
+        self._compiled = torch.compile(self._deferring_call, **compile_options)
+        functools.update_wrapper(self, relaxed.python)
+
+    def _deferring_call(self, args, kwargs):
+        host.deferring()
+        result = self.relaxed(*args, **kwargs)
+        return result, host.deferred()
+
+    def __call__(self, *args, **kwargs):
+        private_args, private_kwargs = private_copy(args), private_copy(kwargs)
+        result, total = self._compiled(private_args, private_kwargs)
+        if bool(torch.isfinite(total)):
+            for original, copy in zip((*args, *kwargs.values()),
+                                      (*private_args, *private_kwargs.values())):
+                write_back(original, copy)
+            return result
+        # A merge was not finite somewhere: the usual run repairs it where it is negligible.
+        self.reruns += 1
+        return self.relaxed(*args, **kwargs)
+
+    def __repr__(self) -> str:
+        return f"<relaxc.compile of {self.relaxed!r}>"
