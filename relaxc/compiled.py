@@ -19,7 +19,10 @@ the same thing::
     values, swaps = fast_sort(x)          # compiled on the first call, as torch.compile is
 
 A list or dict argument is copied for the compiled run, and the caller's is updated only from the
-run that is kept. ``reruns`` counts the calls that ran again uncompiled.
+run that is kept. ``reruns`` counts the calls that ran again uncompiled. The deferral is a module
+global (torch.compile traces its stores): where a graph break lets part of a call run eagerly,
+another thread's eager call on an accelerator at that moment would defer its tests too, so such
+calls are not to be made from two threads at once.
 """
 
 from __future__ import annotations
@@ -59,7 +62,11 @@ class CompiledRelaxedFunction:
 
     def __call__(self, *args, **kwargs):
         private_args, private_kwargs = private_copy(args), private_copy(kwargs)
-        result, total = self._compiled(private_args, private_kwargs)
+        try:
+            result, total = self._compiled(private_args, private_kwargs)
+        except BaseException:
+            host.stop_deferring()
+            raise
         if bool(torch.isfinite(total)):
             for original, copy in zip((*args, *kwargs.values()),
                                       (*private_args, *private_kwargs.values())):

@@ -65,6 +65,13 @@ def deferred() -> torch.Tensor:
     return total
 
 
+def stop_deferring() -> None:
+    """Stop deferring without a total: a call that failed part way (a graph break lets the rest
+    of the call run eagerly) must not leave later calls deferring."""
+    global _deferred
+    _deferred = None
+
+
 def defer_finite(tensor: torch.Tensor) -> bool:
     """Where finiteness tests are deferred (:func:`deferring`): add ``tensor``'s sum to them and
     answer True (the caller takes its path for finite values; ``relaxc.compile`` runs the call

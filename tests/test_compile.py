@@ -67,3 +67,12 @@ def test_a_list_argument_is_updated_from_the_run_that_is_kept(functions):
     compiled(mutated)
     for got, want in zip(mutated, expected):
         torch.testing.assert_close(got, want, rtol=1e-12, atol=1e-12)
+
+
+def test_a_call_that_fails_leaves_no_test_deferred():
+    from relaxc_runtime import host
+    # Without fullgraph: the failing call runs its frame eagerly, past `deferring()`.
+    compiled = relaxc.compile(relaxc.relax(sort_and_max, beta=0.3))
+    with pytest.raises(TypeError):
+        compiled(torch.zeros(3, 2), torch.zeros(3))   # one argument too many
+    assert host._deferred is None   # later eager calls test their merges again
