@@ -95,6 +95,14 @@ KNOWN_FAILURES = {
     ("binary_search", "gradcheck"): (
         "`mid = (lo + hi) // 2` takes the straight-through gradient of `//` (runtime/"
         "arithmetic.py), which is not the derivative of floor"),
+    ("bisect_left", "gradcheck"): (
+        "`mid = (lo + hi) // 2`, as in binary_search"),
+    ("bisect_right", "gradcheck"): (
+        "`mid = (lo + hi) // 2`, as in binary_search"),
+    ("binary_insertion_sort", "gradcheck"): (
+        "`mid = (lo + hi) // 2`, as in binary_search"),
+    ("exponential_search", "gradcheck"): (
+        "`mid = (lo + hi) // 2`, as in binary_search"),
     ("find_pattern", "relaxed == exact"): (
         "a flag set before a relaxed `break` of a `for` merges with the path that goes on "
         "(exits of a `for` are merged, not forked as in a `while`)"),
