@@ -32,7 +32,7 @@ import functools
 import torch
 
 from relaxc_runtime import host
-from relaxc_runtime.values import private_copy, write_back
+from relaxc_runtime.values import map_structure, private_copy, write_back
 
 from .api import RelaxedFunction, relax
 
@@ -68,13 +68,28 @@ class CompiledRelaxedFunction:
             host.stop_deferring()
             raise
         if bool(torch.isfinite(total)):
-            for original, copy in zip((*args, *kwargs.values()),
-                                      (*private_args, *private_kwargs.values())):
+            originals = (*args, *kwargs.values())
+            copies = (*private_args, *private_kwargs.values())
+            for original, copy in zip(originals, copies):
                 write_back(original, copy)
-            return result
+            # A returned argument is the caller's own object, as in the eager call.
+            original_of = _originals(copies, originals)
+            return map_structure(lambda leaf: leaf, result,
+                                 at_container=lambda c: original_of.get(id(c)))
         # A merge was not finite somewhere: the usual run repairs it where it is negligible.
         self.reruns += 1
         return self.relaxed(*args, **kwargs)
 
     def __repr__(self) -> str:
         return f"<relaxc.compile of {self.relaxed!r}>"
+
+
+def _originals(copies, originals) -> dict:
+    """id(copy) -> original, for every list, tuple and dict of ``private_copy(originals)``."""
+    found = {}
+
+    def note(copy, original):
+        found[id(copy)] = original   # (and None: walk into it)
+
+    map_structure(lambda *leaves: None, copies, originals, at_container=note)
+    return found

@@ -27,6 +27,7 @@ class Categorical(Value):
 
     __slots__ = ("_probs", "_one_hot", "origin")
     noun = "a categorical value"
+    indexes = True
 
     def __init__(self, probs, one_hot=None):
         """``one_hot``: the :meth:`one_hot` mask when it is already known (the slice of a

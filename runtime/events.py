@@ -28,6 +28,8 @@ class Event(Value):
 
     __slots__ = ("prob",)
     noun = "a relaxed boolean"
+    #: Merged as a number (``Merger.blend``), against a tensor of any subclass or a number.
+    merge_precedence = -1
 
     def __init__(self, prob: torch.Tensor):
         self.prob = prob
@@ -75,6 +77,8 @@ class Event(Value):
         return self.prob
 
     def repeated(self, draws):
+        if self.prob.dim() == 0:   # shared by the batch, as a 0-d tensor is
+            return self
         return Event(self.prob.repeat(draws, *([1] * (self.prob.dim() - 1))))
 
 

@@ -78,7 +78,10 @@ def defer_finite(tensor: torch.Tensor) -> bool:
     again as usual if the deferred test fails). Elsewhere False."""
     if _deferred is None:
         return False
-    _deferred[0] = _deferred[0] + tensor.detach().sum()
+    tensor = tensor.detach()
+    if tensor.dtype in (torch.float16, torch.bfloat16):   # (their sums overflow early)
+        tensor = tensor.float()
+    _deferred[0] = _deferred[0] + tensor.sum()
     return True
 
 

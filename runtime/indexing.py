@@ -89,7 +89,11 @@ def per_instance_index(index) -> bool:
             raise TypeError("a multi-dimensional index with a relaxed part takes ints and "
                             "relaxed indices only (no slices)")
         return True
-    return isinstance(index, (torch.Tensor, Value))
+    if isinstance(index, Value):
+        if not index.indexes:
+            raise TypeError(f"cannot index with {index.noun}: use an int")
+        return True
+    return isinstance(index, torch.Tensor)
 
 
 def _product_weights(index: tuple, shape, ctx):

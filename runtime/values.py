@@ -19,6 +19,7 @@ Python values themselves. A new kind of value is one new module.
 
 from __future__ import annotations
 
+import copy
 import threading
 
 import torch
@@ -45,8 +46,11 @@ class Value:
     noun = "a relaxed value"
     #: Whether it carries a per-instance (batched) value (:func:`is_relaxed`).
     per_instance = True
-    #: When the two paths give values of different kinds, the higher one's merge decides.
+    #: When the two paths give values of different kinds, the higher one's merge decides; a
+    #: negative one is merged as a number (``Merger.blend``).
     merge_precedence = 0
+    #: Whether it can index a sequence (then :meth:`index_weights` gives its weights).
+    indexes = False
 
     @classmethod
     def merge_paths(cls, merger, value_true, value_false):
@@ -67,8 +71,9 @@ class Value:
         raise TypeError(f"cannot iterate over {self.noun}")
 
     def index_weights(self, n: int, ctx):
-        """Weights ``(B, n)`` over the positions of a sequence of ``n`` that this value indexes."""
-        raise TypeError(f"cannot index with {self.noun}: use an int")
+        """Weights ``(B, n)`` over the positions of a sequence of ``n`` that this value indexes
+        (a kind with ``indexes``)."""
+        raise NotImplementedError
 
     def output(self):
         return self
@@ -92,6 +97,7 @@ class Unbound(Value):
     __slots__ = ("name",)
     per_instance = False
     merge_precedence = 3
+    indexes = True   # (its index_weights raises UnboundLocalError)
 
     def __init__(self, name: str):
         self.name = name
@@ -232,7 +238,14 @@ def map_structure(function, value, *others, at_container=None, fresh=False):
         mapped = {k: map_structure(function, v, *(o[k] for o in others),
                                    at_container=at_container, fresh=fresh)
                   for k, v in value.items()}
-        return value if not fresh and all(mapped[k] is v for k, v in value.items()) else mapped
+        if not fresh and all(mapped[k] is v for k, v in value.items()):
+            return value
+        if type(value) is dict:
+            return mapped
+        rebuilt = copy.copy(value)   # an OrderedDict, a defaultdict with its default_factory
+        rebuilt.clear()
+        rebuilt.update(mapped)
+        return rebuilt
     return function(value, *others)
 
 
@@ -253,13 +266,22 @@ def _output(value):
 
 def write_back(original, merged):
     """Give the caller's list (or dict) the ``merged`` contents in place, so that a relaxed
-    function that mutates an argument leaves that very object updated, as Python would."""
+    function that mutates an argument leaves that very object updated, as Python would (items
+    appended or keys removed too); the lists inside it keep their identity where both have one."""
     if original is merged:
         return
     if isinstance(original, list) and isinstance(merged, list):
         for inner, value in zip(original, merged):
             write_back(inner, value)
         original[:] = [o if isinstance(o, list) and isinstance(m, list) else m
-                       for o, m in zip(original, merged)]
+                       for o, m in zip(original, merged)] + merged[len(original):]
     elif isinstance(original, dict) and isinstance(merged, dict):
-        original.update(merged)
+        kept = {}
+        for key, value in merged.items():
+            inner = original.get(key)
+            if isinstance(inner, list) and isinstance(value, list):
+                write_back(inner, value)
+                value = inner
+            kept[key] = value
+        original.clear()
+        original.update(kept)

@@ -76,3 +76,17 @@ def test_a_call_that_fails_leaves_no_test_deferred():
     with pytest.raises(TypeError):
         compiled(torch.zeros(3, 2), torch.zeros(3))   # one argument too many
     assert host._deferred is None   # later eager calls test their merges again
+
+
+def appends(x, out):
+    out.append(x * 2)
+    return out
+
+
+def test_an_argument_list_gets_what_the_compiled_call_appended_and_is_what_it_returns():
+    # The eager backend: what is tested is relaxc.compile's bookkeeping, not Inductor.
+    compiled = relaxc.compile(relaxc.relax(appends), backend="eager")
+    out, x = [], torch.tensor([1.0, 2.0])
+    returned = compiled(x, out)
+    assert returned is out and len(out) == 1
+    torch.testing.assert_close(out[0], x * 2)

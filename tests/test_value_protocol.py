@@ -99,3 +99,35 @@ def test_a_categorical_refuses_a_write_with_its_name():
     sequence = Categorical(torch.eye(3).repeat(2, 1, 1))
     with pytest.raises(TypeError, match="cannot assign into a categorical value"):
         RX.setitem(sequence, 0, 1.0)
+
+
+def test_an_event_merges_with_a_tensor_subclass_as_a_number():
+    x = torch.tensor([-1.0, 0.5, 2.0])
+    weight = torch.nn.Parameter(torch.ones(3))
+    merged = RX.branch(RX.gt(x, 0), lambda a: weight, lambda a: RX.gt(x, 1), (x,))
+    p, q = torch.sigmoid(x / RX.beta), torch.sigmoid((x - 1) / RX.beta)
+    torch.testing.assert_close(merged, p * 1 + (1 - p) * q)
+
+
+def test_a_shared_event_stays_shared_when_sampling_repeats_the_batch():
+    from relaxc_runtime.modes import _repeat
+    shared = Event(torch.tensor(0.3))
+    assert _repeat([shared], 3)[0] is shared
+
+
+def test_indexing_a_scalar_with_an_event_names_the_event():
+    with pytest.raises(TypeError, match="cannot index with a relaxed boolean"):
+        RX.getitem(torch.zeros(3), Event(torch.tensor([0.3, 0.6, 0.1])))
+
+
+def test_a_private_copy_keeps_the_dict_kind_and_write_back_gives_the_whole_contents():
+    from collections import defaultdict
+
+    from relaxc_runtime.values import private_copy, write_back
+    counts = defaultdict(int, a=1)
+    copy = private_copy(counts)
+    assert type(copy) is defaultdict and copy is not counts and copy["missing"] == 0
+    original = {"a": [1], "b": 2}
+    inner = original["a"]
+    write_back(original, {"a": [1, 3]})   # "b" popped, an item appended to "a"
+    assert original == {"a": [1, 3]} and original["a"] is inner
