@@ -446,7 +446,7 @@ class Merger:
     def _finite_or_repaired(self, merged, a, b, p):
         """``merged`` (``p·a + (1 − p)·b`` lined up), repaired where a negligible side is not
         finite (see :meth:`_expectation`)."""
-        if host.finite(merged) if self._checks_on_host else host.defer_finite(merged):
+        if host.finite_or_deferred(merged, self._checks_on_host):
             return merged
         negligible_true, negligible_false, _ = align(self.negligible_true, self.negligible_false,
                                                      merged)

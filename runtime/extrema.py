@@ -69,7 +69,7 @@ def extremum(args, ctx, *, largest: bool, **builtin_options):
     if ctx.hard:
         return _python_extremum(stacked, largest)
     sign = 1.0 if largest else -1.0
-    if host.finite(stacked) if syncs_freely(stacked) else host.defer_finite(stacked):
+    if host.finite_or_deferred(stacked, syncs_freely(stacked)):
         # Every argument finite (one sum says so): the softmax sum alone, which the general form
         # below reduces to, in a fifth of the ops.
         weights = ctx.choice(ctx.relaxation.choice_weights(stacked, sign, ctx.beta))
@@ -160,7 +160,7 @@ def arg_extremum(values, ctx, *, largest: bool):
     if ctx.hard:
         return Categorical(exact)
     sign = 1.0 if largest else -1.0
-    if host.finite(stacked) if syncs_freely(stacked) else host.defer_finite(stacked):
+    if host.finite_or_deferred(stacked, syncs_freely(stacked)):
         weights = ctx.relaxation.choice_weights(stacked, sign, ctx.beta)
         return Categorical(ctx.choice(weights).to(dtype))
     # Non-finite values as in `extremum`: no weight, or the exact position where they decide it.

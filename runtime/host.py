@@ -52,7 +52,8 @@ _deferred = None
 
 def deferring() -> None:
     """Defer the finiteness tests of the code that runs from here (traced by torch.compile) to
-    :func:`deferred`: each :func:`finite_or_deferred` answers True and adds its tensor's sum."""
+    :func:`deferred`: each :func:`finite_or_deferred` that cannot read its tensor answers True
+    and adds the tensor's sum."""
     global _deferred
     _deferred = [torch.zeros(())]
 
@@ -72,10 +73,14 @@ def stop_deferring() -> None:
     _deferred = None
 
 
-def defer_finite(tensor: torch.Tensor) -> bool:
-    """Where finiteness tests are deferred (:func:`deferring`): add ``tensor``'s sum to them and
-    answer True (the caller takes its path for finite values; ``relaxc.compile`` runs the call
-    again as usual if the deferred test fails). Elsewhere False."""
+def finite_or_deferred(tensor: torch.Tensor, readable: bool) -> bool:
+    """Whether every value of ``tensor`` is finite, as the caller may take it: read (:func:`finite`)
+    where reading it back costs nothing (``readable``: ``values.syncs_freely``); else, where the
+    tests are deferred (:func:`deferring`), True, with the tensor's sum added to them
+    (``relaxc.compile`` runs the call again as usual if the deferred test fails); else False,
+    so that the caller takes its general path."""
+    if readable:
+        return finite(tensor)
     if _deferred is None:
         return False
     tensor = tensor.detach()
