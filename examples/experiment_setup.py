@@ -37,7 +37,8 @@ def checkpoint_to_resume(path: Path | None, args: argparse.Namespace, resume_key
     if path is None or not path.is_file():
         return None
     checkpoint = torch.load(path, weights_only=False)
-    mismatched = [k for k in resume_keys if checkpoint["args"][k] != getattr(args, k)]
+    missing = object()  # a key the checkpoint lacks (written before its flag existed) is different
+    mismatched = [k for k in resume_keys if checkpoint["args"].get(k, missing) != getattr(args, k)]
     if mismatched:
         raise ValueError(f"{path} was written with different {mismatched}")
     return checkpoint

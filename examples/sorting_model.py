@@ -33,31 +33,34 @@ class DigitsCNN(nn.Module):
     ``channels_last`` keeps weights and activations in NHWC memory order, which the CPU
     convolutions run about a fifth faster (docs/experiments/sorting.md, "Throughput"); the
     results are the same up to rounding.
+
+    ``batch_norm`` adds batch normalisation after both convolutions and the hidden layer (not
+    in the paper's network): without it the network's features stop improving early at a batch
+    of 32 sets, with it they do not (docs/experiments/sorting.md, "Runs 4–9"). Under torchrun
+    each process normalises over its own sets (plain ``BatchNorm``, not ``SyncBatchNorm``).
     """
 
     def __init__(self, channels_last: bool = True, batch_norm: bool = False) -> None:
         super().__init__()
         self.memory_format = torch.channels_last if channels_last else torch.contiguous_format
-        # Batch normalisation after each convolution and the hidden layer (not in the paper's
-        # network) is issue 19's remedy for the stall; off, the network is the paper's.
-        norm2d = nn.BatchNorm2d if batch_norm else lambda channels: nn.Identity()
-        norm1d = nn.BatchNorm1d if batch_norm else lambda channels: nn.Identity()
+
+        def normalised(layer: nn.Module, norm: nn.Module) -> list[nn.Module]:
+            # Without batch norm the layers (and their state_dict keys) are exactly the paper's.
+            return [layer, norm] if batch_norm else [layer]
+
         # padding=2 keeps 5x5 convolutions size-preserving ("SAME" in NeuralSort's code),
         # so two poolings leave a 7x28 map.
         self.features = nn.Sequential(
-            nn.Conv2d(1, 32, kernel_size=5, padding=2),
-            norm2d(32),
+            *normalised(nn.Conv2d(1, 32, kernel_size=5, padding=2), nn.BatchNorm2d(32)),
             nn.ReLU(),
             nn.MaxPool2d(2),
-            nn.Conv2d(32, 64, kernel_size=5, padding=2),
-            norm2d(64),
+            *normalised(nn.Conv2d(32, 64, kernel_size=5, padding=2), nn.BatchNorm2d(64)),
             nn.ReLU(),
             nn.MaxPool2d(2),
         )
         self.head = nn.Sequential(
             nn.Flatten(),
-            nn.Linear(64 * (IMAGE_SHAPE[1] // 4) * (IMAGE_SHAPE[2] // 4), 64),
-            norm1d(64),
+            *normalised(nn.Linear(64 * (IMAGE_SHAPE[1] // 4) * (IMAGE_SHAPE[2] // 4), 64), nn.BatchNorm1d(64)),
             nn.ReLU(),
             nn.Linear(64, 1),
         )
@@ -105,7 +108,17 @@ def _pairs(values: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     return torch.triu_indices(values.shape[-1], values.shape[-1], offset=1, device=values.device)
 
 
-def pair_readouts(scores: torch.Tensor, values: torch.Tensor, beta: float) -> dict[str, list[float]]:
+def oriented_differences(scores: torch.Tensor, values: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """For every unordered pair i < j of each set, the score difference oriented like the values
+    (positive when the larger number scores higher), and the pair's indices."""
+    i, j = _pairs(values)
+    oriented = (scores[..., j] - scores[..., i]) * torch.sign(values[..., j] - values[..., i]).to(scores.dtype)
+    return oriented, (i, j)
+
+
+def pair_readouts(
+    scores: torch.Tensor, values: torch.Tensor, beta: float, cdf=torch.sigmoid
+) -> dict[str, list[float]]:
     """Pair statistics split by the shared leading prefix (0 .. NUM_DIGITS-1 digits; values distinct).
 
     For every unordered pair of a set, with Δs the score difference oriented like the values
@@ -113,16 +126,18 @@ def pair_readouts(scores: torch.Tensor, values: torch.Tensor, beta: float) -> di
 
     * ``pair_acc[k]``: fraction ordered right (Δs > 0) among pairs sharing exactly k leading digits;
     * ``scale[k]``: mean |Δs| / β, how far the pair sits from the relaxed swap's steep part;
-    * ``slope[k]``: mean of β · dp/dΔs = p (1 - p), p = σ(-Δs/β) the swap probability of the pair
-      when compared; at most 1/4, and the share of gradient a comparison of the pair can pass;
+    * ``slope[k]``: mean of β · |dp/dΔs|, p = cdf(-Δs/β) the swap probability of the pair when
+      compared (``cdf`` is the relaxation family's; the logistic's slope is p (1 - p), at most 1/4):
+      the share of gradient a comparison of the pair can pass;
     * ``pairs[k]``: how many pairs (to judge the estimates).
 
     None where no pair has prefix k (JSON has no NaN).
     """
-    i, j = _pairs(values)
-    oriented = (scores[..., j] - scores[..., i]) * torch.sign(values[..., j] - values[..., i]).to(scores.dtype)
+    oriented, (i, j) = oriented_differences(scores, values)
     prefix = shared_prefix(values)[..., i, j]
-    p = torch.sigmoid(-oriented / beta)
+    with torch.enable_grad():
+        t = (-oriented / beta).detach().requires_grad_()
+        (slope,) = torch.autograd.grad(cdf(t).sum(), t)
     out: dict[str, list[float]] = {"pair_acc": [], "scale": [], "slope": [], "pairs": []}
     for k in range(NUM_DIGITS):
         chosen = prefix == k
@@ -134,7 +149,7 @@ def pair_readouts(scores: torch.Tensor, values: torch.Tensor, beta: float) -> di
             continue
         out["pair_acc"].append((oriented[chosen] > 0).float().mean().item())
         out["scale"].append((oriented[chosen].abs() / beta).mean().item())
-        out["slope"].append((p * (1 - p))[chosen].mean().item())
+        out["slope"].append(slope[chosen].mean().item())
     return out
 
 
@@ -155,9 +170,9 @@ def leading_digit_readouts(scores: torch.Tensor, values: torch.Tensor) -> dict[s
         chosen = flat_scores[flat_leading == digit]
         out["score_mean"].append(chosen.mean().item() if len(chosen) else None)
         out["score_std"].append(chosen.std().item() if len(chosen) > 1 else None)
-    i, j = _pairs(values)
+    oriented, (i, j) = oriented_differences(scores, values)
+    right = oriented > 0
     gap = leading[..., j] - leading[..., i]
-    right = (scores[..., j] - scores[..., i]) * torch.sign(gap).to(scores.dtype) > 0
     for g in range(1, NUM_CLASSES):
         chosen = gap.abs() == g
         out["gap_acc"].append(right[chosen].float().mean().item() if chosen.any() else None)

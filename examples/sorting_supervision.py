@@ -71,7 +71,8 @@ STREAMS = {"train": 0, "val": 1, "test": 2, "train_eval": 3, "probe": 4}
 PHASES = ("cnn_forward", "sort", "cnn_backward", "optimizer")
 
 # Hyperparameters a resumed run must share with its checkpoint.
-RESUME_KEYS = ("n", "batch_size", "batch_norm", "beta", "beta_final", "loss", "relaxation", "lr", "lr_schedule", "seed", "data_seed", "mnist_dir")
+RESUME_KEYS = ("n", "batch_size", "batch_norm", "beta", "beta_final", "loss", "relaxation", "lr", "lr_schedule",
+               "seed", "data_seed", "mnist_dir")
 
 
 def sorting_loss(
@@ -125,7 +126,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--relaxation", choices=tuple(FAMILIES), default="logistic",
                         help="distribution of the perturbation of each comparison (relaxc's relaxation families)")
     parser.add_argument("--batch-norm", action="store_true",
-                        help="batch normalisation after each convolution and the hidden layer (not the paper's)")
+                        help="batch normalisation after each convolution and the hidden layer (not the paper's; "
+                             "per process under torchrun)")
     parser.add_argument("--lr", type=float, default=1e-4, help="Adam learning rate")
     parser.add_argument("--lr-schedule", choices=("constant", "cosine"), default="constant",
                         help="cosine: decay the learning rate to 0 over --steps")
@@ -179,10 +181,10 @@ def predict(
     return torch.cat(scores), torch.cat(values)
 
 
-def set_readouts(scores: torch.Tensor, values: torch.Tensor, beta: float) -> dict:
+def set_readouts(scores: torch.Tensor, values: torch.Tensor, beta: float, relaxation: str) -> dict:
     """EM, EW and the pair readouts (see ``sorting_model.pair_readouts``) of scored sets."""
     return {"em": exact_match(scores, values), "ew": elementwise_rank_accuracy(scores, values),
-            **pair_readouts(scores, values, beta)}
+            **pair_readouts(scores, values, beta, FAMILIES[relaxation].cdf)}
 
 
 @torch.no_grad()
@@ -209,7 +211,7 @@ def evaluate(model: DigitsCNN, data: DigitPools, args: argparse.Namespace, beta:
     out = {}
     for name, split, stream in (("val", "val", None), ("train", "train", "train_eval")):
         scores, values = predict(model, data, split, args.n, args.val_sets, args.data_seed, stream=stream)
-        out[name] = set_readouts(scores, values, beta)
+        out[name] = set_readouts(scores, values, beta, args.relaxation)
     out["probe"] = probe_digits(model, data, "val", args.probe_numbers, args.data_seed) if args.probe_numbers else []
     return out
 
@@ -393,7 +395,7 @@ def train(args: argparse.Namespace) -> tuple[torch.nn.Module, dict]:
     if lead:
         model.load_state_dict(best["state"])
         test_scores, test_values = predict(model, data, "test", args.n, args.test_sets, args.data_seed)
-        test = set_readouts(test_scores, test_values, beta_at(best["step"], args))
+        test = set_readouts(test_scores, test_values, beta_at(best["step"], args), args.relaxation)
         summary = {
             "n": args.n,
             "steps": args.steps,

@@ -178,10 +178,19 @@ def test_batch_norm_cnn_has_the_papers_weights_and_normalises_in_training():
     for module, (weight, bias) in zip(conv_and_linear, zip(paper_weights[::2], paper_weights[1::2])):
         torch.testing.assert_close(module.weight, weight)
         torch.testing.assert_close(module.bias, bias)
+    # Without it, exactly the paper's layers under their usual state_dict names.
+    assert set(paper.state_dict()) == {f"{layer}.{kind}" for layer in ("features.0", "features.3", "head.1", "head.3")
+                                       for kind in ("weight", "bias")}
     images = torch.rand(4, 3, 1, 28, 112)
     assert normalised(images).shape == (4, 3) and normalised.embed(images[0]).shape == (3, 64)
-    # In training, the hidden layer is normalised over the batch before its ReLU.
+    # In training, each convolution and the hidden layer are normalised over the batch before
+    # their ReLU: every channel has mean 0 there.
+    for part, stop in (("features", 2), ("features", 6)):
+        out = normalised.features[:stop](images.flatten(0, 1))
+        assert isinstance(normalised.features[stop], torch.nn.ReLU)
+        torch.testing.assert_close(out.mean((0, 2, 3)), torch.zeros(out.shape[1]), atol=1e-5, rtol=0)
     hidden = normalised.head[:3](normalised.features(images.flatten(0, 1)))
+    assert isinstance(normalised.head[3], torch.nn.ReLU)
     torch.testing.assert_close(hidden.mean(0), torch.zeros(64), atol=1e-5, rtol=0)
     # In evaluation, the running statistics are used: a number's score does not depend on its set.
     normalised.eval()
@@ -361,6 +370,25 @@ def test_resuming_from_a_checkpoint_repeats_the_uninterrupted_run(tmp_path):
         sorting_supervision.train(sorting_supervision.parse_args([*common, *checkpoints, "--steps", "9", "--n", "4"]))
 
 
+@needs_mnist_5k
+def test_batch_norm_run_resumes_exactly_and_reports_its_flags(tmp_path):
+    common = [*TINY, "--eval-every", "3", "--batch-norm", "--relaxation", "cauchy", "--probe-numbers", "30",
+              "--out", str(tmp_path / "bn.json")]
+    _, straight = sorting_supervision.train(sorting_supervision.parse_args([*common, "--steps", "6"]))
+    checkpoints = ["--checkpoint-dir", str(tmp_path / "checkpoints")]
+    sorting_supervision.train(sorting_supervision.parse_args([*common, *checkpoints, "--steps", "3"]))
+    # The running statistics of the normalisation travel in the checkpoint: the same losses.
+    model, resumed = sorting_supervision.train(sorting_supervision.parse_args([*common, *checkpoints, "--steps", "6"]))
+    np.testing.assert_allclose(resumed["history"]["loss"], straight["history"]["loss"], rtol=1e-5)
+    assert any(isinstance(m, torch.nn.BatchNorm2d) for m in model.modules())
+    written = json.loads((tmp_path / "bn.json").read_text())
+    assert written["batch_norm"] is True and written["relaxation"] == "cauchy"
+    assert len(written["test_leading"]["gap_acc"]) == 9 and len(written["test_leading"]["score_mean"]) == 10
+    with pytest.raises(ValueError, match="batch_norm"):
+        sorting_supervision.train(sorting_supervision.parse_args([*TINY, "--eval-every", "3", *checkpoints, "--steps", "9",
+                                                                  "--relaxation", "cauchy"]))
+
+
 @pytest.mark.slow
 @needs_mnist_5k
 def test_quick_mode_learns_and_reports_the_readouts(tmp_path):
@@ -446,6 +474,11 @@ def test_pair_readouts_match_a_loop_over_pairs():
     np.testing.assert_allclose(got["pair_acc"], [np.mean(r) for r in right], rtol=1e-5)
     np.testing.assert_allclose(got["scale"], [np.mean(r) for r in scale], rtol=1e-4)
     np.testing.assert_allclose(got["slope"], [np.mean(r) for r in slope], rtol=1e-4)
+    # Another family's swap probability: the slope is its density, β · |dp/dΔs| (Cauchy: 1 / (π (1 + t²))).
+    cauchy = pair_readouts(scores, values, beta, lambda t: 0.5 + torch.atan(t) / torch.pi)
+    assert cauchy["pair_acc"] == got["pair_acc"]
+    expected_slope = [np.mean([1 / (np.pi * (1 + t * t)) for t in scale[k]]) for k in range(4)]  # scale: |t|
+    np.testing.assert_allclose(cauchy["slope"], expected_slope, rtol=1e-4)
     none_shared = pair_readouts(scores[:1, :2], torch.tensor([[5, 9005]]), beta)
     assert none_shared["pairs"] == [1, 0, 0, 0] and none_shared["pair_acc"][1:] == [None] * 3
 
@@ -484,14 +517,14 @@ def test_leading_digit_readouts_on_hand_made_scores():
     exchanged[leading == 3], exchanged[leading == 4] = 4.0, 3.0
     out = leading_digit_readouts(exchanged + 0.01 * torch.rand(values.shape, dtype=torch.float64), values)
     assert out["gap_acc"][1:] == [1.0] * 8
-    brute = [[], []]  # right, over pairs whose leading digits differ by one
+    right = []  # over pairs whose leading digits differ by one
     for row_values, row_scores in zip(values.tolist(), exchanged.tolist()):
         for i in range(4):
             for j in range(i + 1, 4):
                 a, b = row_values[i] // 1000, row_values[j] // 1000
                 if abs(a - b) == 1:
-                    brute[0].append((row_scores[j] - row_scores[i]) * (b - a) > 0)
-    assert out["gap_acc"][0] == pytest.approx(np.mean(brute[0]))
+                    right.append((row_scores[j] - row_scores[i]) * (b - a) > 0)
+    assert out["gap_acc"][0] == pytest.approx(np.mean(right))
     assert 0.7 < out["gap_acc"][0] < 0.95  # the 3-4 pairs, about one in nine, are all wrong
     np.testing.assert_allclose(out["score_mean"], [0, 1, 2, 4, 3, 5, 6, 7, 8, 9], atol=0.01)
     assert max(out["score_std"]) < 0.01
