@@ -172,7 +172,7 @@ def test_batch_norm_cnn_has_the_papers_weights_and_normalises_in_training():
     torch.manual_seed(0)
     normalised = DigitsCNN(batch_norm=True)
     # Same initial convolution and linear weights (the normalisation layers draw nothing).
-    paper_weights = [p for name, p in paper.named_parameters()]
+    paper_weights = list(paper.parameters())
     conv_and_linear = [m for m in normalised.modules() if isinstance(m, (torch.nn.Conv2d, torch.nn.Linear))]
     assert len(conv_and_linear) * 2 == len(paper_weights)
     for module, (weight, bias) in zip(conv_and_linear, zip(paper_weights[::2], paper_weights[1::2])):
@@ -185,7 +185,7 @@ def test_batch_norm_cnn_has_the_papers_weights_and_normalises_in_training():
     assert normalised(images).shape == (4, 3) and normalised.embed(images[0]).shape == (3, 64)
     # In training, each convolution and the hidden layer are normalised over the batch before
     # their ReLU: every channel has mean 0 there.
-    for part, stop in (("features", 2), ("features", 6)):
+    for stop in (2, 6):  # after each convolution's normalisation
         out = normalised.features[:stop](images.flatten(0, 1))
         assert isinstance(normalised.features[stop], torch.nn.ReLU)
         torch.testing.assert_close(out.mean((0, 2, 3)), torch.zeros(out.shape[1]), atol=1e-5, rtol=0)
