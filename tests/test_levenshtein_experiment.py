@@ -298,6 +298,29 @@ def test_supervised_sanity_run_learns_and_results_are_reused(tmp_path, monkeypat
     assert levenshtein_supervision.main(argv)["top1"] == summary["top1"]
 
 
+@needs_generator
+def test_a_run_keeps_the_model_of_its_best_validation(monkeypatch):
+    args = levenshtein_supervision.parse_args(["--letters", "OX", "--method", "supervised", "--steps", "30",
+                                               "--batch-size", "2", "--lr", "3e-3", "--eval-every", "10",
+                                               "--no-progress"])
+    data = levenshtein_supervision.load_data("OX", args)
+    # Three validations scripted to peak at the second (step 20), then the final and the selected
+    # model's evaluations; each call records the weights it saw.
+    scores, seen = iter([0.6, 0.9, 0.7, 0.0, 0.0]), []
+
+    def scripted_evaluate(model, data):
+        seen.append({name: value.clone() for name, value in model.state_dict().items()})
+        return {"val_top1": next(scores), "top1": float(len(seen)), "f1": 0.0, "mapping": []}
+
+    monkeypatch.setattr(levenshtein_supervision, "evaluate", scripted_evaluate)
+    model, result = levenshtein_supervision.train_one("OX", "supervised", 0, data, args)
+    assert result["best_step"] == 20 and result["history"]["val_top1"] == [0.6, 0.9, 0.7]
+    assert result["final_top1"] == 4.0 and result["top1"] == 5.0  # the fourth call is the final model's
+    for name, value in model.state_dict().items():
+        assert torch.equal(value, seen[1][name]) and torch.equal(seen[4][name], seen[1][name])
+    assert any(not torch.equal(seen[3][name], seen[1][name]) for name in seen[1])  # training went on
+
+
 @pytest.mark.slow
 @needs_generator
 def test_quick_relaxed_run_beats_chance_on_ox(tmp_path):
