@@ -56,7 +56,9 @@ def extremum(args, ctx, *, largest: bool, **builtin_options):
     """``max(*args)`` (``largest``) or ``min(*args)``, relaxed as in the module docstring."""
     values = _arguments(args)
     if not any(is_relaxed(v) for v in values):
-        return (builtins.max if largest else builtins.min)(*args, **builtin_options)
+        # The listed values, not ``args``: a generator argument has been consumed by the listing.
+        static = (values,) if len(args) == 1 else values
+        return (builtins.max if largest else builtins.min)(*static, **builtin_options)
     if builtin_options:
         raise TypeError(f"`{'max' if largest else 'min'}` of relaxed values takes no "
                         f"{', '.join(builtin_options)}= argument: compare the values directly")

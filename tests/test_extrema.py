@@ -44,6 +44,25 @@ def test_static_arguments_keep_the_builtin():
     assert relaxc.relax(smallest_of)([4, 2, 9]) == 2
 
 
+def widest_gap_plus_static_max(xs):
+    k = max(i * i for i in range(3))
+    best = 0.0
+    for i in range(len(xs) - 1):
+        if xs[i + 1] - xs[i] > best:
+            best = xs[i + 1] - xs[i]
+    return best + k
+
+
+def test_static_max_of_a_generator_is_the_builtins():
+    # The generator is listed to look for relaxed values; the builtin must get the list, not the
+    # consumed generator ("max() arg is an empty sequence").
+    xs = torch.tensor([[1.0, 3.0, 2.0], [5.0, 3.0, 9.0]], dtype=torch.float64)
+    expected = [widest_gap_plus_static_max(row) for row in xs.tolist()]
+    relaxed = relaxc.relax(widest_gap_plus_static_max)
+    assert relaxed.options(mode="hard")(xs).tolist() == expected
+    torch.testing.assert_close(relaxed.options(beta=1e-4)(xs), torch.tensor(expected, dtype=torch.float64))
+
+
 def test_minus_infinity_start_value_is_finite_in_value_and_gradient():
     xs = torch.randn(8, 4, dtype=torch.float64, requires_grad=True)
     best = relaxc.relax(running_max, beta=BETA)(xs)
