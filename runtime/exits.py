@@ -117,9 +117,9 @@ def _first_split(value):
 
 def collapse(value, merger_of):
     """``(q, going on, exited)`` of a value that may hold forks (nested ones too): ``q`` the
-    probability of having exited (None: surely not; ``True``: surely). The exited states of
-    nested splits are merged with each other by ``merger_of(weight)`` (a ``branches.Merger``
-    maker)."""
+    probability of having exited (None: surely not, and ``exited`` is None; ``True``: surely,
+    and ``going on`` is None). The exited states of nested splits are merged with each other by
+    ``merger_of(weight)`` (a ``branches.Merger`` maker)."""
     if has_exit(value) and _first_split(value) is None:
         return True, None, value   # this path exited for sure
     split = _first_split(value)
@@ -129,8 +129,10 @@ def collapse(value, merger_of):
     q_inner, on, off_inner = collapse(on, merger_of)
     if q_inner is None:
         return split.q, on, off
-    if q_inner is True:   # (cannot happen: the going-on side of a split has not exited)
-        return True, None, off
+    if q_inner is True:
+        # The side that went on at this split exited later for sure (a second `break` whose
+        # condition is static there): every path has exited, in the proportion of the split.
+        return True, None, merger_of(split.q).merge(off, off_inner)
     q = _either(split.q, q_inner)
     # Of the exits, the share that happened at the outer split.
     return q, on, merger_of(_share(split.q, q)).merge(off, off_inner)

@@ -150,3 +150,36 @@ def test_a_return_and_a_break_in_one_body_merge_their_exits(mode, beta):
     else:   # each comparison decided once: the true expectation
         exact = relaxc.relax(return_or_break, beta=beta, mode="exact", eps=1e-13)(xs, t)
         assert torch.allclose(relaxc.relax(return_or_break, beta=beta, eps=1e-13)(xs, t), exact)
+
+
+def first_negative_or_end(xs):
+    i = 0
+    while True:
+        if xs[i] < 0:
+            break
+        i += 1
+        if i == len(xs):
+            break
+    return i
+
+
+def first_negative_or_length(xs):
+    i = 0
+    while True:
+        if xs[i] < 0:
+            return i
+        i += 1
+        if i == len(xs):
+            return len(xs)
+
+
+@pytest.mark.parametrize("function", [first_negative_or_end, first_negative_or_length])
+def test_a_relaxed_exit_then_a_counter_exit_that_is_certain_on_the_path_that_went_on(function):
+    # After the relaxed first exit, the path that went on leaves by the second exit for sure
+    # (its counter is static there): every path has exited, in the proportion of the first.
+    rows = [[1.0, -2.0, 3.0], [1.0, 2.0, 3.0], [-1.0, 2.0, 3.0], [0.1, -0.2, 0.3], [0.2, 0.1, 0.3]]
+    xs = _batch(rows)
+    f = relaxc.relax(function, beta=0.2)
+    assert f.options(mode="hard")(xs).tolist() == [function(row) for row in rows]
+    torch.testing.assert_close(f(xs), f.options(mode="exact")(xs))
+    torch.testing.assert_close(f.options(beta=1e-4)(xs), torch.tensor([function(r) for r in rows], dtype=torch.float64))
