@@ -52,12 +52,12 @@ from __future__ import annotations
 
 import torch
 
-from . import categorical
-from .branches import BranchList
+from . import categorical, host
+from .branches import BranchList, Merger
 from .events import expectation
 from .paths import inactive
 from .relaxations import DEFAULT, Relaxation
-from .values import Value, align, is_relaxed, to_rank
+from .values import Value, align, is_relaxed, syncs_freely, to_rank
 
 
 def _per_instance(tensor: torch.Tensor, what: str):
@@ -190,10 +190,13 @@ def kernel_weights(index: torch.Tensor, n: int, beta: float, gradient: str = "ex
 INDEX_GRADIENTS = ("exact", "constant_normaliser")
 
 
-def _weighted_read(weights, elements):
-    """Σ_j w_j · elements[j] (exact selection where ``weights`` is boolean)."""
+def _weighted_read(weights, elements, ctx):
+    """Σ_j w_j · elements[j] (exact selection where ``weights`` is boolean). An element that is
+    not finite adds nothing where its weight is negligible (below ``eps``, as a negligible path
+    of a merge): ``math.inf`` marking a used element is not read by an index that is surely
+    elsewhere."""
     if isinstance(elements[0], categorical.Categorical):
-        return categorical.Categorical(_weighted_read(weights, [e.probs for e in elements]))
+        return categorical.Categorical(_weighted_read(weights, [e.probs for e in elements], ctx))
     if weights.dtype == torch.bool:
         result = elements[-1]
         for j in range(len(elements) - 2, -1, -1):
@@ -203,6 +206,15 @@ def _weighted_read(weights, elements):
     total = 0
     for j, element in enumerate(elements):
         w, element = align(weights[..., j], element)
+        total = total + w * element
+    if not isinstance(total, torch.Tensor) or host.finite_or_deferred(total, syncs_freely(total)):
+        return total
+    total = 0
+    for j, element in enumerate(elements):
+        w, element = align(weights[..., j], element)
+        if isinstance(element, torch.Tensor):
+            dropped = (w < ctx.eps) & ~torch.isfinite(element)
+            element = torch.where(dropped, torch.zeros_like(element), element)
         total = total + w * element
     return total
 
@@ -240,7 +252,7 @@ def read_per_instance(container, index, ctx):
             container = getitem(container, component, ctx)
         return container
     elements = list(iterate(container))
-    return _weighted_read(_weights(index, len(elements), ctx), elements)
+    return _weighted_read(_weights(index, len(elements), ctx), elements, ctx)
 
 
 def setitem(container, index, value, ctx):
@@ -260,7 +272,7 @@ def setitem(container, index, value, ctx):
         if isinstance(index, tuple):
             return _product_write(container, index, expectation(value), ctx)
         return _weighted_write(container, _weights(index, length(container), ctx),
-                               expectation(value))
+                               expectation(value), ctx)
     if isinstance(container, torch.Tensor):
         position = _tensor_index(container, index)
         value = expectation(value)
@@ -326,13 +338,16 @@ _COMPLEX_OF = {torch.float16: torch.complex32, torch.float32: torch.complex64,
                torch.float64: torch.complex128}
 
 
-def _weighted_write(container, weights, value):
+def _weighted_write(container, weights, value, ctx):
+    """``xs[j] ← w_j·v + (1 − w_j)·xs[j]`` at every position ``j``: the merge of a relaxed ``if``
+    (``branches.Merger``) of ``v`` into each position with its weight, so that a value or an
+    element that is not finite is dropped where its weight is negligible (``xs[j] = math.inf`` at
+    a relaxed index is inf at ``j``, not NaN at the other positions)."""
     def updated(j, old):
-        if weights.dtype == torch.bool:
-            mask, new, old = align(weights[..., j], value, old)
-            return torch.where(mask, new, old)
         w, new, old = align(weights[..., j], value, old)
-        return w * new + (1 - w) * old
+        if weights.dtype == torch.bool:
+            return torch.where(w, new, old)
+        return Merger(w, ctx).merge(new, old)
 
     if isinstance(container, torch.Tensor):
         return torch.stack([updated(j, old) for j, old in enumerate(container.unbind(1))], 1)

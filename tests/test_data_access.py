@@ -1,6 +1,7 @@
 """Relaxed data access (DESIGN §1.4): argmax/argmin, real-valued and categorical indexing,
 categorical values — closed forms, hard mode against Python on strings, gradients, errors."""
 
+import math
 import sys
 from pathlib import Path
 
@@ -623,3 +624,41 @@ def test_an_inf_or_nan_instance_leaves_the_others_as_they_are_alone(name):
         torch.testing.assert_close(alone, together[i:i + 1], rtol=0, atol=1e-12)
         alone_grad, = torch.autograd.grad(alone.sum(), alone_x)
         torch.testing.assert_close(alone_grad, grad[i:i + 1], rtol=0, atol=1e-10)
+
+
+def mark_min_with_inf(xs):
+    j = 0
+    for i in range(1, len(xs)):
+        if xs[i] < xs[j]:
+            j = i
+    xs[j] = math.inf
+    return xs
+
+
+def kth_smallest_by_marking(xs, k):
+    for _ in range(k):
+        j = 0
+        for i in range(1, len(xs)):
+            if xs[i] < xs[j]:
+                j = i
+        best = xs[j]
+        xs[j] = math.inf
+    return best
+
+
+def test_inf_written_and_read_at_a_relaxed_index_stays_where_the_index_is():
+    # An infinite value or element whose weight is negligible is dropped, as on a negligible
+    # path of a merge: it was NaN at every position (0·inf), and NaN in every gradient.
+    rows = [[3.0, 1.0, 2.0, 5.0], [0.5, 2.0, 3.0, -1.0]]
+    xs = torch.tensor(rows, dtype=torch.float64, requires_grad=True)
+    marked = relaxc.relax(mark_min_with_inf, beta=1e-4)
+    assert marked(xs).tolist() == [mark_min_with_inf(list(r)) for r in rows]
+    kth = relaxc.relax(kth_smallest_by_marking, beta=0.05)
+    expected = [kth_smallest_by_marking(list(r), 2) for r in rows]
+    assert kth.options(mode="hard")(xs, 2).tolist() == expected
+    value = kth(xs, 2)
+    torch.testing.assert_close(value, torch.tensor(expected, dtype=torch.float64), atol=1e-6, rtol=0)
+    (gradient,) = torch.autograd.grad(value.sum(), xs)
+    assert torch.isfinite(gradient).all()
+    torch.testing.assert_close(gradient, torch.tensor([[0.0, 0.0, 1.0, 0.0], [1.0, 0.0, 0.0, 0.0]],
+                                                      dtype=torch.float64), atol=1e-6, rtol=0)
