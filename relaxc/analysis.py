@@ -238,15 +238,19 @@ _AUGMENTED_INTEGER_OPERATORS = (cst.AddAssign, cst.SubtractAssign, cst.MultiplyA
 _INTEGER_BUILTINS = frozenset({"len", "int", "round", "bool"})
 
 
-def is_integer_expression(node, integers: set) -> bool:
-    """Whether ``node`` is integer-valued on every path, given the ``integers`` variables: int and
-    bool literals, ``len``/``int``/``round``, comparisons and logic (booleans are 0 or 1), and
-    ``+ - * // %`` (and ``min``/``max``/``abs``/conditional expressions) of such values."""
+def is_integer_expression(node, integers: set, integer_lists: set | frozenset = frozenset()) -> bool:
+    """Whether ``node`` is integer-valued on every path, given the ``integers`` variables and the
+    ``integer_lists`` (lists whose every element is one): int and bool literals,
+    ``len``/``int``/``round``, comparisons and logic (booleans are 0 or 1), ``+ - * // %`` (and
+    ``min``/``max``/``abs``/conditional expressions) of such values, an element of an integer
+    list, and ``sum`` of integer values (``sum(x > 0 for x in xs)``, ``sum(counts)``)."""
     def integer(n) -> bool:
         if isinstance(n, cst.Integer):
             return True
         if isinstance(n, cst.Name):
             return n.value in integers or n.value in ("True", "False")
+        if isinstance(n, cst.Subscript):
+            return isinstance(n.value, cst.Name) and n.value.value in integer_lists
         if isinstance(n, (cst.Comparison, cst.BooleanOperation)):
             return isinstance(n, cst.Comparison) or (integer(n.left) and integer(n.right))
         if isinstance(n, cst.UnaryOperation):
@@ -264,9 +268,24 @@ def is_integer_expression(node, integers: set) -> bool:
                 return True
             if name in ("min", "max", "abs"):
                 return bool(n.args) and all(a.star == "" and integer(a.value) for a in n.args)
+            if name == "sum":
+                return len(n.args) == 1 and integer_elements(n.args[0].value, integers, integer_lists)
         return False
 
     return integer(node)
+
+
+def integer_elements(node, integers: set, integer_lists: set | frozenset) -> bool:
+    """Whether every element of the iterable ``node`` is integer-valued (see
+    :func:`is_integer_expression`): an integer list, or a literal or comprehension of integers."""
+    if isinstance(node, cst.Name):
+        return node.value in integer_lists
+    if isinstance(node, (cst.GeneratorExp, cst.ListComp)):
+        return is_integer_expression(node.elt, integers, integer_lists)
+    if isinstance(node, (cst.List, cst.Tuple)):
+        return all(not isinstance(e, cst.StarredElement)
+                   and is_integer_expression(e.value, integers, integer_lists) for e in node.elements)
+    return False
 
 
 def _assigned_values(target, value):
@@ -283,15 +302,38 @@ def _assigned_values(target, value):
         yield from _assigned_values(target.value, None)
 
 
-def integer_names(function: cst.FunctionDef, params: list[str]) -> set[str]:
+#: Builtins that read a list's elements and keep no reference to it.
+_LIST_READERS = frozenset({"len", "sum", "min", "max", "sorted", "enumerate", "zip", "reversed",
+                           "any", "all", "print"})
+#: Methods that leave every element of an integer list an integer, given integer arguments.
+_INTEGER_LIST_METHODS = frozenset({"append", "insert", "pop", "sort", "reverse", "clear", "index",
+                                   "count"})
+
+
+def _integer_list_value(value, integers: set, integer_lists: set) -> bool:
+    """Whether ``value`` makes a list of integers: ``[0, 0]``, ``[0] * n``, ``[c > 0 for c in xs]``."""
+    if isinstance(value, cst.BinaryOperation) and isinstance(value.operator, cst.Multiply):
+        value = value.left if isinstance(value.left, cst.List) else value.right
+    return isinstance(value, (cst.List, cst.ListComp)) and integer_elements(value, integers, integer_lists)
+
+
+def integer_names(function: cst.FunctionDef, params: list[str]) -> tuple[set[str], set[str]]:
     """The local variables that hold an integer on every path (DESIGN §1.2): counters, indices,
-    lengths, flags. A greatest fixpoint: every variable assigned in the function starts as an
-    integer, and one that some assignment gives a value not known to be an integer leaves the set
-    (a parameter is not known to be one)."""
+    lengths, flags; and the local lists whose every element is one (``counts[k] += 1``). A greatest
+    fixpoint: every variable assigned in the function starts as both, and one that some
+    assignment gives a value not known to be one leaves the set (a parameter is not known to be
+    either). A list also leaves when an element is given such a value, a method may put one in,
+    or the list is handed to anything but a builtin that only reads it (a helper may write it)."""
     sites = []   # (name, value node, or None for "not known to be an integer")
+    element_writes = []   # (list name, value node or None) for `xs[k] = v`, `xs[k] += v`
+    handled = set()   # the Name nodes of a list's reads and writes that keep it an integer list
 
     def bind(target, value):
         sites.extend(_assigned_values(target, value))
+        if isinstance(target, cst.Subscript) and isinstance(target.value, cst.Name):
+            element_writes.append((target.value.value, value))
+        for name in nodes_of(target, cst.Name):
+            handled.add(id(name))
 
     class _Sites(cst.CSTVisitor):
         def visit_Assign(self, node):
@@ -302,9 +344,35 @@ def integer_names(function: cst.FunctionDef, params: list[str]) -> set[str]:
             bind(node.target, node.value)
 
         def visit_AugAssign(self, node):
+            known = isinstance(node.operator, _AUGMENTED_INTEGER_OPERATORS)
             if isinstance(node.target, cst.Name):
-                known = isinstance(node.operator, _AUGMENTED_INTEGER_OPERATORS)
                 sites.append((node.target.value, node.value if known else None))
+            elif isinstance(node.target, cst.Subscript) and isinstance(node.target.value, cst.Name):
+                element_writes.append((node.target.value.value, node.value if known else None))
+                handled.add(id(node.target.value))
+
+        def visit_Subscript(self, node):
+            if isinstance(node.value, cst.Name):
+                handled.add(id(node.value))
+
+        def visit_Call(self, node):
+            func = node.func
+            if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name):
+                handled.add(id(func.value))
+                known = func.attr.value in _INTEGER_LIST_METHODS
+                element_writes.extend((func.value.value, a.value if known else None) for a in node.args)
+                if not known:
+                    element_writes.append((func.value.value, None))
+            elif isinstance(func, cst.Name) and func.value in _LIST_READERS:
+                handled.update(id(a.value) for a in node.args if isinstance(a.value, cst.Name))
+
+        def visit_Comparison(self, node):
+            handled.update(id(c.comparator) for c in node.comparisons
+                           if isinstance(c.operator, (cst.In, cst.NotIn)) and isinstance(c.comparator, cst.Name))
+
+        def visit_CompFor(self, node):
+            if isinstance(node.iter, cst.Name):
+                handled.add(id(node.iter))
 
         def visit_NamedExpr(self, node):
             bind(node.target, node.value)
@@ -321,6 +389,8 @@ def integer_names(function: cst.FunctionDef, params: list[str]) -> set[str]:
                 bind(node.target.elements[1].value, None)
             else:
                 bind(node.target, None)
+            if isinstance(iterator, cst.Name):
+                handled.add(id(iterator))
 
     function.body.visit(_Sites())
     # A name that a comprehension or a lambda binds as well is another variable in there: the
@@ -328,14 +398,23 @@ def integer_names(function: cst.FunctionDef, params: list[str]) -> set[str]:
     shadowed = {n for comp in nodes_of(function, cst.CompFor) for n in target_effects(comp.target)[0]}
     shadowed |= {p.name.value for lam in nodes_of(function, cst.Lambda) for p in lam.params.params}
     integers = {name for name, _ in sites} - set(params) - shadowed
+    lists = set(integers)
+    lists -= {n.value for n in nodes_of(function.body, cst.Name) if id(n) not in handled}
     changed = True
     while changed:
         changed = False
         for name, value in sites:
-            if name in integers and (value is None or not is_integer_expression(value, integers)):
+            if name in integers and (value is None or not is_integer_expression(value, integers, lists)):
                 integers.discard(name)
                 changed = True
-    return integers
+            if name in lists and (value is None or not _integer_list_value(value, integers, lists)):
+                lists.discard(name)
+                changed = True
+        for name, value in element_writes:
+            if name in lists and (value is None or not is_integer_expression(value, integers, lists)):
+                lists.discard(name)
+                changed = True
+    return integers, lists
 
 
 def is_static_expression(node, static: set) -> bool:
@@ -444,6 +523,7 @@ class FunctionFacts:
     unbound: list[str] = field(default_factory=list)    # declared unbound at the start
     one_path_hints: dict = field(default_factory=dict)  # (if line, name) -> (assign, read) lines
     integers: set = field(default_factory=set)          # variables integer-valued on every path
+    integer_lists: set = field(default_factory=set)     # lists whose every element is one
     while_comparisons: set = field(default_factory=set)  # comparisons in a `while` condition
 
     def dump(self, source: UserSource) -> str:
@@ -606,8 +686,9 @@ def _analyse(source: UserSource) -> FunctionFacts:
     params = parameter_names(function)
     statements = body_of(function)
     order = list(dict.fromkeys(params + writes_in(statements)))
+    integers, integer_lists = integer_names(function, params)
     facts = FunctionFacts(params=params, locals=set(order),
-                          integers=integer_names(function, params),
+                          integers=integers, integer_lists=integer_lists,
                           while_comparisons={c for loop in nodes_of(function, cst.While)
                                              for c in nodes_of(loop.test, cst.Comparison)})
 

@@ -139,3 +139,50 @@ def test_a_comprehension_variable_named_like_a_counter_is_no_integer():
     expected = [counts_then_compares_a_comprehension_variable([float(v[k]) for v in xs], 0.7)
                 for k in range(2)]
     assert result.tolist() == expected
+
+
+def at_least_three_positive(xs):
+    return sum(x > 0 for x in xs) >= 3
+
+
+def bucket_majority(xs):
+    counts = [0, 0]
+    for x in xs:
+        if x > 0:
+            counts[1] += 1
+        else:
+            counts[0] += 1
+    total = sum(counts)
+    return counts[1] >= 3, total == len(xs)
+
+
+def scaled_bucket(xs):
+    counts = [0, 0]
+    for x in xs:
+        if x > 0:
+            counts[1] += 0.5   # not an integer: no correction
+    return counts[1] >= 0.75
+
+
+def _per_instance(result, k):
+    return tuple(float(v[k]) for v in result) if isinstance(result, tuple) else float(result[k])
+
+
+@pytest.mark.parametrize("function", [at_least_three_positive, bucket_majority, scaled_bucket])
+def test_counts_made_by_sum_or_held_in_a_list_are_integers(function):
+    # The first row has three positives: at β → 0 the count compares as the integer it is on every
+    # path (it was left exactly on the tie, 0.5, without the continuity correction).
+    rows = [[-9.68, 0.3, 7.85, 6.58, -8.41], [1.0, 2.0, -3.0, -4.0, -5.0], [1.0, -2.0, -3.0, -4.0, -5.0]]
+    xs = _tensor(rows)
+    expected = [function(row) for row in rows]
+    for mode, beta in (("hard", 1.0), ("relaxed", 1e-4)):
+        result = relaxc.relax(function, mode=mode, beta=beta)(xs)
+        got = [_per_instance(result, k) for k in range(len(rows))]
+        assert got == [tuple(map(float, v)) if isinstance(v, tuple) else float(v) for v in expected]
+
+
+def test_the_compiler_marks_sums_of_comparisons_and_integer_lists_only():
+    assert "integer=True" in relaxc.to_source(relaxc.relax(at_least_three_positive))
+    text = relaxc.to_source(relaxc.relax(bucket_majority))
+    assert text.count("integer=True") == 2
+    assert "integer=True" not in relaxc.to_source(relaxc.relax(scaled_bucket))

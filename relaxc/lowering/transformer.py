@@ -85,7 +85,8 @@ class Lowering(cst.CSTTransformer):
 
     def leave_Comparison(self, original, updated):
         operands = [original.left] + [c.comparator for c in original.comparisons]
-        integer = [is_integer_expression(operand, self.facts.integers) for operand in operands]
+        integer = [is_integer_expression(operand, self.facts.integers, self.facts.integer_lists)
+                   for operand in operands]
         return conditions.lower_comparison(
             updated, self.rx,
             lambda position: self.namer.fixed("compared" if position == 0 else
