@@ -35,6 +35,9 @@ gradient on ``[1, 2]`` was ±1e17 with it, ≈ [1, 2] without). The option is re
 
 Special indices, each instance on its own:
 
+- below −½ (nearer a negative position than position 0): counted from the end, as in Python and
+  in hard mode: the kernel is taken around ``k + n`` (``xs[i - 1]`` with ``i`` near 0 reads the
+  last element, as ``xs[-1]`` does);
 - exactly at a valid position (an integer value): that position's one-hot, as the static int it
   stands for would select (a counter promoted only because other instances of the batch went on);
   its gradient is the kernel's there (the derivative on either side, what central differences see);
@@ -127,7 +130,8 @@ def index_weights(index: torch.Tensor, n: int, ctx) -> torch.Tensor:
     """Weights ``(B, n)`` of a per-instance index ``(B,)`` over positions ``0 … n−1``.
 
     Integer index (or hard mode): one-hot, negative indices counting from the end as in Python;
-    out of range is an ``IndexError``. Real-valued: the kernel of the module docstring.
+    out of range is an ``IndexError``. Real-valued: the kernel of the module docstring, on the
+    index plus ``n`` where it is below −½ (nearer a negative position than 0: from the end).
     """
     positions = torch.arange(n, device=index.device)
     if ctx.hard or not index.is_floating_point():
@@ -141,6 +145,8 @@ def index_weights(index: torch.Tensor, n: int, ctx) -> torch.Tensor:
                 raise IndexError(f"per-instance index out of range for a sequence of length {n}")
             exact = exact.clamp(0, n - 1)
         return exact.unsqueeze(-1) == positions
+    # Nearer a negative position than position 0: counted from the end, as Python does.
+    index = torch.where(index < -0.5, index + n, index)
     weights = kernel_weights(index, n, ctx.beta, ctx.index_gradient, ctx.relaxation)
     if ctx.sampling:   # a draw needs a distribution: an unknown (NaN) index draws uniformly
         weights = torch.where(torch.isnan(index).unsqueeze(-1), 1 / n, weights)
