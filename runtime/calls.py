@@ -14,6 +14,9 @@ Before / after (lowering routes every call that may reach the user's code throug
   registered a converter (:func:`convert_with`) that compiles it once (as TensorFlow AutoGraph
   converts what a converted function calls); it then runs as above. Generated code saved by the CLI
   runs without the compiler: there no converter is registered and the helper is called as it is;
+- a function of Python's ``math`` module given a batch (a tensor or a relaxed value): the torch
+  function of the same meaning, elementwise (:func:`math_function`), since the source applies it
+  to one instance's number; given plain numbers, ``math``'s own;
 - anything else (torch, the standard library, installed packages, classes, callable objects,
   lambdas, generators, C functions): called as it is. Hard meaning: ``function(*args, **kwargs)``.
 
@@ -36,6 +39,7 @@ import types
 import torch
 
 from . import paths, values
+from .events import expectation
 from .modes import evaluate
 
 #: Modules whose functions are library code, never converted (with the standard library's).
@@ -117,11 +121,41 @@ def relaxed_callee(function, args: tuple):
     return None, args
 
 
+#: ``math`` functions whose torch counterpart has another name.
+_TORCH_NAMES = {"fabs": "abs", "degrees": "rad2deg", "radians": "deg2rad"}
+
+
+def math_function(function) -> bool:
+    """Whether ``function`` is a function of Python's ``math`` module."""
+    return isinstance(function, types.BuiltinFunctionType) and function.__module__ == "math"
+
+
+def _per_instance_math(function, args: tuple, kwargs: dict):
+    """``math.f(*args)`` where an argument is a batch: torch's ``f`` elementwise (``math.log(x,
+    base)`` is ``torch.log(x) / math.log(base)``); a function torch lacks is refused by name."""
+    name = function.__name__
+    args = [expectation(a) for a in args]
+    like = next(a for a in args if isinstance(a, torch.Tensor))
+    args = [a if isinstance(a, torch.Tensor) else torch.as_tensor(a, dtype=like.dtype, device=like.device)
+            for a in args]
+    if name == "log" and len(args) == 2:
+        return torch.log(args[0]) / torch.log(args[1])
+    torch_function = getattr(torch, _TORCH_NAMES.get(name, name), None)
+    if torch_function is None or kwargs:
+        raise TypeError(
+            f"`math.{name}` takes one number and relaxed code gives it a batch of them: torch has "
+            f"no elementwise `{name}` to stand for it; compute it with torch functions, or mark a "
+            f"helper that does with `@relaxc.do_not_convert`")
+    return torch_function(*args)
+
+
 def call(function, args: tuple, kwargs: dict, ctx):
     """``function(*args, **kwargs)`` from relaxed code; a relaxed or converted callee runs with
     ``ctx`` (see the module docstring). Hard meaning: ``function(*args, **kwargs)``."""
     if isinstance(function, functools.partial):
         return call(function.func, (*function.args, *args), {**function.keywords, **kwargs}, ctx)
+    if math_function(function) and any(values.is_relaxed(a) for a in args):
+        return _per_instance_math(function, args, kwargs)
     callee, args = relaxed_callee(function, args)
     if callee is None:
         if hasattr(type(function), "__relaxc_call__"):   # a relaxed callable of another kind

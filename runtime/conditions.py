@@ -53,6 +53,8 @@ def less(a, b, ctx, strict: bool, integer: bool = False, exact_ties: bool = Fals
 
         a < b if strict else a <= b
     """
+    if type(a) is type(b) and type(a) in (tuple, list):
+        return _lexicographic(a, b, ctx, strict, integer)
     if not (is_relaxed(a) or is_relaxed(b)):
         return a < b if strict else a <= b
     a, b = align(expectation(a), expectation(b))
@@ -66,6 +68,22 @@ def less(a, b, ctx, strict: bool, integer: bool = False, exact_ties: bool = Fals
     if exact_ties:
         p = torch.where(difference == 0, 0.0 if strict else 1.0, p)
     return ctx.outcome(p)
+
+
+def _lexicographic(a, b, ctx, strict: bool, integer: bool):
+    """``a < b`` (``strict``) or ``a <= b`` between two tuples or two lists, in Python's order:
+    the first elements that differ decide, and a sequence that runs out first is the smaller::
+
+        a[0] < b[0] or (a[0] == b[0] and a[1:] < b[1:])
+
+    with each comparison and the logic relaxed as they are written out (``integer``: every
+    element is integer-valued, so ties decide by the continuity correction; between real values
+    a tie is the paper's ½, as in any comparison)."""
+    if not a or not b:
+        return len(a) < len(b) if strict else len(a) <= len(b)
+    rest = lambda: logical_and(equal(a[0], b[0], ctx, integer),
+                               lambda: _lexicographic(a[1:], b[1:], ctx, strict, integer), ctx)
+    return logical_or(less(a[0], b[0], ctx, True, integer), rest, ctx)
 
 
 def equal(a, b, ctx, integer: bool = False):

@@ -335,3 +335,38 @@ def test_static_methods_and_methods_on_self_are_converted():
     x = torch.tensor([3.0, 0.5])
     got = relaxc.relax(uses_geometry, mode="hard")(Geometry(), x)
     assert got.tolist() == [uses_geometry(Geometry(), v) for v in x.tolist()] == [3.0, 1.5]
+
+
+def root_or_zero(x):
+    return math.sqrt(x) if x > 0 else 0.0
+
+
+def logs_of_positives(xs):
+    total = 0.0
+    for x in xs:
+        if x > 0:
+            total += math.log(x) + math.log(x, 2) + math.fabs(x) + math.floor(x)
+    return total
+
+
+def test_math_functions_apply_per_instance():
+    # The source applies `math.sqrt` to one instance's number: on a batch, torch's elementwise
+    # function of the same meaning (it was torch's "only one element tensors can be converted").
+    x = torch.tensor([4.0, -1.0, 0.25], dtype=torch.float64)
+    xs = torch.tensor([[4.0, -1.0, 0.25], [1.0, 2.5, -3.0]], dtype=torch.float64)
+    for function, argument, rows in ((root_or_zero, x, x.tolist()), (logs_of_positives, xs, xs.tolist())):
+        expected = torch.tensor([function(row) for row in rows], dtype=torch.float64)
+        relaxed = relaxc.relax(function)
+        assert "rx.call(math." in relaxc.to_source(relaxed)
+        torch.testing.assert_close(relaxed.options(mode="hard")(argument), expected)
+        torch.testing.assert_close(relaxed.options(beta=1e-3)(argument), expected)
+    assert relaxc.relax(root_or_zero)(9.0) == 3.0   # plain numbers: math's own
+
+
+def cube_root(x):
+    return math.cbrt(x)
+
+
+def test_a_math_function_torch_lacks_is_refused_by_name():
+    with pytest.raises(TypeError, match="`math.cbrt` takes one number .* torch has no elementwise `cbrt`"):
+        relaxc.relax(cube_root)(torch.tensor([8.0, 27.0]))

@@ -186,3 +186,36 @@ def test_the_compiler_marks_sums_of_comparisons_and_integer_lists_only():
     text = relaxc.to_source(relaxc.relax(bucket_majority))
     assert text.count("integer=True") == 2
     assert "integer=True" not in relaxc.to_source(relaxc.relax(scaled_bucket))
+
+
+def tuple_order(a, b, c, d):
+    return (a, b) < (c, d), (a, b) <= (c, d), [a] < [a, b]
+
+
+def counts_in_tuple_order(xs):
+    above, below = 0, 0
+    for x in xs:
+        if x > 0:
+            above += 1
+        else:
+            below += 1
+    return (above, below) < (2, 2)
+
+
+def test_tuples_compare_in_pythons_order():
+    generator = torch.Generator().manual_seed(3)
+    a, b, c, d = torch.randn(4, 64, generator=generator, dtype=torch.float64)
+    c = torch.where(torch.arange(64) % 2 == 0, a, c)   # half the pairs tie on the first element
+    f = relaxc.relax(tuple_order)
+    expected = [tuple_order(*(float(v[k]) for v in (a, b, c, d))) for k in range(64)]
+    hard = f.options(mode="hard")(a, b, c, d)
+    assert [tuple(bool(v[k]) if isinstance(v, torch.Tensor) else v for v in hard) for k in range(64)] == expected
+    # Relaxed, where the first elements differ: the first decides.
+    lt, le, prefix = f.options(beta=1e-4)(a, b, c, d)
+    first_differs = torch.arange(64) % 2 == 1
+    assert torch.equal(lt[first_differs], (a < c)[first_differs].double())
+    assert torch.equal(torch.as_tensor(prefix, dtype=torch.float64), torch.ones(64, dtype=torch.float64))
+    # Integer-valued elements tie exactly: the continuity correction decides, as in Python.
+    rows = [[1.0, 2.0, -1.0, -2.0], [1.0, -2.0, -1.0, -2.0], [1.0, 2.0, 3.0, -2.0]]
+    g = relaxc.relax(counts_in_tuple_order, beta=1e-4)
+    assert g(_tensor(rows)).tolist() == [float(counts_in_tuple_order(r)) for r in rows]

@@ -3,6 +3,7 @@
 Before / after::
 
     helper(x)          ->  rx.call(helper, x)     # a function of the user's, or unknown
+    math.sqrt(x)       ->  rx.call(math.sqrt, x)  # per instance: torch.sqrt on a batch
     torch.exp(x)       ->  torch.exp(x)           # library code: called as it is
     xs.append(v)       ->  xs.append(v)           # a method of a container or tensor
     len(xs), max(a, b) ->  rx.len(xs), rx.max(a, b)   # (builtins: their own modules)
@@ -41,6 +42,9 @@ def lower_call(updated: cst.Call, rx: str, user_globals: dict, local_names: set,
     target = _callee(func, user_globals, local_names, own_name)
     if hasattr(type(target), "__relaxc_call__"):
         reaches = True   # a @relax function: it gets this call's context
+    elif runtime_calls.math_function(target):
+        # `math.sqrt(x)` may be given a batch; `math.sqrt(2.0)` stays plain.
+        reaches = not all(isinstance(a.value, (cst.Integer, cst.Float)) for a in updated.args)
     elif target is _DYNAMIC or target is _UNRESOLVED:
         reaches = convert_calls
     else:

@@ -11,8 +11,8 @@ import os
 
 import libcst as cst
 
-from ..analysis import (FunctionFacts, is_integer_expression, nodes_of, reads, target_effects,
-                        walrus_targets)
+from ..analysis import (FunctionFacts, integer_elements, is_integer_expression, nodes_of, reads,
+                        target_effects, walrus_targets)
 from ..source import UserSource
 from . import (arithmetic, assignments, branches, calls, conditions, extrema, indexing, loops,
                returns, sequences)
@@ -85,7 +85,10 @@ class Lowering(cst.CSTTransformer):
 
     def leave_Comparison(self, original, updated):
         operands = [original.left] + [c.comparator for c in original.comparisons]
-        integer = [is_integer_expression(operand, self.facts.integers, self.facts.integer_lists)
+        # A tuple of integers compares in Python's order element by element: integers each.
+        integer = [integer_elements(operand, self.facts.integers, self.facts.integer_lists)
+                   if isinstance(operand, cst.Tuple) else
+                   is_integer_expression(operand, self.facts.integers, self.facts.integer_lists)
                    for operand in operands]
         return conditions.lower_comparison(
             updated, self.rx,
