@@ -522,6 +522,7 @@ class FunctionFacts:
     early_exits: dict = field(default_factory=dict)     # cst.If -> "`return`" ...
     unbound: list[str] = field(default_factory=list)    # declared unbound at the start
     one_path_hints: dict = field(default_factory=dict)  # (if line, name) -> (assign, read) lines
+    written_arguments: set = field(default_factory=set)  # parameters written in place only
     integers: set = field(default_factory=set)          # variables integer-valued on every path
     integer_lists: set = field(default_factory=set)     # lists whose every element is one
     while_comparisons: set = field(default_factory=set)  # comparisons in a `while` condition
@@ -681,6 +682,34 @@ def parameter_names(function: cst.FunctionDef) -> list[str]:
     return params
 
 
+def written_arguments(function: cst.FunctionDef, params: list[str]) -> set[str]:
+    """The parameters whose elements the function writes (``xs[j] = v``, ``xs[j] += 1``) but
+    which it never rebinds nor returns: writes its caller is meant to see, as with a list."""
+    written, rebound = set(), set()
+
+    def target(node):
+        if isinstance(node, cst.Subscript):
+            root = node
+            while isinstance(root, cst.Subscript):
+                root = root.value
+            if isinstance(root, cst.Name):
+                written.add(root.value)
+        elif isinstance(node, cst.Name):
+            rebound.add(node.value)
+        elif isinstance(node, (cst.Tuple, cst.List)):
+            for element in node.elements:
+                target(element.value)
+        elif isinstance(node, cst.StarredElement):
+            target(node.value)
+
+    for node in nodes_of(function.body, cst.Assign, cst.AugAssign, cst.AnnAssign, cst.For,
+                         cst.NamedExpr):
+        for one in ([t.target for t in node.targets] if isinstance(node, cst.Assign) else [node.target]):
+            target(one)
+    returned = {n for r in nodes_of(function.body, cst.Return) for n in reads(r.value)}
+    return (written & set(params)) - rebound - returned
+
+
 def _analyse(source: UserSource) -> FunctionFacts:
     function = source.node
     params = parameter_names(function)
@@ -688,6 +717,7 @@ def _analyse(source: UserSource) -> FunctionFacts:
     order = list(dict.fromkeys(params + writes_in(statements)))
     integers, integer_lists = integer_names(function, params)
     facts = FunctionFacts(params=params, locals=set(order),
+                          written_arguments=written_arguments(function, params),
                           integers=integers, integer_lists=integer_lists,
                           while_comparisons={c for loop in nodes_of(function, cst.While)
                                              for c in nodes_of(loop.test, cst.Comparison)})

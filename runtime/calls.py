@@ -39,6 +39,7 @@ import types
 import torch
 
 from . import paths, values
+from .columns import Columns
 from .events import expectation
 from .modes import evaluate
 
@@ -169,6 +170,22 @@ def call(function, args: tuple, kwargs: dict, ctx):
         return type(callee).__relaxc_run__(callee, ctx, args, kwargs)
     finally:
         entries.pop()
+
+
+def refuse_write_into_argument(container, parameter: str) -> None:
+    """A helper writes into its parameter ``parameter`` and neither rebinds nor returns it (the
+    compiler knows: ``analysis.written_arguments``), so its caller is meant to see the writes, as
+    a list's in Python. A list is written in place and the caller sees them; a tensor (or the
+    columns it is held as) is a value in relaxed code, a write makes a new one, and the caller's
+    would silently stay as it was: refused, with the two ways to write it."""
+    if len(values._calls.stack) < 2 or not isinstance(container, (torch.Tensor, Columns)):
+        return   # the function called by the user (its result is what it gives back), or a list
+    raise TypeError(
+        f"a helper writes into its parameter `{parameter}`, which its caller passed as a tensor: "
+        f"in relaxed code a write makes a new tensor and the caller's does not change, as a "
+        f"list's would in Python. Return it and assign it in the caller (`{parameter} = "
+        f"helper({parameter}, ...)`), or copy it in the helper if the writes are its own "
+        f"(`{parameter} = {parameter}.clone()`)")
 
 
 class _Active(threading.local):

@@ -244,7 +244,13 @@ class Context:
 
     # Data access (indexing.py) and assignment (assignments.py).
     def getitem(self, container, index): return indexing.getitem(container, index, self)
-    def setitem(self, container, index, value): return indexing.setitem(container, index, value, self)
+    def setitem(self, container, index, value, argument=None):
+        """``argument``: the parameter's name where ``container`` is one that the function writes
+        in place only (``calls.refuse_write_into_argument``)."""
+        if argument is not None:
+            from .calls import refuse_write_into_argument   # (calls imports the modes, and they this)
+            refuse_write_into_argument(container, argument)
+        return indexing.setitem(container, index, value, self)
     columns = staticmethod(columns.columns)
     len = staticmethod(indexing.length)
     iterate = staticmethod(indexing.iterate)

@@ -370,3 +370,41 @@ def cube_root(x):
 def test_a_math_function_torch_lacks_is_refused_by_name():
     with pytest.raises(TypeError, match="`math.cbrt` takes one number .* torch has no elementwise `cbrt`"):
         relaxc.relax(cube_root)(torch.tensor([8.0, 27.0]))
+
+
+def swap_in_place(xs, i, j):
+    xs[i], xs[j] = xs[j], xs[i]
+
+
+def sort_two_in_place(xs):
+    if xs[0] > xs[1]:
+        swap_in_place(xs, 0, 1)
+    return xs
+
+
+def swapped_copy(xs, i, j):
+    xs[i], xs[j] = xs[j], xs[i]
+    return xs
+
+
+def sort_two_by_value(xs):
+    if xs[0] > xs[1]:
+        xs = swapped_copy(xs, 0, 1)
+    return xs
+
+
+def test_a_helper_that_writes_into_its_callers_tensor_is_refused_and_a_list_is_written():
+    # Python's caller sees a helper's writes into its list; a tensor is a value in relaxed code,
+    # so the caller's would silently stay unsorted: refused, naming the line of the write.
+    rows = [[3.0, 1.0, 2.0], [1.0, 2.0, 3.0]]
+    xs = torch.tensor(rows, dtype=torch.float64)
+    with pytest.raises(TypeError, match="a helper writes into its parameter `xs`, which its caller passed as a tensor") as caught:
+        relaxc.relax(sort_two_in_place, mode="hard")(xs)
+    assert "xs[i], xs[j] = xs[j], xs[i]" in caught.value.__notes__[0]
+    as_list = relaxc.relax(sort_two_in_place, mode="hard")(list(xs.unbind(1)))
+    assert torch.stack(as_list, 1).tolist() == [sort_two_in_place(list(r)) for r in rows]
+    # Returned and assigned by the caller: no refusal, Python's result in every mode.
+    f = relaxc.relax(sort_two_by_value)
+    expected = torch.tensor([sort_two_by_value(list(r)) for r in rows], dtype=torch.float64)
+    assert torch.equal(f.options(mode="hard")(xs), expected)
+    torch.testing.assert_close(f.options(beta=1e-4)(xs), expected)

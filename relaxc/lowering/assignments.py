@@ -21,7 +21,7 @@ from __future__ import annotations
 import libcst as cst
 
 from .indexing import index_expression, lower_subscript
-from .nodes import assign, name, runtime_call
+from .nodes import assign, name, runtime_call, string
 
 _AUGMENTED = {
     cst.AddAssign: "iadd", cst.SubtractAssign: "isub", cst.MultiplyAssign: "imul",
@@ -49,24 +49,29 @@ def _load(expression, rx):
     return expression
 
 
-def _store(target, value, rx) -> cst.Assign:
-    """``target = value`` with subscripts turned into ``rx.setitem`` and the root rebound."""
+def _store(target, value, rx, arguments=frozenset()) -> cst.Assign:
+    """``target = value`` with subscripts turned into ``rx.setitem`` and the root rebound. A root
+    among ``arguments`` (a parameter written in place only, ``analysis.written_arguments``) is
+    named to the write, which refuses a caller's tensor (``runtime/calls.py``)."""
     while isinstance(target, cst.Subscript):
-        value = runtime_call(rx, "setitem", _load(target.value, rx), index_expression(target), value)
+        extra = ([string(target.value.value)] if isinstance(target.value, cst.Name)
+                 and target.value.value in arguments else [])
+        value = runtime_call(rx, "setitem", _load(target.value, rx), index_expression(target), value,
+                             *extra)
         target = target.value
     return assign(target, value)
 
 
-def lower_assign(updated: cst.Assign, rx: str, temporaries) -> list:
+def lower_assign(updated: cst.Assign, rx: str, temporaries, arguments=frozenset()) -> list:
     """Small statements replacing ``updated`` when a target holds a subscript."""
     (target,) = [t.target for t in updated.targets]
     if isinstance(target, cst.Subscript):
-        return [_store(target, updated.value, rx)]
+        return [_store(target, updated.value, rx, arguments)]
     elements = [e.value for e in target.elements]
     names = temporaries(len(elements))
     unpack = assign(cst.Tuple([cst.Element(name(n)) for n in names], lpar=[], rpar=[]),
                     updated.value)
-    return [unpack] + [_store(element, name(n), rx) for element, n in zip(elements, names)]
+    return [unpack] + [_store(element, name(n), rx, arguments) for element, n in zip(elements, names)]
 
 
 def lower_unpacking(updated: cst.Assign, rx: str) -> cst.Assign:
@@ -78,9 +83,9 @@ def lower_unpacking(updated: cst.Assign, rx: str) -> cst.Assign:
     return updated.with_changes(value=runtime_call(rx, "iterate", updated.value))
 
 
-def lower_augmented(updated: cst.AugAssign, rx: str) -> cst.BaseSmallStatement:
+def lower_augmented(updated: cst.AugAssign, rx: str, arguments=frozenset()) -> cst.BaseSmallStatement:
     operation = _AUGMENTED[type(updated.operator)]
     target = updated.target
     if isinstance(target, cst.Attribute):
         return updated    # an object's attribute: Python's own augmented assignment
-    return _store(target, runtime_call(rx, operation, _load(target, rx), updated.value), rx)
+    return _store(target, runtime_call(rx, operation, _load(target, rx), updated.value), rx, arguments)

@@ -155,9 +155,10 @@ class Lowering(cst.CSTTransformer):
             if isinstance(small, cst.Assign):
                 small = assignments.lower_unpacking(small, self.rx)
             if isinstance(small, cst.Assign) and assignments.holds_subscript(small.targets[0].target):
-                smalls += assignments.lower_assign(small, self.rx, self._temporaries)
+                smalls += assignments.lower_assign(small, self.rx, self._temporaries,
+                                                   self.facts.written_arguments)
             elif isinstance(small, cst.AugAssign):
-                smalls.append(assignments.lower_augmented(small, self.rx))
+                smalls.append(assignments.lower_augmented(small, self.rx, self.facts.written_arguments))
             else:
                 smalls.append(small)
         if _is_docstring(original):
