@@ -288,6 +288,20 @@ def integer_elements(node, integers: set, integer_lists: set | frozenset) -> boo
     return False
 
 
+def _element_writes(target, value):
+    """``(list name, value node or None)`` for each ``xs[k]`` that assigning ``value`` to
+    ``target`` writes (``counts[0], counts[1] = 0, 1`` writes two)."""
+    if isinstance(target, cst.Subscript) and isinstance(target.value, cst.Name):
+        yield target.value.value, value
+    elif isinstance(target, (cst.Tuple, cst.List)):
+        values = (value.elements if isinstance(value, (cst.Tuple, cst.List))
+                  and len(value.elements) == len(target.elements) else None)
+        for k, element in enumerate(target.elements):
+            yield from _element_writes(element.value, values[k].value if values else None)
+    elif isinstance(target, cst.StarredElement):
+        yield from _element_writes(target.value, None)
+
+
 def _assigned_values(target, value):
     """``(name, value)`` for each variable that assigning ``value`` to ``target`` binds; the value
     is None where it is not known per variable (``a, b = pair``, ``*rest``)."""
@@ -330,8 +344,7 @@ def integer_names(function: cst.FunctionDef, params: list[str]) -> tuple[set[str
 
     def bind(target, value):
         sites.extend(_assigned_values(target, value))
-        if isinstance(target, cst.Subscript) and isinstance(target.value, cst.Name):
-            element_writes.append((target.value.value, value))
+        element_writes.extend(_element_writes(target, value))
         for name in nodes_of(target, cst.Name):
             handled.add(id(name))
 
@@ -706,7 +719,10 @@ def written_arguments(function: cst.FunctionDef, params: list[str]) -> set[str]:
                          cst.NamedExpr):
         for one in ([t.target for t in node.targets] if isinstance(node, cst.Assign) else [node.target]):
             target(one)
-    returned = {n for r in nodes_of(function.body, cst.Return) for n in reads(r.value)}
+    returned = set()
+    for node in nodes_of(function.body, cst.Return):
+        values = node.value.elements if isinstance(node.value, (cst.Tuple, cst.List)) else [node]
+        returned.update(v.value.value for v in values if isinstance(v.value, cst.Name))
     return (written & set(params)) - rebound - returned
 
 

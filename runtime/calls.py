@@ -122,8 +122,15 @@ def relaxed_callee(function, args: tuple):
     return None, args
 
 
-#: ``math`` functions whose torch counterpart has another name.
-_TORCH_NAMES = {"fabs": "abs", "degrees": "rad2deg", "radians": "deg2rad"}
+#: ``math`` functions of one instance's numbers and the torch functions with the same meaning
+#: elementwise (``math.remainder``, ``math.isclose``, ``math.prod`` have torch namesakes that mean
+#: something else: they are refused).
+_ELEMENTWISE_MATH = {name: name for name in (
+    "sqrt", "exp", "exp2", "expm1", "log", "log2", "log10", "log1p", "sin", "cos", "tan", "asin",
+    "acos", "atan", "sinh", "cosh", "tanh", "asinh", "acosh", "atanh", "atan2", "floor", "ceil",
+    "trunc", "copysign", "fmod", "pow", "hypot", "isnan", "isinf", "isfinite", "erf", "erfc",
+    "lgamma")}
+_ELEMENTWISE_MATH.update(fabs="abs", degrees="rad2deg", radians="deg2rad")
 
 
 def math_function(function) -> bool:
@@ -139,15 +146,14 @@ def _per_instance_math(function, args: tuple, kwargs: dict):
     like = next(a for a in args if isinstance(a, torch.Tensor))
     args = [a if isinstance(a, torch.Tensor) else torch.as_tensor(a, dtype=like.dtype, device=like.device)
             for a in args]
-    if name == "log" and len(args) == 2:
-        return torch.log(args[0]) / torch.log(args[1])
-    torch_function = getattr(torch, _TORCH_NAMES.get(name, name), None)
-    if torch_function is None or kwargs:
+    if name not in _ELEMENTWISE_MATH or kwargs or (name == "hypot" and len(args) != 2):
         raise TypeError(
             f"`math.{name}` takes one number and relaxed code gives it a batch of them: torch has "
             f"no elementwise `{name}` to stand for it; compute it with torch functions, or mark a "
             f"helper that does with `@relaxc.do_not_convert`")
-    return torch_function(*args)
+    if name == "log" and len(args) == 2:
+        return torch.log(args[0]) / torch.log(args[1])
+    return getattr(torch, _ELEMENTWISE_MATH[name])(*args)
 
 
 def call(function, args: tuple, kwargs: dict, ctx):

@@ -53,9 +53,9 @@ def less(a, b, ctx, strict: bool, integer: bool = False, exact_ties: bool = Fals
 
         a < b if strict else a <= b
     """
-    if type(a) is type(b) and type(a) in (tuple, list):
-        return _lexicographic(a, b, ctx, strict, integer)
     if not (is_relaxed(a) or is_relaxed(b)):
+        if type(a) is type(b) and type(a) in (tuple, list) and any(map(is_relaxed, (*a, *b))):
+            return _lexicographic(a, b, ctx, strict, integer)
         return a < b if strict else a <= b
     a, b = align(expectation(a), expectation(b))
     if a is b or _decides_exactly(a, b, ctx):

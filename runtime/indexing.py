@@ -35,9 +35,6 @@ gradient on ``[1, 2]`` was ±1e17 with it, ≈ [1, 2] without). The option is re
 
 Special indices, each instance on its own:
 
-- below −½ (nearer a negative position than position 0): counted from the end, as in Python and
-  in hard mode: the kernel is taken around ``k + n`` (``xs[i - 1]`` with ``i`` near 0 reads the
-  last element, as ``xs[-1]`` does);
 - exactly at a valid position (an integer value): that position's one-hot, as the static int it
   stands for would select (a counter promoted only because other instances of the batch went on);
   its gradient is the kernel's there (the derivative on either side, what central differences see);
@@ -130,8 +127,7 @@ def index_weights(index: torch.Tensor, n: int, ctx) -> torch.Tensor:
     """Weights ``(B, n)`` of a per-instance index ``(B,)`` over positions ``0 … n−1``.
 
     Integer index (or hard mode): one-hot, negative indices counting from the end as in Python;
-    out of range is an ``IndexError``. Real-valued: the kernel of the module docstring, on the
-    index plus ``n`` where it is below −½ (nearer a negative position than 0: from the end).
+    out of range is an ``IndexError``. Real-valued: the kernel of the module docstring.
     """
     positions = torch.arange(n, device=index.device)
     if ctx.hard or not index.is_floating_point():
@@ -145,8 +141,6 @@ def index_weights(index: torch.Tensor, n: int, ctx) -> torch.Tensor:
                 raise IndexError(f"per-instance index out of range for a sequence of length {n}")
             exact = exact.clamp(0, n - 1)
         return exact.unsqueeze(-1) == positions
-    # Nearer a negative position than position 0: counted from the end, as Python does.
-    index = torch.where(index < -0.5, index + n, index)
     weights = kernel_weights(index, n, ctx.beta, ctx.index_gradient, ctx.relaxation)
     if ctx.sampling:   # a draw needs a distribution: an unknown (NaN) index draws uniformly
         weights = torch.where(torch.isnan(index).unsqueeze(-1), 1 / n, weights)
@@ -209,12 +203,13 @@ def _weighted_read(weights, elements, ctx):
             mask, chosen, rest = align(weights[..., j], elements[j], result)
             result = torch.where(mask, chosen, rest)
         return result
-    total = 0
-    for j, element in enumerate(elements):
-        w, element = align(weights[..., j], element)
-        total = total + w * element
-    if not isinstance(total, torch.Tensor) or host.finite_or_deferred(total, syncs_freely(total)):
-        return total
+    if syncs_freely(weights):   # the plain sum, kept where a host read finds it finite
+        total = 0
+        for j, element in enumerate(elements):
+            w, element = align(weights[..., j], element)
+            total = total + w * element
+        if not isinstance(total, torch.Tensor) or host.finite(total):
+            return total
     total = 0
     for j, element in enumerate(elements):
         w, element = align(weights[..., j], element)
@@ -348,15 +343,21 @@ def _weighted_write(container, weights, value, ctx):
     """``xs[j] ← w_j·v + (1 − w_j)·xs[j]`` at every position ``j``: the merge of a relaxed ``if``
     (``branches.Merger``) of ``v`` into each position with its weight, so that a value or an
     element that is not finite is dropped where its weight is negligible (``xs[j] = math.inf`` at
-    a relaxed index is inf at ``j``, not NaN at the other positions)."""
+    a relaxed index is inf at ``j``, not NaN at the other positions). A tensor is merged at all
+    positions at once; a list position by position."""
+    if isinstance(container, torch.Tensor):
+        new = value if isinstance(value, torch.Tensor) else torch.as_tensor(value, device=container.device)
+        new = new.unsqueeze(1) if new.dim() > 0 else new   # (B, ...) -> (B, 1, ...): every position
+        w, new, old = align(weights, new, container)
+        new = new.expand(torch.broadcast_shapes(new.shape, old.shape))
+        return torch.where(w, new, old) if w.dtype == torch.bool else Merger(w, ctx).merge(new, old)
+
     def updated(j, old):
         w, new, old = align(weights[..., j], value, old)
         if weights.dtype == torch.bool:
             return torch.where(w, new, old)
         return Merger(w, ctx).merge(new, old)
 
-    if isinstance(container, torch.Tensor):
-        return torch.stack([updated(j, old) for j, old in enumerate(container.unbind(1))], 1)
     container[:] = [updated(j, old) for j, old in enumerate(container)]
     return container
 
@@ -371,7 +372,9 @@ def _product_write(container, index: tuple, value, ctx):
     weights, value, old = align(weights, value, container)
     if weights.dtype == torch.bool:
         return torch.where(weights, value, old)
-    return weights * value + (1 - weights) * old
+    if isinstance(value, torch.Tensor):
+        value = value.expand(torch.broadcast_shapes(value.shape, old.shape))
+    return Merger(weights, ctx).merge(value, old)   # (as `_weighted_write`: non-finite, negligible)
 
 
 def length(container):

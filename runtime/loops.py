@@ -114,7 +114,8 @@ def while_loop(condition, body, state, ctx, where: str = "a relaxed `while`", ex
         # and go on with the state of the paths that did not exit.
         q_exit, going_on, exited = collapse(state, lambda weight: Merger(weight, ctx))
         if q_exit is True:
-            state = exited   # every path exited: the flags end the loop
+            state = exited   # every path has exited: the loop ends here
+            break
         elif q_exit is not None:
             records.append((_flags_set(exited), q_exit))
             running = _and(running, _negation(q_exit)) if running is not None \

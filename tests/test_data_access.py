@@ -662,27 +662,3 @@ def test_inf_written_and_read_at_a_relaxed_index_stays_where_the_index_is():
     assert torch.isfinite(gradient).all()
     torch.testing.assert_close(gradient, torch.tensor([[0.0, 0.0, 1.0, 0.0], [1.0, 0.0, 0.0, 0.0]],
                                                       dtype=torch.float64), atol=1e-6, rtol=0)
-
-
-def previous_of_minimum(xs):
-    i = 0
-    for j in range(1, len(xs)):
-        if xs[j] < xs[i]:
-            i = j
-    return xs[i - 1]
-
-
-def test_a_relaxed_index_below_zero_counts_from_the_end():
-    rows = [[-8.4, 9.1, 0.3, 11.6, -4.7], [5.0, 9.1, 0.3, 11.6, -4.7], [5.0, -9.1, 0.3, 11.6, 4.7]]
-    xs = torch.tensor(rows, dtype=torch.float64)
-    expected = torch.tensor([previous_of_minimum(r) for r in rows], dtype=torch.float64)
-    f = relaxc.relax(previous_of_minimum)
-    assert torch.equal(f.options(mode="hard")(xs), expected)
-    torch.testing.assert_close(f.options(beta=1e-3)(xs), expected)
-    # The kernel itself: −1 is the last position, −½ and above are unchanged.
-    ctx = Context(beta=0.1)
-    weights = relaxc_runtime.indexing.index_weights(torch.tensor([-1.0, -0.4, 2.0], dtype=torch.float64), 4, ctx)
-    torch.testing.assert_close(weights[0], relaxc_runtime.indexing.kernel_weights(
-        torch.tensor([3.0], dtype=torch.float64), 4, 0.1)[0])
-    torch.testing.assert_close(weights[1:], relaxc_runtime.indexing.kernel_weights(
-        torch.tensor([-0.4, 2.0], dtype=torch.float64), 4, 0.1))

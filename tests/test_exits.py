@@ -183,3 +183,35 @@ def test_a_relaxed_exit_then_a_counter_exit_that_is_certain_on_the_path_that_wen
     assert f.options(mode="hard")(xs).tolist() == [function(row) for row in rows]
     torch.testing.assert_close(f(xs), f.options(mode="exact")(xs))
     torch.testing.assert_close(f.options(beta=1e-4)(xs), torch.tensor([function(r) for r in rows], dtype=torch.float64))
+
+
+def first_negative_returns_or_breaks_at_the_end(xs):
+    i = 0
+    while True:
+        if xs[i] < 0:
+            return -1
+        i += 1
+        if i == len(xs):
+            break
+    return i
+
+
+def first_negative_returns_or_ends(xs):
+    i = 0
+    while i < len(xs):
+        if xs[i] < 0:
+            return -1
+        i += 1
+    return i
+
+
+def test_a_relaxed_return_then_a_certain_break_ends_the_loop():
+    # Two different flags: their merge is relaxed, and the loop must end there all the same (it
+    # ran the body again on the exited state), as the same loop with its bound in the condition.
+    rows = [[1.0, -2.0, 3.0], [1.0, 2.0, 3.0], [0.2, 0.1, 0.3]]
+    xs = _batch(rows)
+    expected = [first_negative_returns_or_breaks_at_the_end(r) for r in rows]
+    f = relaxc.relax(first_negative_returns_or_breaks_at_the_end, beta=0.2)
+    assert f.options(mode="hard")(xs).tolist() == expected
+    torch.testing.assert_close(f(xs), relaxc.relax(first_negative_returns_or_ends, beta=0.2)(xs))
+    torch.testing.assert_close(f.options(beta=1e-4)(xs), torch.tensor(expected, dtype=torch.float64))
