@@ -408,3 +408,28 @@ def test_a_helper_that_writes_into_its_callers_tensor_is_refused_and_a_list_is_w
     expected = torch.tensor([sort_two_by_value(list(r)) for r in rows], dtype=torch.float64)
     assert torch.equal(f.options(mode="hard")(xs), expected)
     torch.testing.assert_close(f.options(beta=1e-4)(xs), expected)
+
+
+def bump_and_read(counts, k):
+    counts[k] += 1.0
+    return counts[k]
+
+
+def bumps_twice(xs):
+    bump_and_read(xs, 0)
+    return xs
+
+
+def product_of(xs):
+    return math.prod(xs)
+
+
+def test_writes_into_a_parameter_whose_element_is_returned_are_still_refused():
+    with pytest.raises(TypeError, match="a helper writes into its parameter `counts`"):
+        relaxc.relax(bumps_twice, mode="hard")(torch.tensor([[3.0, 7.0], [1.0, 2.0]]))
+
+
+def test_math_functions_with_another_meaning_in_torch_are_refused():
+    # torch.prod of a batch multiplies across instances; math.prod multiplies one instance's.
+    with pytest.raises(TypeError, match="`math.prod` takes one number"):
+        relaxc.relax(product_of)(torch.tensor([[2.0, 3.0], [4.0, 5.0]]))

@@ -219,3 +219,16 @@ def test_tuples_compare_in_pythons_order():
     rows = [[1.0, 2.0, -1.0, -2.0], [1.0, -2.0, -1.0, -2.0], [1.0, 2.0, 3.0, -2.0]]
     g = relaxc.relax(counts_in_tuple_order, beta=1e-4)
     assert g(_tensor(rows)).tolist() == [float(counts_in_tuple_order(r)) for r in rows]
+
+
+def quarters_written_by_a_tuple_target(xs):
+    counts = [0, 0]
+    counts[0], counts[1] = 0.25, 0.75
+    for x in xs:
+        if x > 0:
+            counts[1] += 1
+    return counts[0] < counts[1]
+
+
+def test_a_list_written_non_integers_through_a_tuple_target_is_no_integer_list():
+    assert "integer=True" not in relaxc.to_source(relaxc.relax(quarters_written_by_a_tuple_target))
