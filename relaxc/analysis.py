@@ -288,32 +288,31 @@ def integer_elements(node, integers: set, integer_lists: set | frozenset) -> boo
     return False
 
 
-def _element_writes(target, value):
-    """``(list name, value node or None)`` for each ``xs[k]`` that assigning ``value`` to
-    ``target`` writes (``counts[0], counts[1] = 0, 1`` writes two)."""
-    if isinstance(target, cst.Subscript) and isinstance(target.value, cst.Name):
-        yield target.value.value, value
-    elif isinstance(target, (cst.Tuple, cst.List)):
+def _target_values(target, value):
+    """``(leaf target, value node or None)`` for each name or subscript that assigning ``value``
+    to ``target`` binds; the value is None where it is not known per leaf (``a, b = pair``,
+    ``*rest``)."""
+    if isinstance(target, (cst.Tuple, cst.List)):
         values = (value.elements if isinstance(value, (cst.Tuple, cst.List))
                   and len(value.elements) == len(target.elements) else None)
         for k, element in enumerate(target.elements):
-            yield from _element_writes(element.value, values[k].value if values else None)
+            yield from _target_values(element.value, values[k].value if values else None)
     elif isinstance(target, cst.StarredElement):
-        yield from _element_writes(target.value, None)
+        yield from _target_values(target.value, None)
+    else:
+        yield target, value
 
 
 def _assigned_values(target, value):
-    """``(name, value)`` for each variable that assigning ``value`` to ``target`` binds; the value
-    is None where it is not known per variable (``a, b = pair``, ``*rest``)."""
-    if isinstance(target, cst.Name):
-        yield target.value, value
-    elif isinstance(target, (cst.Tuple, cst.List)):
-        values = (value.elements if isinstance(value, (cst.Tuple, cst.List))
-                  and len(value.elements) == len(target.elements) else None)
-        for k, element in enumerate(target.elements):
-            yield from _assigned_values(element.value, values[k].value if values else None)
-    elif isinstance(target, cst.StarredElement):
-        yield from _assigned_values(target.value, None)
+    """``(name, value)`` for each variable that assigning ``value`` to ``target`` binds."""
+    return [(leaf.value, v) for leaf, v in _target_values(target, value) if isinstance(leaf, cst.Name)]
+
+
+def _element_writes(target, value):
+    """``(list name, value)`` for each ``xs[k]`` that assigning ``value`` to ``target`` writes
+    (``counts[0], counts[1] = 0, 1`` writes two)."""
+    return [(leaf.value.value, v) for leaf, v in _target_values(target, value)
+            if isinstance(leaf, cst.Subscript) and isinstance(leaf.value, cst.Name)]
 
 
 #: Builtins that read a list's elements and keep no reference to it.
