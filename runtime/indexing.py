@@ -93,6 +93,11 @@ def per_instance_index(index) -> bool:
         if not index.indexes:
             raise TypeError(f"cannot index with {index.noun}: use an int")
         return True
+    if type(index) is slice and any(is_relaxed(b) for b in (index.start, index.stop, index.step)):
+        raise TypeError(
+            "a slice whose bounds differ per instance (`xs[:k]` with a relaxed `k`) has no "
+            "fixed length: loop over every position with a guard instead (`for j in "
+            "range(len(xs)):` and `if j < k:`)")
     return isinstance(index, torch.Tensor)
 
 

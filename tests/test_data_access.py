@@ -662,3 +662,17 @@ def test_inf_written_and_read_at_a_relaxed_index_stays_where_the_index_is():
     assert torch.isfinite(gradient).all()
     torch.testing.assert_close(gradient, torch.tensor([[0.0, 0.0, 1.0, 0.0], [1.0, 0.0, 0.0, 0.0]],
                                                       dtype=torch.float64), atol=1e-6, rtol=0)
+
+
+def sum_of_the_first_above(xs, t):
+    k = 0
+    for x in xs:
+        if x > t:
+            k += 1
+    return sum(xs[:k])
+
+
+def test_a_slice_with_per_instance_bounds_is_refused_with_the_fix():
+    xs = torch.tensor([[3.0, 1.0, 2.0], [0.5, 2.0, 3.0]])
+    with pytest.raises(TypeError, match=r"a slice whose bounds differ per instance .* `if j < k:`"):
+        relaxc.relax(sum_of_the_first_above)(xs, torch.tensor([1.5, 1.5]))
