@@ -698,26 +698,16 @@ def written_arguments(function: cst.FunctionDef, params: list[str]) -> set[str]:
     """The parameters whose elements the function writes (``xs[j] = v``, ``xs[j] += 1``) but
     which it never rebinds nor returns: writes its caller is meant to see, as with a list."""
     written, rebound = set(), set()
-
-    def target(node):
-        if isinstance(node, cst.Subscript):
-            root = node
-            while isinstance(root, cst.Subscript):
-                root = root.value
-            if isinstance(root, cst.Name):
-                written.add(root.value)
-        elif isinstance(node, cst.Name):
-            rebound.add(node.value)
-        elif isinstance(node, (cst.Tuple, cst.List)):
-            for element in node.elements:
-                target(element.value)
-        elif isinstance(node, cst.StarredElement):
-            target(node.value)
-
     for node in nodes_of(function.body, cst.Assign, cst.AugAssign, cst.AnnAssign, cst.For,
                          cst.NamedExpr):
-        for one in ([t.target for t in node.targets] if isinstance(node, cst.Assign) else [node.target]):
-            target(one)
+        for target in ([t.target for t in node.targets] if isinstance(node, cst.Assign) else [node.target]):
+            for leaf, _ in _target_values(target, None):
+                if isinstance(leaf, cst.Name):
+                    rebound.add(leaf.value)
+                while isinstance(leaf, cst.Subscript):   # `grid[i][j] = v` writes into `grid`
+                    leaf = leaf.value
+                    if isinstance(leaf, cst.Name):
+                        written.add(leaf.value)
     returned = set()
     for node in nodes_of(function.body, cst.Return):
         values = node.value.elements if isinstance(node.value, (cst.Tuple, cst.List)) else [node]

@@ -208,21 +208,21 @@ def _weighted_read(weights, elements, ctx):
             mask, chosen, rest = align(weights[..., j], elements[j], result)
             result = torch.where(mask, chosen, rest)
         return result
-    if syncs_freely(weights):   # the plain sum, kept where a host read finds it finite
+    def weighted_sum(drop_negligible_non_finite: bool):
         total = 0
         for j, element in enumerate(elements):
             w, element = align(weights[..., j], element)
+            if drop_negligible_non_finite and isinstance(element, torch.Tensor):
+                dropped = (w < ctx.eps) & ~torch.isfinite(element)
+                element = torch.where(dropped, torch.zeros_like(element), element)
             total = total + w * element
+        return total
+
+    if syncs_freely(weights):   # the plain sum, kept where a host read finds it finite
+        total = weighted_sum(False)
         if not isinstance(total, torch.Tensor) or host.finite(total):
             return total
-    total = 0
-    for j, element in enumerate(elements):
-        w, element = align(weights[..., j], element)
-        if isinstance(element, torch.Tensor):
-            dropped = (w < ctx.eps) & ~torch.isfinite(element)
-            element = torch.where(dropped, torch.zeros_like(element), element)
-        total = total + w * element
-    return total
+    return weighted_sum(True)
 
 
 def getitem(container, index, ctx):
@@ -353,18 +353,19 @@ def _weighted_write(container, weights, value, ctx):
     if isinstance(container, torch.Tensor):
         new = value if isinstance(value, torch.Tensor) else torch.as_tensor(value, device=container.device)
         new = new.unsqueeze(1) if new.dim() > 0 else new   # (B, ...) -> (B, 1, ...): every position
-        w, new, old = align(weights, new, container)
-        new = new.expand(torch.broadcast_shapes(new.shape, old.shape))
-        return torch.where(w, new, old) if w.dtype == torch.bool else Merger(w, ctx).merge(new, old)
-
-    def updated(j, old):
-        w, new, old = align(weights[..., j], value, old)
-        if weights.dtype == torch.bool:
-            return torch.where(w, new, old)
-        return Merger(w, ctx).merge(new, old)
-
-    container[:] = [updated(j, old) for j, old in enumerate(container)]
+        return _written(*align(weights, new, container), ctx)
+    container[:] = [_written(*align(weights[..., j], value, old), ctx) for j, old in enumerate(container)]
     return container
+
+
+def _written(weights, value, old, ctx):
+    """``weights·value + (1 − weights)·old`` (lined up) as the merge of a relaxed ``if``; boolean
+    weights select."""
+    if weights.dtype == torch.bool:
+        return torch.where(weights, value, old)
+    if isinstance(value, torch.Tensor) and isinstance(old, torch.Tensor):
+        value = value.expand(torch.broadcast_shapes(value.shape, old.shape))
+    return Merger(weights, ctx).merge(value, old)
 
 
 def _product_write(container, index: tuple, value, ctx):
@@ -374,12 +375,7 @@ def _product_write(container, index: tuple, value, ctx):
     _per_instance(container, "index")
     shape = container.shape[1:1 + len(index)]
     weights = _product_weights(index, shape, ctx).to(container.device)
-    weights, value, old = align(weights, value, container)
-    if weights.dtype == torch.bool:
-        return torch.where(weights, value, old)
-    if isinstance(value, torch.Tensor):
-        value = value.expand(torch.broadcast_shapes(value.shape, old.shape))
-    return Merger(weights, ctx).merge(value, old)   # (as `_weighted_write`: non-finite, negligible)
+    return _written(*align(weights, value, container), ctx)
 
 
 def length(container):
