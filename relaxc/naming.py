@@ -25,3 +25,7 @@ class Namer:
             self._taken.add(candidate)
             self._given[base] = candidate
         return self._given[base]
+
+    def given(self, base: str) -> str | None:
+        """The name :meth:`fixed` gave for ``base``, or None if it was never asked for."""
+        return self._given.get(base)

@@ -21,10 +21,11 @@ from .conditions import truth
 from .events import Event, expectation, is_boolean
 from .exits import EXITED, Fork, branch_per_side, has_exit, merge_forked
 from .paths import guard, inactive_where
+from .returns import going_on_merger_of, merge_going_on
 from .values import Value, align, is_relaxed, syncs_freely, to_rank
 
 
-def branch(condition, if_true, if_false, inputs, ctx):
+def branch(condition, if_true, if_false, inputs, ctx, returns=None):
     """Run ``if_true(*inputs)`` or ``if_false(*inputs)``, or both and merge their results.
 
     Static condition (Python's ``if``)::
@@ -35,10 +36,14 @@ def branch(condition, if_true, if_false, inputs, ctx):
     and the lists among the inputs are merged with :func:`merge`. Hard mode: ``p`` is a per-instance
     ``torch.bool`` tensor and the merge selects with ``torch.where``, which is the line above per
     instance.
+
+    ``returns``: the positions of the early-return flag and value among the outputs, where other
+    variables are outputs too; those merge in the proportion of the paths that have not returned
+    (``returns.merge_going_on``).
     """
     if type(condition) is Fork:   # behind an exit inside a `while`: each side on its own
         return branch_per_side(condition, lambda c, values: branch(c, if_true, if_false, values,
-                                                                   ctx), inputs, ctx.eps)
+                                                                   ctx, returns), inputs, ctx.eps)
     p = truth(condition, ctx)
     if not isinstance(p, torch.Tensor):
         return if_true(*inputs) if p else if_false(*inputs)
@@ -58,7 +63,7 @@ def branch(condition, if_true, if_false, inputs, ctx):
         # restore, so the generic way below would only cost time.
         with inactive_where(lambda: merger.negligible_true):
             out_true = if_true(*inputs)
-        return merger.merge(out_true, if_false(*inputs))
+        return _merged(merger, out_true, if_false(*inputs), returns)
     # The masks are made only if something asks (a guard, an index out of range).
     on_true = BranchCopies(inputs, None if getattr(if_true, "linear", False)
                            else lambda: merger.negligible_true)
@@ -76,8 +81,15 @@ def branch(condition, if_true, if_false, inputs, ctx):
         merger.merge_in_place(original, copy_true, on_false.copy_of(original), on_true, on_false)
     out_true, out_false = on_true.restore(out_true), on_false.restore(out_false)
     if has_exit(out_true) or has_exit(out_false):   # a `break`/`return` inside a `while`
-        return merge_forked(merger, out_true, out_false, lambda weight: Merger(weight, ctx))
-    return merger.merge(out_true, out_false)
+        return merge_forked(merger, out_true, out_false,
+                            going_on_merger_of(lambda weight: Merger(weight, ctx), returns))
+    return _merged(merger, out_true, out_false, returns)
+
+
+def _merged(merger, out_true, out_false, returns):
+    if returns is None:
+        return merger.merge(out_true, out_false)
+    return merge_going_on(merger, out_true, out_false, returns)
 
 
 def _lists_in(value, found: dict) -> dict:

@@ -208,8 +208,8 @@ class Context:
     def any(self, values): return conditions.any_of(values, self)
 
     # Branches (branches.py).
-    def branch(self, condition, if_true, if_false, inputs):
-        return branches.branch(condition, if_true, if_false, inputs, self)
+    def branch(self, condition, if_true, if_false, inputs, returns=None):
+        return branches.branch(condition, if_true, if_false, inputs, self, returns)
 
     passes_through = staticmethod(branches.passes_through)
     linear = staticmethod(branches.linear)

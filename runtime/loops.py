@@ -26,7 +26,7 @@ from .conditions import truth
 from .exits import EXITED, collapse
 from .paths import inactive, inactive_where
 from .events import Event, probability
-from .returns import Returned
+from .returns import Returned, going_on_merger_of
 from .values import align, is_relaxed, write_back
 
 
@@ -57,6 +57,9 @@ def while_loop(condition, body, state, ctx, where: str = "a relaxed `while`", ex
     exit (``torch.compile(fullgraph=True)`` can capture it).
     """
     initial = state = tuple(state)
+    # Stops by a `return` end the function: the other variables matter only on the other stops.
+    returns = next(((flag, value) for flag, value in exits if value is not None), None)
+    merger_of = going_on_merger_of(lambda weight: Merger(weight, ctx), returns)
     records = []        # (state_i, exit weight_i): the probability of stopping at i, given i
     running = None      # probability (or bool) of still running at this iteration; None: surely
     relaxed_iterations = 0   # max_iter bounds these; static iterations are Python's own loop
@@ -112,7 +115,7 @@ def while_loop(condition, body, state, ctx, where: str = "a relaxed `while`", ex
                 state = tuple(body(*state))
         # A `break`/`return` taken on some paths (exits.py): record the exited state as a stop,
         # and go on with the state of the paths that did not exit.
-        q_exit, going_on, exited = collapse(state, lambda weight: Merger(weight, ctx))
+        q_exit, going_on, exited = collapse(state, merger_of)
         if q_exit is True:
             state = exited   # every path has exited: the loop ends here
             break
@@ -131,7 +134,7 @@ def while_loop(condition, body, state, ctx, where: str = "a relaxed `while`", ex
                 f"`insert` in an iteration that runs for some instances only), so the states of "
                 f"its iterations cannot be merged: make the list before the loop with its final "
                 f"size (`out = [0.0] * n`) and assign `out[k] = ...` with a counter `k`")
-        result = Merger(stop, ctx).merge(recorded, result)
+        result = merger_of(stop).merge(recorded, result)
     for original, merged in zip(initial, result):
         write_back(original, merged)
     return tuple(original if isinstance(original, (list, dict)) and type(merged) is type(original)

@@ -10,6 +10,14 @@ probability *and* its mass, so the value stays the expectation given that the fu
     value  = weight·v_true + (1 − weight)·v_false
 
 Hard: ``p`` is exact per instance and the mass and value are those of the path taken.
+
+Every other variable is read afterwards only by the paths that have not returned: the rest of the
+function runs with the values of the path that reaches it (DESIGN §1.3). So where a merge joins
+paths that returned with different masses (a relaxed ``if`` whose branch returns, the stops of a
+``while`` with a ``return``), :func:`merge_going_on` merges the other variables in the proportion
+of the paths that go on, ``p·(1 − m_true) : (1 − p)·(1 − m_false)``; merged with ``p`` instead,
+``if xs[i] < 0: return -1`` would blend the counter ``i`` of the paths that returned into the
+``i`` that the code after the loop returns.
 """
 
 from __future__ import annotations
@@ -81,6 +89,57 @@ class Pending(Value):
 
 
 PENDING = Pending()
+
+
+def merge_going_on(merger, value_true, value_false, returns):
+    """Merge two paths' states (tuples) of which ``returns`` are the positions of the early-return
+    flag and value: those merge with ``merger.p``, every other variable in the proportion of the
+    paths that have not returned (module docstring). Lists and dicts merge with ``p``: the caller
+    may hold them, and it sees what a path that returned wrote into them."""
+    value_at = returns[1]
+    weight = _going_on_weight(merger.p, value_true[value_at], value_false[value_at])
+    if weight is None:
+        return merger.merge(value_true, value_false)
+    going_on = merger.reweighted(weight)
+    return tuple((merger if i in returns or isinstance(t, (list, dict)) else going_on).merge(t, f)
+                 for i, (t, f) in enumerate(zip(value_true, value_false)))
+
+
+def going_on_merger_of(merger_of, returns):
+    """``merger_of`` (weight -> ``branches.Merger``) for whole states whose ``returns`` positions
+    hold the early-return flag and value: its mergers merge as :func:`merge_going_on` (None:
+    ``merger_of`` itself). For the merges of exited states (``exits.py``), where a ``return`` and
+    a ``break`` meet."""
+    if returns is None:
+        return merger_of
+    return lambda weight: _GoingOnMerger(merger_of(weight), returns)
+
+
+class _GoingOnMerger:
+    __slots__ = ("merger", "returns")
+
+    def __init__(self, merger, returns):
+        self.merger, self.returns = merger, returns
+
+    def merge(self, value_true, value_false):
+        return merge_going_on(self.merger, value_true, value_false, self.returns)
+
+
+def _going_on_weight(p, returned_true, returned_false):
+    """The weight of the true path among the paths that have not returned (``p`` where neither
+    goes on); None where both paths returned alike."""
+    if returned_true is returned_false:
+        return None
+    masses = [r.mass if isinstance(r, Returned) else False for r in (returned_true, returned_false)]
+    if p.dtype == torch.bool:
+        p_, mass_true, mass_false = align(p, *(_mass(m, p, None) for m in masses))
+        going_true, going_false = p_ & ~mass_true, ~p_ & ~mass_false
+        return torch.where(going_true | going_false, going_true, p_)
+    p_, mass_true, mass_false = align(p, *(_mass(m, p, p.dtype) for m in masses))
+    going_true, going_false = p_ * (1 - mass_true), (1 - p_) * (1 - mass_false)
+    going = going_true + going_false
+    safe = torch.where(going > 0, going, torch.ones_like(going))
+    return torch.where(going > 0, going_true / safe, p_)
 
 
 def _mass(mass, like: torch.Tensor, dtype):

@@ -215,3 +215,48 @@ def test_a_relaxed_return_then_a_certain_break_ends_the_loop():
     assert f.options(mode="hard")(xs).tolist() == expected
     torch.testing.assert_close(f(xs), relaxc.relax(first_negative_returns_or_ends, beta=0.2)(xs))
     torch.testing.assert_close(f.options(beta=1e-4)(xs), torch.tensor(expected, dtype=torch.float64))
+
+
+# A relaxed `return` ends the function on its paths: what the code after it reads is the value of
+# the paths that did not return (DESIGN §1.3), not a blend with the returned paths' values. Each of
+# these has no other dependence between sequential decisions, so relaxed equals exact mode.
+
+def index_of_first_negative_or_length(xs):
+    i = 0
+    while i < len(xs):
+        if xs[i] < 0:
+            return -1
+        i += 1
+    return i
+
+
+def running_sum_unless_large(xs):
+    total = 0.0
+    for x in xs:
+        if x > 1:
+            total = 7.0     # set on the path that returns: never read by the paths that go on
+            return -1.0
+        total = total + x
+    return total
+
+
+def assigned_then_returned(x):
+    y = 3.0
+    if x > 0:
+        y = 5.0
+        return y * 10
+    return y
+
+
+@pytest.mark.parametrize("function, batch", [
+    (index_of_first_negative_or_length, [[0.3, -0.1, 0.5], [0.3, 0.2, 0.5]]),
+    (running_sum_unless_large, [[0.5, 0.9, 0.2], [1.5, 0.0, 2.0]]),
+    (assigned_then_returned, [0.1, -0.1, 0.0]),
+])
+def test_what_follows_a_relaxed_return_reads_the_paths_that_went_on(function, batch):
+    xs = _batch(batch)
+    relaxed = relaxc.relax(function, beta=0.2)(xs)
+    exact = relaxc.relax(function, beta=0.2, mode="exact")(xs)
+    assert torch.allclose(relaxed, exact, atol=1e-9)
+    assert relaxc.relax(function, mode="hard")(xs).tolist() == \
+        [function(row.tolist() if xs.dim() > 1 else float(row)) for row in xs]

@@ -34,8 +34,13 @@ from .nodes import (assign, function, line, name, names_target, runtime_call, st
 
 
 def lower_if(updated: cst.If, facts: BranchFacts, rx: str, branch_names: tuple[str, str],
-             orelse_statements: list) -> list:
-    """A relaxed-capable ``if`` as two branch functions and one ``rx.branch`` call."""
+             orelse_statements: list, return_flags: tuple = ()) -> list:
+    """A relaxed-capable ``if`` as two branch functions and one ``rx.branch`` call.
+
+    ``return_flags``: the names of the function's early-return flag and value (``early_exits``).
+    Where both are outputs besides other variables, the call passes their positions
+    (``returns=(1, 2)``): the other variables matter only on the paths that have not returned,
+    and the runtime merges them in that proportion (``runtime/returns.py``)."""
     true_name, false_name = branch_names
     returned = [line(cst.Return(names_target(facts.outputs)))] if facts.outputs else []
     if_true = function(true_name, facts.inputs, statements_of(updated.body) + returned)
@@ -54,6 +59,13 @@ def lower_if(updated: cst.If, facts: BranchFacts, rx: str, branch_names: tuple[s
         if_true = _decorated(if_true, rx, "has_effects")
     merged = runtime_call(rx, "branch", updated.test, name(true_name), name(false_name),
                           tuple_of(facts.inputs))
+    positions = [facts.outputs.index(flag) for flag in return_flags if flag in facts.outputs]
+    if len(positions) == len(return_flags) == 2 and len(facts.outputs) > 2:
+        positions_node = cst.Tuple([cst.Element(cst.Integer(str(i))) for i in positions])
+        merged = merged.with_changes(args=[*merged.args, cst.Arg(
+            positions_node, keyword=name("returns"), equal=cst.AssignEqual(
+                whitespace_before=cst.SimpleWhitespace(""),
+                whitespace_after=cst.SimpleWhitespace("")))])
     result = (assign(names_target(facts.outputs), merged) if facts.outputs
               else cst.Expr(merged))
     return [if_true, if_false, line(result)]

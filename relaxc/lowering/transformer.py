@@ -220,8 +220,9 @@ class Lowering(cst.CSTTransformer):
             return updated
 
         names = (self.namer.fixed("if_true"), self.namer.fixed("if_false"))
+        return_flags = (self.namer.given("returned"), self.namer.given("return_value"))
         statements = branches.lower_if(updated, self.facts.branches[original], self.rx, names,
-                                       orelse_statements)
+                                       orelse_statements, return_flags)
         return self._mark(statements, updated, original, self.source.line_of(original), -1)
 
     def leave_FunctionDef(self, original, updated):
