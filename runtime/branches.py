@@ -344,6 +344,10 @@ class Merger:
             return kind.merge_paths(self, value_true, value_false)
         if isinstance(value_true, list) and isinstance(value_false, list):
             return self._merge_sequences(list, value_true, value_false)
+        if isinstance(value_true, list) or isinstance(value_false, list):
+            stacked = _stacked_sequences(value_true, value_false)
+            if stacked is not None:   # `list(xs)` on one path, a slice of the tensor on the other
+                return self.blend(*stacked)
         if _static_equal(value_true, value_false):
             return value_true
         if isinstance(value_true, dict) and isinstance(value_false, dict):
@@ -506,6 +510,20 @@ def _as_tensor(value, like, dtype=None):
     if isinstance(value, torch.Tensor):
         return value if dtype is None or value.dtype == dtype else value.to(dtype)
     return torch.as_tensor(value, dtype=dtype, device=like.device)
+
+
+def _stacked_sequences(value_true, value_false):
+    """A list of per-instance elements and a ``(B, n, ...)`` tensor of the same length, as two
+    tensors (the list stacked along dim 1), or None: two forms of one sequence."""
+    items, tensor = ((value_true, value_false) if isinstance(value_true, list)
+                     else (value_false, value_true))
+    if not (isinstance(tensor, torch.Tensor) and tensor.dim() >= 2 and len(items) == tensor.shape[1]
+            and items and all(isinstance(v, torch.Tensor) or _is_number(v) for v in items)):
+        return None
+    column = tensor.select(1, 0)
+    stacked = torch.stack([torch.as_tensor(expectation(v), device=tensor.device).expand_as(column)
+                           for v in items], 1)
+    return (stacked, tensor) if isinstance(value_true, list) else (tensor, stacked)
 
 
 def _is_number(value):

@@ -96,6 +96,29 @@ PLAIN_METHODS = frozenset(name for kind in (list, dict, set, str, tuple, bytes, 
                           for name in dir(kind))
 
 
+#: Sequence methods that compare with ``==`` and branch on it, one element at a time.
+SEARCH_METHODS = frozenset({"index", "count"})
+
+
+def _refuse_search_on_batch(function, args) -> None:
+    """``xs.index(v)`` / ``xs.count(v)`` where ``xs`` or ``v`` differs per instance: Python's
+    methods test each ``==`` with ``bool()`` (torch: "ambiguous"; a tensor's ``index`` is
+    another method altogether), so they are refused with the loop that says the same."""
+    receiver = getattr(function, "__self__", None)
+    per_instance = (isinstance(receiver, (torch.Tensor, Columns))
+                    or (isinstance(receiver, (list, tuple)) and any(map(values.is_relaxed, receiver)))
+                    or any(map(values.is_relaxed, args)))
+    if not per_instance:
+        return
+    loop = ("`position = -1`, then `for j in range(len(xs)):` with `if xs[j] == v:` "
+            "`position = j` and `break`" if function.__name__ == "index"
+            else "`sum(x == v for x in xs)`")
+    raise TypeError(
+        f"`.{function.__name__}(...)` of a sequence whose elements differ per instance has no "
+        f"batched meaning (Python's compares element by element and branches on each `==`): "
+        f"write it out, e.g. {loop}")
+
+
 def may_run_relaxed(function) -> bool:
     """Whether calling ``function`` may run relaxed code: a relaxed function, a function of the
     user's own code, or a bound method or ``functools.partial`` of one."""
@@ -161,6 +184,8 @@ def call(function, args: tuple, kwargs: dict, ctx):
     ``ctx`` (see the module docstring). Hard meaning: ``function(*args, **kwargs)``."""
     if isinstance(function, functools.partial):
         return call(function.func, (*function.args, *args), {**function.keywords, **kwargs}, ctx)
+    if getattr(function, "__name__", None) in SEARCH_METHODS:
+        _refuse_search_on_batch(function, args)
     if math_function(function) and any(values.is_relaxed(a) for a in args):
         return _per_instance_math(function, args, kwargs)
     callee, args = relaxed_callee(function, args)

@@ -60,7 +60,7 @@ def less(a, b, ctx, strict: bool, integer: bool = False, exact_ties: bool = Fals
     a, b = align(expectation(a), expectation(b))
     if a is b or _decides_exactly(a, b, ctx):
         return a < b if strict else a <= b
-    difference = b - a
+    difference = _difference(a, b)
     if integer:
         difference = difference - 0.5 if strict else difference + 0.5
         return ctx.outcome(ctx.relaxation.less(difference, ctx.beta))
@@ -110,9 +110,18 @@ def equal(a, b, ctx, integer: bool = False):
     a, b = align(expectation(a), expectation(b))
     if _decides_exactly(a, b, ctx):
         return a == b
+    difference = _difference(a, b)
     if integer:
-        return ctx.outcome(ctx.relaxation.within_half(b - a, ctx.beta))
-    return ctx.outcome(ctx.relaxation.equal(b - a, ctx.beta))
+        return ctx.outcome(ctx.relaxation.within_half(difference, ctx.beta))
+    return ctx.outcome(ctx.relaxation.equal(difference, ctx.beta))
+
+
+def _difference(a, b):
+    """``b − a``, and 0 where the two are equal infinities (``inf − inf`` is NaN, but ``-inf``
+    masked logits or a running minimum that starts at ``inf`` meet as a tie, as in Python). A
+    NaN operand stays NaN: that instance's own data."""
+    difference = b - a
+    return torch.where(a == b, difference.nan_to_num(0.0), difference)
 
 
 def not_equal(a, b, ctx, integer: bool = False):

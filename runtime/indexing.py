@@ -77,6 +77,10 @@ def refuse_sequence(rank: int, what: str):
 
 def _tensor_index(tensor: torch.Tensor, index):
     _per_instance(tensor, "index")
+    if type(index) is slice and index.step is not None and index.step < 0:
+        # torch slices step forwards only: `xs[::-1]` becomes the positions Python's would take.
+        positions = range(tensor.shape[1])[index]
+        index = torch.tensor(positions, dtype=torch.long, device=tensor.device)
     return (slice(None),) + (index if isinstance(index, tuple) else (index,))
 
 

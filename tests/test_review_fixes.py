@@ -112,3 +112,75 @@ def test_a_decided_instance_reads_its_promoted_index_exactly():
     relaxed = relaxc.relax(index_after_loop, beta=0.3)
     together = relaxed(xs, t)
     assert together[0].item() == relaxed(xs[:1], t[:1]).item() == 10.0
+
+
+# Found by a bug hunt on unseen algorithms (session of 2026-12-03).
+
+def argmax_first(xs):
+    best = 0
+    for i in range(1, len(xs)):
+        if xs[i] > xs[best]:
+            best = i
+    return best
+
+
+def count_equal(xs, v):
+    return sum(x == v for x in xs)
+
+
+@pytest.mark.parametrize("mode", ["relaxed", "exact"])
+def test_equal_infinities_compare_as_a_tie_not_nan(mode):
+    # Masked logits: inf - inf is NaN, but Python compares two -inf as equal.
+    inf = float("inf")
+    rows = [[-inf, -inf, 1.0, 0.5], [3.0, 1.0, 2.0, 0.0], [2.0, -inf, 5.0, -inf]]
+    xs = torch.tensor(rows, dtype=torch.float64)
+    result = relaxc.relax(argmax_first, mode=mode, beta=1e-4)(xs)
+    assert result.tolist() == [argmax_first(r) for r in rows]
+    counts = relaxc.relax(count_equal, mode=mode, beta=1e-4)(xs, torch.full((3,), -inf, dtype=torch.float64))
+    assert counts.tolist() == [count_equal(r, -inf) for r in rows]
+
+
+def test_an_instance_with_nan_data_stays_nan_alone():
+    xs = torch.tensor([[float("nan"), 1.0, 2.0], [3.0, 1.0, 2.0]], dtype=torch.float64)
+    result = relaxc.relax(argmax_first, beta=1e-4)(xs)
+    assert torch.isnan(result[0]) and result[1].item() == 0
+
+
+def reverse_if_rising(xs):
+    if xs[-1] > xs[0]:
+        return xs[::-1]
+    return list(xs)
+
+
+def every_other_backwards(xs):
+    return xs[::-2]
+
+
+@pytest.mark.parametrize("mode", ["hard", "relaxed"])
+def test_a_negative_step_slice_of_a_tensor_argument_and_its_merge_with_a_list(mode):
+    rows = [[1.0, 2.0, 3.0], [6.0, 5.0, 4.0], [1.0, 0.0, 2.0]]
+    xs = torch.tensor(rows, dtype=torch.float64)
+    result = relaxc.relax(reverse_if_rising, mode=mode, beta=1e-4)(xs)
+    torch.testing.assert_close(result, torch.tensor([reverse_if_rising(r) for r in rows],
+                                                    dtype=torch.float64))
+    torch.testing.assert_close(relaxc.relax(every_other_backwards, mode=mode)(xs),
+                               torch.tensor([every_other_backwards(r) for r in rows],
+                                            dtype=torch.float64))
+
+
+def index_of_max(xs):
+    return xs.index(max(xs))
+
+
+def static_list_search(xs):
+    names = [3, 1, 2]
+    return xs[names.index(1) + names.count(2)]
+
+
+def test_index_of_a_batch_is_refused_with_the_loop_and_a_static_list_keeps_python_s():
+    xs = torch.tensor([[1.0, 5.0, 3.0], [6.0, 5.0, 4.0]], dtype=torch.float64)
+    for argument in (xs, list(xs.unbind(1))):
+        with pytest.raises(TypeError, match=r"`\.index\(\.\.\.\)` of a sequence whose elements "
+                                            r"differ per instance .* `position = j`"):
+            relaxc.relax(index_of_max, mode="hard")(argument)
+    assert relaxc.relax(static_list_search)(xs).tolist() == [3.0, 4.0]

@@ -77,7 +77,9 @@ def _callee(func, user_globals: dict, local_names: set, own_name: str):
     elif attributes:
         # A method of a value: a container's or a tensor's stays a plain call (by its name; but
         # `self.clip(x)` in a method is the user's own class).
+        # `xs.index(v)` and `xs.count(v)` go through `rx.call`, which refuses them on a batch.
         target = (None if attributes[-1] in runtime_calls.PLAIN_METHODS
+                  and attributes[-1] not in runtime_calls.SEARCH_METHODS
                   and not (isinstance(owner, cst.Name) and owner.value in ("self", "cls"))
                   else _DYNAMIC)
     return target
