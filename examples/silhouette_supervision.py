@@ -41,9 +41,9 @@ from experiment_setup import checkpoint_to_resume, fill_budget, start_processes
 import shapes_data
 import silhouette
 
-# Budgets. SoftRas trains for 250,000 steps of 64 objects on a GPU; FULL is what two CPU cores shared
-# with other jobs allowed in about 25 minutes (docs/experiments/silhouettes.md), QUICK a smoke run of
-# a few minutes on three bulky classes, where a short run can already beat the sphere.
+# Budgets. SoftRas trains for 250,000 steps of 64 objects on a GPU; FULL is about 10-20 minutes of one
+# CPU core per renderer (docs/experiments/silhouettes.md), QUICK a smoke run of a few minutes on
+# three bulky classes, where a short run can already beat the sphere.
 FULL = {"steps": 60, "eval_every": 20, "objects_per_class": 60, "eval_views": 2, "lr": 3e-3,
         "classes": ",".join(shapes_data.CLASS_IDS)}
 QUICK = {"steps": 40, "eval_every": 20, "objects_per_class": 20, "eval_views": 2, "lr": 3e-3,
@@ -323,7 +323,9 @@ def plot_curves(results: list[Path], out: Path) -> None:
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--renderer", choices=silhouette.RENDERERS, default="three_edges")
+    # Euclidean by default: the paper's better relaxed renderer, and the one that learns fastest in
+    # a short run here (docs/experiments/silhouettes.md); three edges' edges are far sharper.
+    parser.add_argument("--renderer", choices=silhouette.RENDERERS, default="euclidean")
     parser.add_argument("--beta", type=float, help="temperature in NDC² (default: the paper's for the renderer; sigma for softras)")
     parser.add_argument("--classes", help=f"comma-separated class names (default all 13; quick {QUICK['classes']})")
     parser.add_argument("--steps", type=int, help=f"optimiser steps (default {FULL['steps']})")

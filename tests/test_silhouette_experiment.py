@@ -83,12 +83,14 @@ def test_bad_arguments_are_refused():
         experiment.parse_args(["--eval-views", "5"])
 
 
-@pytest.mark.slow   # about 4 minutes on two idle CPU cores, 11 on two shared ones
+@pytest.mark.slow   # about 4 minutes on two idle CPU cores
 def test_quick_run_beats_the_sphere(tmp_path):
     out = tmp_path / "quick.json"
     experiment.main(["--quick", "--no-progress", "--out", str(out)])
     summary = json.loads(out.read_text())
     assert {"mean_iou", "sphere_iou", "seconds", "per_class_iou"} <= set(summary)
-    # Measured: 0.237 against the sphere's 0.220 (docs/experiments/silhouettes.md).
-    assert summary["mean_iou"] > summary["sphere_iou"] + 0.01
+    # The Euclidean renderer, the default. Measured: 0.406 (two threads) and 0.343 (one) against
+    # the sphere's 0.220 (docs/experiments/silhouettes.md).
+    assert summary["renderer"] == "euclidean"
+    assert summary["mean_iou"] > summary["sphere_iou"] + 0.05
     assert out.with_name("quick_silhouettes.png").is_file() and out.with_name("quick_meshes.png").is_file()
