@@ -32,7 +32,7 @@ from dataclasses import dataclass
 
 import libcst as cst
 
-from .analysis import body_of, contains, orelse_body
+from .analysis import body_of, contains, nodes_of, orelse_body
 from .lowering.nodes import assign, line, name
 from .source import UserSource
 
@@ -49,6 +49,9 @@ class _Scope:
     # the runtime keeps the path that exits apart from the one that goes on (runtime/exits.py).
     return_leaves_while: bool = False
     break_leaves_while: bool = False
+    # Variables the innermost loop sets only just before its `break`s and its `else` sets
+    # (`_exit_values`): carried like a return value, the value given that the loop broke.
+    exit_values: tuple = ()
 
 
 def _exits_in(statements, kinds, in_nested_loop=False) -> bool:
@@ -82,6 +85,65 @@ def _else_of(loop) -> list:
     return list(loop.orelse.body.body) if loop.orelse is not None else []
 
 
+def _exit_values(loop) -> tuple[str, ...]:
+    """The variables of a loop's search idiom, ``if …: pos = i; break`` … ``else: pos = -1``.
+
+    Python sets such a variable on every way out: before each ``break`` or in the ``else``. Merged
+    as a plain variable, the paths that have not broken yet would hold no value for it (refused
+    as "assigned on one path") or a stale one; carried as an exit value (``runtime/returns.py``)
+    it is the value given that the loop broke, and the ``else`` merge weighs it by that
+    probability. A variable qualifies when the ``else`` assigns it at its top level, every
+    ``break`` of the loop follows an assignment of it in the same block, and the body names it
+    nowhere else (so no path that goes on reads it)."""
+    candidates = [variable for stmt in _else_of(loop) for variable in _assigned_names(stmt)]
+    if not candidates:
+        return ()
+    blocks = []   # the statements of each block up to a `break` of this loop
+    unsure = []   # a `break` in a line that is not a block's statement (cannot be checked)
+
+    def visit(statements):
+        for position, stmt in enumerate(statements):
+            if isinstance(stmt, cst.SimpleStatementLine):
+                for index, small in enumerate(stmt.body):
+                    if isinstance(small, cst.Break):
+                        blocks.append(statements[:position] + [stmt.with_changes(body=stmt.body[:index])])
+            elif isinstance(stmt, cst.If):
+                visit(body_of(stmt))
+                visit(orelse_body(stmt))
+            elif not isinstance(stmt, (cst.For, cst.While)) and _exits_in([stmt], {cst.Break}):
+                unsure.append(stmt)   # a `with` or `try` around a `break`: left as it is
+
+    body = body_of(loop)
+    visit(body)
+    if not blocks or unsure:
+        return ()
+
+    def mentions(statements, variable):
+        return sum(1 for stmt in statements for node in nodes_of(stmt, cst.Name)
+                   if node.value == variable)
+
+    return tuple(dict.fromkeys(
+        variable for variable in candidates
+        if all(any(variable in _assigned_names(stmt) for stmt in block) for block in blocks)
+        and mentions(body, variable) == sum(mentions(block, variable) for block in blocks)))
+
+
+def _assigned_names(stmt) -> list[str]:
+    """The variables a simple statement line assigns with ``=`` (``a = …``, ``a, b = …``)."""
+    if not isinstance(stmt, cst.SimpleStatementLine):
+        return []
+    found = []
+    for small in stmt.body:
+        if not isinstance(small, cst.Assign):
+            continue
+        for target in small.targets:
+            node = target.target
+            parts = ([e.value for e in node.elements] if isinstance(node, (cst.Tuple, cst.List))
+                     else [node])
+            found += [part.value for part in parts if isinstance(part, cst.Name)]
+    return found
+
+
 class EarlyExits:
     def __init__(self, source: UserSource, namer, rx: str):
         self.source = source
@@ -110,22 +172,35 @@ class EarlyExits:
             test = cst.BooleanOperation(left=test, operator=cst.Or(), right=name(flag))
         return test.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
 
-    def _unless(self, flags: list[str], statements: list, origin, scope: "_Scope") -> cst.If:
+    def _returned(self, variable: str) -> cst.Call:
+        return cst.Call(self._runtime("returned"), [cst.Arg(name(variable))])
+
+    def _unless(self, flags: list[str], statements: list, origin, scope: "_Scope",
+                loop_else: bool = False) -> cst.If:
         """``if not flags: statements``, with the flags refined on each path.
 
         Inside, every flag is false (and nothing has been returned yet); on the other path a single
         flag is true. Without this, each path would see the flags' merged probability instead.
+        The loop's exit values likewise: not set yet inside; set for sure on the path that broke,
+        where a loop's ``else`` (``loop_else``) reads them as they are.
         """
         test = cst.UnaryOperation(operator=cst.Not(), expression=self._flags_test(flags))
         refined = [self._set(flag, _FALSE, origin) for flag in flags]
         if scope.returned in flags:
             refined.append(self._set(scope.return_value, self._runtime("pending"), origin))
+        carries = scope.broke in flags and scope.exit_values
+        if carries:
+            refined += [self._set(v, self._runtime("pending"), origin) for v in scope.exit_values]
         orelse = None
         if len(flags) == 1:
             surely = [self._set(flags[0], self._exit_value(flags[0], scope), origin)]
             if flags[0] == scope.returned:   # on this path the value is returned for sure
-                surely.append(self._set(scope.return_value, cst.Call(
-                    self._runtime("returned"), [cst.Arg(name(scope.return_value))]), origin))
+                surely.append(self._set(scope.return_value, self._returned(scope.return_value),
+                                        origin))
+            if carries:
+                surely += [self._set(v, cst.Call(self._runtime("settled"), [cst.Arg(name(v))])
+                                     if loop_else else self._returned(v), origin)
+                           for v in scope.exit_values]
             orelse = self._from(cst.Else(body=cst.IndentedBlock(body=surely)), origin)
         return self._from(cst.If(test=self._from(test, origin),
                                  body=cst.IndentedBlock(body=refined + statements),
@@ -222,7 +297,8 @@ class EarlyExits:
             return [self._set(scope.return_value, returning, small),
                     self._set(scope.returned, self._exit_value(scope.returned, scope), small)]
         if isinstance(small, cst.Break) and scope.broke:
-            return [self._set(scope.broke, self._exit_value(scope.broke, scope), small)]
+            carried = [self._set(v, self._returned(v), small) for v in scope.exit_values]
+            return carried + [self._set(scope.broke, self._exit_value(scope.broke, scope), small)]
         if isinstance(small, cst.Continue) and scope.continued:
             return [self._set(scope.continued, _TRUE, small)]
         return None
@@ -249,11 +325,16 @@ class EarlyExits:
         self.depth += 1
         suffix = "" if self.depth == 1 else f"_{self.depth - 1}"
         is_while = isinstance(stmt, cst.While)
+        # Exit values need the path that broke apart from every other way out: not with a
+        # `return` inside the loop as well.
+        exit_values = (_exit_values(stmt) if has_break
+                       and not (scope.returned and _exits_in(body_statements, {cst.Return}))
+                       else ())
         inner = _Scope(scope.returned, scope.return_value,
                        self.namer.fixed("broke" + suffix) if has_break else None,
                        self.namer.fixed("continued" + suffix) if has_continue else None,
                        return_leaves_while=scope.return_leaves_while or is_while,
-                       break_leaves_while=is_while)
+                       break_leaves_while=is_while, exit_values=exit_values)
         body, exits = self.block(body_statements, inner)
         self.depth -= 1
         returns = scope.returned in exits if scope.returned else False
@@ -267,6 +348,7 @@ class EarlyExits:
             refined = [self._set(flag, _FALSE, stmt) for flag in stops]
             if inner.returned in stops:
                 refined.append(self._set(inner.return_value, self._runtime("pending"), stmt))
+            refined += [self._set(v, self._runtime("pending"), stmt) for v in exit_values]
             new_body = refined + prefix + body
             loop = stmt
         else:
@@ -291,11 +373,12 @@ class EarlyExits:
             self.source.loop_exits[loop] = tuple(
                 (flag, inner.return_value if flag == inner.returned else None) for flag in stops)
         out = [self._set(inner.broke, _FALSE, stmt)] if inner.broke else []
+        out += [self._set(v, self._runtime("pending"), stmt) for v in exit_values]
         out.append(loop)
         else_statements, else_exits = self.block(_else_of(stmt), scope)
         if else_statements:
-            out += ([self._unless(stops, else_statements, stmt.orelse, inner)] if stops
-                    else else_statements)
+            out += ([self._unless(stops, else_statements, stmt.orelse, inner, loop_else=True)]
+                    if stops else else_statements)
         outward = {scope.returned: exits[scope.returned]} if returns else {}
         return out, {**outward, **else_exits}
 

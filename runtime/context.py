@@ -241,6 +241,7 @@ class Context:
     pending = PENDING
     exited = EXITED
     returned = staticmethod(Returned.surely)
+    settled = staticmethod(Returned.settled)
 
     # Data access (indexing.py) and assignment (assignments.py).
     def getitem(self, container, index): return indexing.getitem(container, index, self)

@@ -11,6 +11,10 @@ probability *and* its mass, so the value stays the expectation given that the fu
 
 Hard: ``p`` is exact per instance and the mass and value are those of the path taken.
 
+A loop's *exit value* (``pos`` in ``for …: if …: pos = i; break`` / ``else: pos = -1``) is carried
+the same way: the value given that the loop broke, with the probability that it did, so that the
+``else`` merge weighs the value of the paths that broke against its own (``Returned.settled``).
+
 Every other variable is read afterwards only by the paths that have not returned: the rest of the
 function runs with the values of the path that reaches it (DESIGN §1.3). So where a merge joins
 paths that returned with different masses (a relaxed ``if`` whose branch returns, the stops of a
@@ -38,6 +42,12 @@ class Returned(Value):
     def __init__(self, value, mass=True):
         self.value = value
         self.mass = mass
+
+    @staticmethod
+    def settled(value):
+        """The value itself, on a path where it is surely set: a loop's exit value read by its
+        ``else`` merge, on the path that broke (``relaxc/early_exits.py``)."""
+        return value.value if isinstance(value, Returned) else value
 
     @classmethod
     def surely(cls, value) -> "Returned":

@@ -260,3 +260,67 @@ def test_what_follows_a_relaxed_return_reads_the_paths_that_went_on(function, ba
     assert torch.allclose(relaxed, exact, atol=1e-9)
     assert relaxc.relax(function, mode="hard")(xs).tolist() == \
         [function(row.tolist() if xs.dim() > 1 else float(row)) for row in xs]
+
+
+# The search idiom: a variable set just before each `break` and in the loop's `else` (Python sets
+# it on every way out). Carried as an exit value, it is the value given that the loop broke, and
+# the `else` merge weighs it by that probability: relaxed equals exact mode (issue 14's for-else).
+
+def first_equal_or_minus_one(xs, t):
+    for i in range(len(xs)):
+        if xs[i] == t:
+            position = i
+            break
+    else:
+        position = -1
+    return position
+
+
+def first_above_with_its_value(xs, t):
+    i = 0
+    while i < len(xs):
+        if xs[i] > t:
+            position, value = i, xs[i]
+            break
+        i += 1
+    else:
+        position = len(xs)
+        value = 0.0
+    return position + 10 * value
+
+
+def rows_with_a_negative(grid):
+    count = 0
+    for row in grid:
+        for x in row:
+            if x < 0:
+                found = 1
+                break
+        else:
+            found = 0
+        count += found
+    return count
+
+
+@pytest.mark.parametrize("function, batch", [
+    (first_equal_or_minus_one, ([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0], [2.0, 2.0, 1.0]], [2.0, 0.0, 2.0])),
+    (first_above_with_its_value, ([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0], [0.1, 3.0, 0.0]], [2.5, 9.0, 0.0])),
+])
+@pytest.mark.parametrize("beta", [0.3, 1e-4])
+def test_a_loop_else_search_equals_exact_mode_and_python(function, batch, beta):
+    xs, t = (_batch(b) for b in batch)
+    f = relaxc.relax(function, beta=beta)
+    expected = [function(row, float(v)) for row, v in zip(batch[0], batch[1])]
+    assert f.options(mode="hard")(xs, t).tolist() == expected
+    torch.testing.assert_close(f(xs, t), f.options(mode="exact")(xs, t))
+    if beta < 1e-3:
+        torch.testing.assert_close(f(xs, t), _batch(expected))
+
+
+def test_a_loop_else_nested_in_a_loop_and_its_gradient():
+    grid = torch.tensor([[[0.5, -0.2], [0.3, 0.4]], [[0.1, 0.2], [-0.3, -0.1]]],
+                        dtype=torch.float64, requires_grad=True)
+    f = relaxc.relax(rows_with_a_negative, beta=0.2)
+    assert f.options(mode="hard")(grid).tolist() == [rows_with_a_negative(g) for g in grid.tolist()]
+    torch.testing.assert_close(f(grid), f.options(mode="exact")(grid))
+    assert torch.autograd.gradcheck(lambda g: f(g), (grid,))
