@@ -181,7 +181,7 @@ def _run(compiled: pipeline.Compiled, context: Context, args, kwargs):
     run the callee's decisions are drawn or enumerated with the caller's (``modes.evaluate``
     would start a run of its own: draw anew, enumerate apart, check the arguments anew)."""
     try:
-        with call_scope():
+        with call_scope(from_relaxed_code=True):
             return compiled.function(*args, **{**kwargs, compiled.rx_name: context})
     except Exception as error:
         _add_user_location(error, compiled)

@@ -184,7 +184,8 @@ def call(function, args: tuple, kwargs: dict, ctx):
     ``ctx`` (see the module docstring). Hard meaning: ``function(*args, **kwargs)``."""
     if isinstance(function, functools.partial):
         return call(function.func, (*function.args, *args), {**function.keywords, **kwargs}, ctx)
-    if getattr(function, "__name__", None) in SEARCH_METHODS:
+    if (getattr(function, "__name__", None) in SEARCH_METHODS
+            and isinstance(getattr(function, "__self__", None), (torch.Tensor, Columns, list, tuple))):
         _refuse_search_on_batch(function, args)
     if math_function(function) and any(values.is_relaxed(a) for a in args):
         return _per_instance_math(function, args, kwargs)
@@ -278,5 +279,5 @@ class GeneratedFunction:
         return evaluate(self.function, self.context, args, kwargs, self.rx_name)
 
     def __relaxc_run__(self, context, args, kwargs):
-        with values.call_scope():
+        with values.call_scope(from_relaxed_code=True):
             return self.function(*args, **{**kwargs, self.rx_name: context})

@@ -19,9 +19,9 @@ from . import (arithmetic, assignments, branches, columns, conditions, extrema, 
                ranges)
 from .exits import EXITED, Fork
 from .relaxations import DEFAULT, Relaxation
-from .events import Event
-from .returns import PENDING, Returned
-from .values import Unbound, is_relaxed, to_output
+from .events import Event, number
+from .returns import PENDING, Returned, to_result
+from .values import Unbound, is_relaxed
 
 MODES = ("relaxed", "hard", "straight_through", "sample", "exact")
 #: The options of a context: its constructor's arguments, fixed once it is made.
@@ -204,6 +204,7 @@ class Context:
         return conditions.logical_or(left, right_thunk, self, inputs)
 
     def not_(self, value): return conditions.logical_not(value, self)
+    number = staticmethod(number)
     def all(self, values): return conditions.all_of(values, self)
     def any(self, values): return conditions.any_of(values, self)
 
@@ -299,7 +300,7 @@ class Context:
 
     # Values (values.py).
     unbound = staticmethod(Unbound)
-    result = staticmethod(to_output)
+    result = staticmethod(to_result)
 
 
 def _one_decision_per_instance(p):

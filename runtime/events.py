@@ -87,6 +87,15 @@ def expectation(value):
     return value.prob if isinstance(value, Event) else value
 
 
+def number(value):
+    """A condition as Python's arithmetic sees it (``(a > 0) + (b > 0)``): an int for a bool or
+    a bool tensor (torch adds two bool tensors as a logical or); an event, whose operators are
+    already those of its probability, and any other value unchanged."""
+    if isinstance(value, torch.Tensor) and value.dtype == torch.bool:
+        return value.long()
+    return int(value) if isinstance(value, bool) else value
+
+
 def probability(value):
     """The probability of a boolean operand of logic: an event's prob, a bool tensor as float."""
     if isinstance(value, Event):

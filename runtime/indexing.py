@@ -35,8 +35,10 @@ gradient on ``[1, 2]`` was ±1e17 with it, ≈ [1, 2] without). The option is re
 
 Special indices, each instance on its own:
 
-- exactly at a valid position (an integer value): that position's one-hot, as the static int it
-  stands for would select (a counter promoted only because other instances of the batch went on);
+- exactly at a valid position (an integer value; from −n to −1, counting from the end as in
+  Python): that position's one-hot, as the static int it stands for would select (a counter
+  promoted only because other instances of the batch went on); between the integers the kernel
+  stays over 0 … n−1 (a real index just below 0 reads mostly the first position);
   its gradient is the kernel's there (the derivative on either side, what central differences see);
 - more than 64·β beyond an end (or ±inf): the kernel's limit, logistic ``w_j ∝ exp(±j/β)`` (the
   index is clamped there, which changes no value by more than e^-64 relative; the gradient there
@@ -188,7 +190,9 @@ def kernel_weights(index: torch.Tensor, n: int, beta: float, gradient: str = "ex
     # An index exactly at a valid position selects it, as the static int it stands for would (a
     # counter promoted only because other instances of the batch went on); its gradient is the
     # kernel's there, the derivative from either side (what central differences measure).
-    at_position = (positions == index.unsqueeze(-1)).to(kernel.dtype)
+    # A negative one counts from the end, as Python's `xs[-1]` (a counter at 0 minus one).
+    wrapped = torch.where(index < 0, index + n, index)
+    at_position = (positions == wrapped.unsqueeze(-1)).to(kernel.dtype)
     exact = at_position.sum(-1, keepdim=True) == 1
     weights = torch.where(exact, at_position + (kernel - kernel.detach()), kernel)
     return torch.where(known.unsqueeze(-1), weights, torch.nan)

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import torch
 
-from .values import Value, align, to_output
+from .values import Value, align, called_from_relaxed_code, to_output
 
 
 class Returned(Value):
@@ -99,6 +99,16 @@ class Pending(Value):
 
 
 PENDING = Pending()
+
+
+def to_result(value):
+    """What a relaxed function's ``return`` gives (``rx.result``): to the user, the output form
+    (``values.to_output``: events become probability tensors); to relaxed code that called it,
+    the value as it is (an event stays an event, so ``if helper(x):`` takes its probability as
+    the condition, and a categorical stays one), only taken out of its :class:`Returned`."""
+    if called_from_relaxed_code():
+        return value.value if isinstance(value, Returned) else value
+    return to_output(value)
 
 
 def merge_going_on(merger, value_true, value_false, returns):

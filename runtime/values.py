@@ -172,10 +172,12 @@ def to_rank(tensor: torch.Tensor, rank: int) -> torch.Tensor:
 
 
 class _Calls(threading.local):
-    """Per thread: what runtime code keeps for each relaxed call now running, innermost last."""
+    """Per thread: what runtime code keeps for each relaxed call now running, innermost last,
+    and whether relaxed code made that call (a helper) rather than the user."""
 
     def __init__(self):
         self.stack = []
+        self.from_relaxed_code = []
 
 
 _calls = _Calls()
@@ -183,15 +185,27 @@ _calls = _Calls()
 
 class call_scope:
     """``with call_scope():`` around one call of a relaxed function (``modes.evaluate``): what
-    runtime code keeps with :func:`kept_for_this_call` lives for that call only."""
+    runtime code keeps with :func:`kept_for_this_call` lives for that call only.
+    ``from_relaxed_code``: relaxed code calls it (``rx.call``), and gets its result as a value of
+    relaxed code, not as the user's output (``returns.to_result``)."""
 
-    __slots__ = ()
+    __slots__ = ("from_relaxed_code",)
+
+    def __init__(self, from_relaxed_code: bool = False):
+        self.from_relaxed_code = from_relaxed_code
 
     def __enter__(self):
         _calls.stack.append({})
+        _calls.from_relaxed_code.append(self.from_relaxed_code)
 
     def __exit__(self, *exception):
         _calls.stack.pop()
+        _calls.from_relaxed_code.pop()
+
+
+def called_from_relaxed_code() -> bool:
+    """Whether relaxed code made the innermost relaxed call now running (:class:`call_scope`)."""
+    return bool(_calls.from_relaxed_code) and _calls.from_relaxed_code[-1]
 
 
 def kept_for_this_call(kind: str):

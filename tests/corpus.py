@@ -248,8 +248,8 @@ def maximum_subarray(xs):
 
 
 def first_above(xs, threshold):
-    # `position` is assigned on the `break` path only: valid Python, and exact in hard mode, but
-    # relaxed it is "assigned on one path and read afterwards" (see RELAXED_ERRORS).
+    # The search idiom: `position` is set just before the `break` and in the `else`, so on every
+    # way out. Relaxed, it is carried as an exit value (docs/semantics.md, "A loop's `else`").
     for i in range(len(xs)):
         if xs[i] > threshold:
             position = i
@@ -856,7 +856,6 @@ CASES = {
 
 #: Functions whose relaxation is refused by design (DESIGN §1.3): the error and what it says.
 RELAXED_ERRORS = {
-    first_above: (UnboundLocalError, "assigned on only one path"),
     # appends inside a `while` that runs on for some instances only: refused with the fix
     merge_sorted: (ValueError, "a list changes size inside a relaxed `while`"),
 }

@@ -221,15 +221,6 @@ def test_a_relaxed_return_then_a_certain_break_ends_the_loop():
 # the paths that did not return (DESIGN §1.3), not a blend with the returned paths' values. Each of
 # these has no other dependence between sequential decisions, so relaxed equals exact mode.
 
-def index_of_first_negative_or_length(xs):
-    i = 0
-    while i < len(xs):
-        if xs[i] < 0:
-            return -1
-        i += 1
-    return i
-
-
 def running_sum_unless_large(xs):
     total = 0.0
     for x in xs:
@@ -249,7 +240,7 @@ def assigned_then_returned(x):
 
 
 @pytest.mark.parametrize("function, batch", [
-    (index_of_first_negative_or_length, [[0.3, -0.1, 0.5], [0.3, 0.2, 0.5]]),
+    (first_negative_returns_or_ends, [[0.3, -0.1, 0.5], [0.3, 0.2, 0.5]]),
     (running_sum_unless_large, [[0.5, 0.9, 0.2], [1.5, 0.0, 2.0]]),
     (assigned_then_returned, [0.1, -0.1, 0.0]),
 ])

@@ -5,6 +5,7 @@ import pytest
 import torch
 
 import relaxc
+from corpus import index_of_max as first_index_of_max
 
 
 def chained_calls(xs):
@@ -116,14 +117,6 @@ def test_a_decided_instance_reads_its_promoted_index_exactly():
 
 # Found by a bug hunt on unseen algorithms (session of 2026-12-03).
 
-def argmax_first(xs):
-    best = 0
-    for i in range(1, len(xs)):
-        if xs[i] > xs[best]:
-            best = i
-    return best
-
-
 def count_equal(xs, v):
     return sum(x == v for x in xs)
 
@@ -134,15 +127,15 @@ def test_equal_infinities_compare_as_a_tie_not_nan(mode):
     inf = float("inf")
     rows = [[-inf, -inf, 1.0, 0.5], [3.0, 1.0, 2.0, 0.0], [2.0, -inf, 5.0, -inf]]
     xs = torch.tensor(rows, dtype=torch.float64)
-    result = relaxc.relax(argmax_first, mode=mode, beta=1e-4)(xs)
-    assert result.tolist() == [argmax_first(r) for r in rows]
+    result = relaxc.relax(first_index_of_max, mode=mode, beta=1e-4)(xs)
+    assert result.tolist() == [first_index_of_max(r) for r in rows]
     counts = relaxc.relax(count_equal, mode=mode, beta=1e-4)(xs, torch.full((3,), -inf, dtype=torch.float64))
     assert counts.tolist() == [count_equal(r, -inf) for r in rows]
 
 
 def test_an_instance_with_nan_data_stays_nan_alone():
     xs = torch.tensor([[float("nan"), 1.0, 2.0], [3.0, 1.0, 2.0]], dtype=torch.float64)
-    result = relaxc.relax(argmax_first, beta=1e-4)(xs)
+    result = relaxc.relax(first_index_of_max, beta=1e-4)(xs)
     assert torch.isnan(result[0]) and result[1].item() == 0
 
 
@@ -184,3 +177,127 @@ def test_index_of_a_batch_is_refused_with_the_loop_and_a_static_list_keeps_pytho
                                             r"differ per instance .* `position = j`"):
             relaxc.relax(index_of_max, mode="hard")(argument)
     assert relaxc.relax(static_list_search)(xs).tolist() == [3.0, 4.0]
+
+
+def last_small_before_big(xs, t):
+    k = 0
+    for x in xs:
+        if x < t:
+            k += 1
+        else:
+            break
+    xs[k - 1] = xs[k - 1] + 100.0
+    return xs[k - 1]
+
+
+def test_a_relaxed_index_at_an_exact_negative_integer_counts_from_the_end():
+    # The counter is relaxed (promoted by the relaxed `if`) but exactly 0 in the first instance:
+    # `xs[k - 1]` is `xs[-1]`, the last element, for reading and writing.
+    rows = [[5.0, 1.0, 2.0, 7.0], [1.0, 2.0, 9.0, 3.0]]
+    xs = torch.tensor(rows, dtype=torch.float64)
+    t = torch.tensor([4.0, 4.0], dtype=torch.float64)
+    expected = [last_small_before_big(list(r), 4.0) for r in rows]
+    for mode in ("hard", "relaxed"):
+        assert relaxc.relax(last_small_before_big, mode=mode, beta=1e-3)(xs, t).tolist() == expected
+
+
+# Found by a second bug hunt (helpers, arithmetic of conditions).
+
+def is_above(x, t):
+    return x > t
+
+
+def above_via_a_helper(x):
+    if is_above(x, 1.0):
+        return 1.0
+    return 0.0
+
+
+def above_inline(x):
+    if x > 1.0:
+        return 1.0
+    return 0.0
+
+
+def both_above_via_helpers(x, y):
+    return not is_above(x, 0.0) or is_above(y, 0.0)
+
+
+def best_position(xs):
+    return relaxc.argmax(xs)
+
+
+def read_at_best(xs, ys):
+    return ys[best_position(xs)]
+
+
+@pytest.mark.parametrize("beta", [0.5, 0.05])
+def test_a_helper_returns_a_condition_as_a_condition(beta):
+    # Its result reached the caller as a probability tensor, whose truth is "non-zero".
+    x = torch.tensor([2.33, -1.8, 0.5, 1.0], dtype=torch.float64)
+    torch.testing.assert_close(relaxc.relax(above_via_a_helper, beta=beta)(x),
+                               relaxc.relax(above_inline, beta=beta)(x))
+    torch.testing.assert_close(relaxc.relax(above_via_a_helper, beta=beta)(x),
+                               relaxc.relax(above_via_a_helper, beta=beta, mode="exact")(x))
+    y = torch.tensor([-0.5, 0.2, 1.0, -2.0], dtype=torch.float64)
+    result = relaxc.relax(both_above_via_helpers, beta=beta)(x, y)
+    p_x, p_y = torch.sigmoid(x / beta), torch.sigmoid(y / beta)
+    torch.testing.assert_close(result, 1 - p_x + p_x * p_y)
+
+
+@pytest.mark.parametrize("mode", ["hard", "relaxed"])
+def test_a_helper_returns_a_categorical_that_indexes_per_instance(mode):
+    xs = torch.tensor([[1.0, 5.0, 3.0], [6.0, 5.0, 4.0]], dtype=torch.float64)
+    ys = torch.tensor([[10.0, 20.0, 10.0], [2.0, 1.0, 1.0]], dtype=torch.float64)
+    result = relaxc.relax(read_at_best, mode=mode, beta=1e-4)(xs, ys)
+    assert result.shape == (2,)
+    torch.testing.assert_close(result, torch.tensor([20.0, 2.0], dtype=torch.float64))
+
+
+def votes(a, b, c):
+    return (a > 0) + (b > 0) + (c > 0)
+
+
+def majority(a, b, c):
+    return (a > 0) + (b > 0) + (c > 0) >= 2
+
+
+def vote_difference(a, b):
+    return (a > 0) - (b > 0) - (-(b > 1))
+
+
+@pytest.mark.parametrize("mode", ["hard", "exact", "relaxed"])
+def test_conditions_add_and_subtract_as_python_s_ints(mode):
+    a, b, c = (torch.tensor(v, dtype=torch.float64) for v in
+               ([1.0, 1.0, -1.0], [2.0, -1.0, -1.0], [3.0, 1.0, -1.0]))
+    rows = list(zip(a.tolist(), b.tolist(), c.tolist()))
+    beta = 1e-4
+    for function, arguments in ((votes, (a, b, c)), (majority, (a, b, c)),
+                                (vote_difference, (a, b))):
+        result = relaxc.relax(function, mode=mode, beta=beta)(*arguments)
+        expected = [float(function(*row[:len(arguments)])) for row in rows]
+        assert [float(v) for v in result] == expected, function.__name__
+
+
+class Thresholder:
+    def __init__(self, t):
+        self.t = t
+
+    def count(self, xs):
+        c = 0
+        for x in xs:
+            if x > self.t:
+                c += 1
+        return c
+
+
+THRESHOLDER = Thresholder(0.5)
+
+
+def count_through_a_method(xs):
+    return THRESHOLDER.count(xs)
+
+
+def test_a_user_method_named_count_is_compiled_not_refused():
+    xs = torch.tensor([[2.0, -1.0, 1.0], [0.0, 0.1, 0.2]], dtype=torch.float64)
+    assert relaxc.relax(count_through_a_method, mode="hard")(xs).tolist() == [2, 0]

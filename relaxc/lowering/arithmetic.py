@@ -32,9 +32,33 @@ def _literal(node: cst.BaseExpression) -> bool:
     return isinstance(node, (cst.Integer, cst.Float))
 
 
+#: Lowered conditions (``rx.gt(a, b)``, ...): a ``bool`` per instance, whatever the mode.
+_CONDITIONS = frozenset({"lt", "le", "gt", "ge", "eq", "ne", "in_", "not_in", "not_", "and_",
+                         "or_"})
+
+
+def _is_condition(node: cst.BaseExpression, rx: str) -> bool:
+    return (isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute)
+            and isinstance(node.func.value, cst.Name) and node.func.value.value == rx
+            and node.func.attr.value in _CONDITIONS)
+
+
+def counted(node: cst.BaseExpression, rx: str) -> cst.BaseExpression:
+    """A condition that is an operand of ``+``, ``-`` or unary ``-`` as ``rx.number(...)``:
+    Python adds booleans as the ints 0 and 1 (``(a > 0) + (b > 0)`` counts), where torch's ``+``
+    of two bool tensors (a hard decision) is a logical or and its ``-`` an error."""
+    if not _is_condition(node, rx):
+        return node
+    return runtime_call(rx, "number", node).with_changes(lpar=node.lpar, rpar=node.rpar)
+
+
 def lower_binary_operation(updated: cst.BinaryOperation, rx: str) -> cst.BaseExpression:
     """``a // b`` and ``a % b`` as runtime calls; any other operator, literals on both sides, or a
-    string literal on the left of ``%`` (formatting) as written."""
+    string literal on the left of ``%`` (formatting) as written (conditions added or subtracted
+    as numbers, :func:`counted`)."""
+    if isinstance(updated.operator, (cst.Add, cst.Subtract)):
+        updated = updated.with_changes(left=counted(updated.left, rx),
+                                       right=counted(updated.right, rx))
     function = _OPERATORS.get(type(updated.operator))
     if function is None or (_literal(updated.left) and _literal(updated.right)):
         return updated

@@ -112,6 +112,8 @@ class Lowering(cst.CSTTransformer):
     def leave_UnaryOperation(self, original, updated):
         if isinstance(updated.operator, cst.Not):
             return conditions.lower_not(updated, self.rx)
+        if isinstance(updated.operator, cst.Minus):
+            return updated.with_changes(expression=arithmetic.counted(updated.expression, self.rx))
         return updated
 
     def leave_Call(self, original, updated):
