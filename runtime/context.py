@@ -128,7 +128,10 @@ class Context:
             _one_decision_per_instance(p)
             chosen = self.script.decide([p, 1 - p], [True, False])
             return torch.full(p.shape, chosen, dtype=torch.bool, device=p.device)
-        return torch.bernoulli(p.detach(), generator=self._generator(p.device)).bool()
+        # A NaN probability is that instance's own (its NaN data, or the placeholder state of a
+        # loop it has left): it draws as a fair coin, so the other instances still draw.
+        p = torch.nan_to_num(p.detach(), nan=0.5)
+        return torch.bernoulli(p, generator=self._generator(p.device)).bool()
 
     def choice(self, weights):
         """A categorical decision with ``weights`` over the last dim: the weights themselves, or

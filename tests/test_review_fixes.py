@@ -301,3 +301,18 @@ def count_through_a_method(xs):
 def test_a_user_method_named_count_is_compiled_not_refused():
     xs = torch.tensor([[2.0, -1.0, 1.0], [0.0, 0.1, 0.2]], dtype=torch.float64)
     assert relaxc.relax(count_through_a_method, mode="hard")(xs).tolist() == [2, 0]
+
+
+def gcd(a, b):
+    while b != 0:
+        a, b = b, a % b
+    return a
+
+
+def test_sample_mode_draws_on_when_a_stopped_instance_holds_nan():
+    # (7, 0) has left its loop; the batch goes on for (12, 8), and 7 % 0 is NaN on the stopped
+    # instance's placeholder path: its condition must not fail the batch's draw.
+    a = torch.tensor([12.0, 7.0], dtype=torch.float64)
+    b = torch.tensor([8.0, 0.0], dtype=torch.float64)
+    result = relaxc.relax(gcd, beta=1e-3, mode="sample", samples=20, seed=0)(a, b)
+    assert result.tolist() == [4.0, 7.0]
