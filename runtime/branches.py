@@ -518,7 +518,7 @@ def _stacked_sequences(value_true, value_false):
     items, tensor = ((value_true, value_false) if isinstance(value_true, list)
                      else (value_false, value_true))
     if not (isinstance(tensor, torch.Tensor) and tensor.dim() >= 2 and len(items) == tensor.shape[1]
-            and items and all(isinstance(v, torch.Tensor) or _is_number(v) for v in items)):
+            and items and all(map(_is_number, items))):
         return None
     column = tensor.select(1, 0)
     stacked = torch.stack([torch.as_tensor(expectation(v), device=tensor.device).expand_as(column)

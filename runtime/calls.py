@@ -105,11 +105,11 @@ def _refuse_search_on_batch(function, args) -> None:
     methods test each ``==`` with ``bool()`` (torch: "ambiguous"; a tensor's ``index`` is
     another method altogether), so they are refused with the loop that says the same."""
     receiver = getattr(function, "__self__", None)
-    per_instance = (isinstance(receiver, (torch.Tensor, Columns))
-                    or (isinstance(receiver, (list, tuple)) and any(map(values.is_relaxed, receiver)))
-                    or any(map(values.is_relaxed, args)))
-    if not per_instance:
-        return
+    if isinstance(receiver, (list, tuple)):
+        if not any(map(values.is_relaxed, (*receiver, *args))):
+            return   # static values: Python's own method
+    elif not isinstance(receiver, (torch.Tensor, Columns)):
+        return       # a method of another object (the user's `count`)
     loop = ("`position = -1`, then `for j in range(len(xs)):` with `if xs[j] == v:` "
             "`position = j` and `break`" if function.__name__ == "index"
             else "`sum(x == v for x in xs)`")
@@ -184,8 +184,7 @@ def call(function, args: tuple, kwargs: dict, ctx):
     ``ctx`` (see the module docstring). Hard meaning: ``function(*args, **kwargs)``."""
     if isinstance(function, functools.partial):
         return call(function.func, (*function.args, *args), {**function.keywords, **kwargs}, ctx)
-    if (getattr(function, "__name__", None) in SEARCH_METHODS
-            and isinstance(getattr(function, "__self__", None), (torch.Tensor, Columns, list, tuple))):
+    if getattr(function, "__name__", None) in SEARCH_METHODS:
         _refuse_search_on_batch(function, args)
     if math_function(function) and any(values.is_relaxed(a) for a in args):
         return _per_instance_math(function, args, kwargs)
