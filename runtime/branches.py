@@ -18,6 +18,7 @@ import torch
 from . import host
 from .assignments import shift_of
 from .conditions import truth
+from .enumeration import or_negligible_on_path
 from .events import Event, expectation, is_boolean
 from .exits import EXITED, Fork, branch_per_side, has_exit, merge_forked
 from .paths import guard, inactive_where
@@ -64,9 +65,10 @@ def branch(condition, if_true, if_false, inputs, ctx, returns=None):
         with inactive_where(lambda: merger.negligible_true):
             out_true = if_true(*inputs)
         return _merged(merger, out_true, if_false(*inputs), returns)
-    # The masks are made only if something asks (a guard, an index out of range).
+    # The masks are made only if something asks (a guard, an index out of range). A guard
+    # also cuts where the path being enumerated (exact mode) is negligible for the instance.
     on_true = BranchCopies(inputs, None if getattr(if_true, "linear", False)
-                           else lambda: merger.negligible_true)
+                           else lambda: or_negligible_on_path(merger.negligible_true, ctx))
     with inactive_where(lambda: merger.negligible_true):
         out_true = if_true(*on_true.inputs)
     if getattr(if_false, "passes_through", False):
@@ -74,7 +76,7 @@ def branch(condition, if_true, if_false, inputs, ctx, returns=None):
         on_false, out_false = UNCOPIED, if_false(*inputs)
     else:
         on_false = BranchCopies(inputs, None if getattr(if_false, "linear", False)
-                                else lambda: merger.negligible_false)
+                                else lambda: or_negligible_on_path(merger.negligible_false, ctx))
         with inactive_where(lambda: merger.negligible_false):
             out_false = if_false(*on_false.inputs)
     for original, copy_true in on_true.containers():

@@ -6,7 +6,10 @@ each run's result is weighted, per instance, by the product of the probabilities
 
     exact(f) = Σ_paths Π_{decisions on the path} P(choice) · f(path)
 
-Options with probability 0 for every instance are skipped, which changes nothing. Past
+Options with probability 0 for every instance are skipped, which changes nothing. As in a relaxed
+merge, a path that takes an option of probability below ``eps`` for an instance is negligible for
+it, and where its value is not finite there (``sqrt`` of a negative number on a path the data
+rules out, a ``while`` body run past the instance's exit) it adds nothing, not ``0·NaN``. Past
 ``ctx.max_paths`` paths the enumeration stops with an error that names the user line whose
 decisions multiply the paths most, and suggests sample mode.
 
@@ -44,18 +47,20 @@ class TooManyPathsError(RuntimeError):
 class DecisionScript:
     """The choices of the path being run, and the options still to try at each decision."""
 
-    def __init__(self, max_paths: int):
+    def __init__(self, max_paths: int, eps: float = 0.0):
         self.max_paths = max_paths
+        self.eps = eps
         self.choices: list[int] = []     # the option index taken at each decision
         self.options: list[list] = []    # the options (True/False, or class indices) of each
         self.sites: list[tuple] = []     # where each decision was made in generated code
         self.position = 0
         self.weight = None
+        self.negligible = None           # per instance: the path took an option below eps
         self.finished = 0                # paths run to the end
         self.untried = 0                 # options not tried yet at the decisions in `choices`
 
     def start(self):
-        self.position, self.weight = 0, None
+        self.position, self.weight, self.negligible = 0, None, None
 
     def finish(self):
         """The path being run has ended."""
@@ -80,7 +85,13 @@ class DecisionScript:
                 self.refuse(f"more than {self.max_paths}")   # known now: stop at once
         chosen = self.options[self.position][self.choices[self.position]]
         p = probabilities[labels.index(chosen)]   # the weight stays differentiable
+        if self.negligible is not None:
+            # Past a negligible choice an instance's state is a placeholder, and so may be a
+            # probability made from it (NaN): such a path has no weight left there.
+            p = torch.where(self.negligible & p.isnan(), 0.0, p)
         self.weight = p if self.weight is None else self.weight * p
+        below = p.detach() < self.eps
+        self.negligible = below if self.negligible is None else self.negligible | below
         self.position += 1
         return chosen
 
@@ -113,6 +124,19 @@ class DecisionScript:
             f"the decisions at {where} multiply them most (2^{per_line[worst]:.0f} on one path). "
             f"Use mode='sample' (an unbiased estimate of the same expectation), or raise "
             f"max_paths")
+
+
+def or_negligible_on_path(mask, ctx):
+    """``mask`` (bool, batch first), and in exact mode also where the path being enumerated is
+    negligible for the instance: the guards of a branch's sides and of a loop's iterations cut
+    the gradient there too (``paths.guard``)."""
+    script = ctx.script
+    if script is None or script.negligible is None or script.negligible.dim() == 0:
+        return mask
+    negligible = script.negligible
+    if mask.dim() == 0 or mask.shape[0] != negligible.shape[0]:
+        return mask
+    return mask | negligible.reshape(negligible.shape + (1,) * (mask.dim() - negligible.dim()))
 
 
 def generated_site():

@@ -23,6 +23,7 @@ import torch
 from . import host
 from .branches import BranchCopies, Merger
 from .conditions import truth
+from .enumeration import or_negligible_on_path
 from .exits import EXITED, collapse
 from .paths import inactive, inactive_where
 from .events import Event, probability
@@ -110,7 +111,10 @@ def while_loop(condition, body, state, ctx, where: str = "a relaxed `while`", ex
         else:
             # The recorded state must survive the body: give it a copy (and cut the gradient of
             # frozen instances, whose later states are never used).
-            state = BranchCopies(state, frozen, every_element=True).inputs
+            # (in exact mode, also where the path being enumerated is negligible: a guard only,
+            # the path's decisions stay those of the enumeration)
+            state = BranchCopies(state, or_negligible_on_path(frozen, ctx),
+                                 every_element=True).inputs
             with inactive_where(frozen):
                 state = tuple(body(*state))
         # A `break`/`return` taken on some paths (exits.py): record the exited state as a stop,

@@ -127,7 +127,7 @@ def _per_draw(value, draws, statistic):
 
 
 def _enumerate(function, ctx, args, kwargs, rx_name):
-    script = DecisionScript(ctx.max_paths)
+    script = DecisionScript(ctx.max_paths, ctx.eps)
     total = totals_of_args = None
     paths = 0
     while True:
@@ -136,8 +136,9 @@ def _enumerate(function, ctx, args, kwargs, rx_name):
         script.start()
         private_args, private_kwargs = private_copy(args), private_copy(kwargs)
         result = function(*private_args, **{**private_kwargs, rx_name: run})
-        total = _weighted_sum(total, result, script.weight)
-        totals_of_args = _weighted_sum(totals_of_args, private_args, script.weight)
+        total = _weighted_sum(total, result, script.weight, script.negligible)
+        totals_of_args = _weighted_sum(totals_of_args, private_args, script.weight,
+                                       script.negligible)
         paths += 1
         script.finish()
         if paths == 1 and script.paths_estimate() > math.log2(ctx.max_paths):
@@ -151,16 +152,19 @@ def _enumerate(function, ctx, args, kwargs, rx_name):
     return total
 
 
-def _weighted_sum(total, value, weight):
-    """``total + weight · value``, structurally; a value without decisions is returned as is."""
+def _weighted_sum(total, value, weight, negligible):
+    """``total + weight · value``, structurally; a value without decisions is returned as is.
+    Where the path is ``negligible`` for an instance, a value that is not finite adds nothing
+    (``enumeration``'s docstring)."""
     if weight is None:
         return value
     if total is None:
-        return map_structure(lambda leaf: _weighted(leaf, weight, None), value)
-    return map_structure(lambda leaf, sum_: _weighted(leaf, weight, sum_), value, total)
+        return map_structure(lambda leaf: _weighted(leaf, weight, negligible, None), value)
+    return map_structure(lambda leaf, sum_: _weighted(leaf, weight, negligible, sum_),
+                         value, total)
 
 
-def _weighted(value, weight, total):
+def _weighted(value, weight, negligible, total):
     if isinstance(value, Value):
         value = value.output()
     if not isinstance(value, (torch.Tensor, bool, int, float)):
@@ -169,5 +173,9 @@ def _weighted(value, weight, total):
     w, number = align(weight, number)
     if isinstance(number, torch.Tensor) and number.dim() > w.dim() > 0:
         w = w.reshape(w.shape + (1,) * (number.dim() - w.dim()))
+    if isinstance(number, torch.Tensor) and number.is_floating_point():
+        # (the number, not the term: w·NaN would reach w's gradient as 0·NaN)
+        negligible, _ = align(negligible, w)
+        number = torch.where(negligible.reshape(w.shape) & ~number.isfinite(), 0.0, number)
     term = w * number
     return term if total is None else total + term

@@ -1,6 +1,7 @@
 """Evaluation modes (DESIGN §1.5): sample mode draws every relaxed decision and averages; exact
 mode enumerates every combination of decisions with its weight."""
 
+import math
 import sys
 import time
 from pathlib import Path
@@ -174,3 +175,39 @@ def test_an_exact_context_refuses_to_run_code_directly():
     from relaxc_runtime import Context
     with pytest.raises(RuntimeError, match="once per path"):
         Context(mode="exact").lt(torch.zeros(1), 1.0)
+
+
+def _root_where_positive(x):
+    y = 0.0
+    if x > 0:
+        y = math.sqrt(x)
+    return y
+
+
+def _gcd(a, b):
+    while b != 0:
+        a, b = b, a % b
+    return a
+
+
+@pytest.mark.parametrize("function, args", [
+    # sqrt(-40) on a path of probability σ(-80): the branch's negligible side.
+    (_root_where_positive, ([-40.0, 4.0, 0.5],)),
+    # 7 % 0 in an iteration the instance never runs (P[b != 0] = 0 exactly), then NaN compared.
+    (_gcd, ([12.0, 7.0, 9.0], [8.0, 0.0, 3.0])),
+])
+def test_exact_mode_drops_what_a_negligible_path_computes_that_is_not_finite(function, args):
+    # Exact mode follows a relaxed merge: a path below eps adds nothing where its value is not
+    # finite, and its NaN stays out of the gradient (before: NaN value and gradient for that
+    # instance). Where nothing is negligible the two modes are the same expectation here.
+    relaxed = relaxc.relax(function, beta=0.5)
+    results = {}
+    for mode in ("relaxed", "exact"):
+        inputs = [torch.tensor(v, dtype=torch.float64, requires_grad=True) for v in args]
+        value = relaxed.options(mode=mode)(*inputs)
+        results[mode] = value, torch.autograd.grad(value.sum(), inputs)
+    value, grads = results["exact"]
+    assert torch.isfinite(value).all() and all(torch.isfinite(g).all() for g in grads)
+    torch.testing.assert_close(value, results["relaxed"][0], rtol=1e-6, atol=1e-6)
+    for exact_grad, relaxed_grad in zip(grads, results["relaxed"][1]):
+        torch.testing.assert_close(exact_grad, relaxed_grad, rtol=1e-5, atol=1e-5)
