@@ -22,7 +22,6 @@ import importlib
 import inspect
 import linecache
 import pickle
-import types
 import weakref
 
 import relaxc_runtime
@@ -99,7 +98,7 @@ class RelaxedFunction:
 
     def __get__(self, instance, owner=None):
         """As a method: ``obj.step(x)`` calls the relaxed function with ``obj`` first."""
-        return self if instance is None else types.MethodType(self, instance)
+        return self if instance is None else BoundRelaxedMethod(self, instance)
 
     def with_standard_error(self, *args, **kwargs):
         """In ``mode="sample"``: ``(mean over the draws, standard error of that mean)``."""
@@ -155,6 +154,50 @@ class RelaxedFunction:
                 f"module and name, and {module}.{qualname} is not it (a function defined inside "
                 f"another, or rebound). Define it at the top level of a module")
         return _unpickle, (module, qualname, self.context.options(), self.convert_calls)
+
+
+class BoundRelaxedMethod:
+    """``obj.step`` for a relaxed method ``step``, as a bound method is: calling it calls the
+    relaxed function with ``obj`` first, and so do ``obj.step.options(...)`` and
+    ``with_standard_error`` (a ``types.MethodType`` would hand those to the unbound function,
+    which then misses ``obj``). Anything else is the relaxed function's."""
+
+    __slots__ = ("__func__", "__self__")
+
+    def __init__(self, function: RelaxedFunction, instance):
+        self.__func__, self.__self__ = function, instance
+
+    def __call__(self, *args, **kwargs):
+        __tracebackhide__ = True
+        return self.__func__(self.__self__, *args, **kwargs)
+
+    def options(self, **changes) -> "BoundRelaxedMethod":
+        return BoundRelaxedMethod(self.__func__.options(**changes), self.__self__)
+
+    def with_standard_error(self, *args, **kwargs):
+        return self.__func__.with_standard_error(self.__self__, *args, **kwargs)
+
+    def __relaxc_call__(self, context, *args, **kwargs):
+        return self.__func__.__relaxc_call__(context, self.__self__, *args, **kwargs)
+
+    def __relaxc_run__(self, context, args, kwargs):
+        return self.__func__.__relaxc_run__(context, (self.__self__, *args), kwargs)
+
+    def __getattr__(self, name):
+        return getattr(self.__func__, name)
+
+    def __eq__(self, other):
+        return (isinstance(other, BoundRelaxedMethod) and other.__func__ is self.__func__
+                and other.__self__ is self.__self__)
+
+    def __hash__(self):
+        return hash((id(self.__func__), id(self.__self__)))
+
+    def __reduce__(self):
+        return getattr, (self.__self__, self.__func__.python.__name__)
+
+    def __repr__(self) -> str:
+        return f"<bound {self.__func__!r} of {self.__self__!r}>"
 
 
 def _lookup(module: str, qualname: str):

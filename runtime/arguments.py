@@ -10,8 +10,9 @@ the generated code, or as no error at all:
   ``(B, 1)`` is also a sequence of length one, so the shape alone cannot tell. The compiler marks
   the parameters that the function uses only as numbers (in arithmetic, comparisons, conditions;
   never indexed, measured, iterated, passed on or rebound). Such a parameter given ``(B, 1)``
-  while another argument is ``(B,)`` would broadcast with it into ``(B, B)``: refused, with the
-  fix ``.squeeze(-1)``. A length-one sequence is read by position, so it is never refused.
+  while another argument holds numbers ``(B,)`` — is one, or is a sequence ``(B, n)`` of them —
+  would broadcast with them into ``(B, B)``: refused, with the fix ``.squeeze(-1)``. A
+  length-one sequence is read by position, so it is never refused.
 
 The compiler also marks the parameters that the function only hands whole to calls
 (``mask.expand(n, n)``, ``torch.matmul(w, ...)``): torch sees those whole, so their first
@@ -59,10 +60,11 @@ def check_arguments(function, args: tuple, kwargs: dict) -> None:
             if number_shape[0] != value.shape[0]:
                 continue
             shape = tuple(value.shape)
+            elements = " (a sequence of (B,) numbers)" if len(number_shape) == 2 else ""
             raise ArgumentShapeError(
                 f"argument {name!r} has shape {_text(shape)}, and {function.__qualname__} uses it "
                 f"as a number per instance (in arithmetic or a comparison) next to {number_name!r} "
-                f"of shape {_text(number_shape)}: (B, 1) and (B,) would broadcast into (B, B). "
+                f"of shape {_text(number_shape)}{elements}: (B, 1) and (B,) would broadcast into (B, B). "
                 f"Pass {name}.squeeze(-1) (shape {_text(shape[:1])}) for one number per instance; "
                 f"a sequence of length one is read by position ({name}[0], len({name}), "
                 f"for v in {name})")
@@ -70,12 +72,13 @@ def check_arguments(function, args: tuple, kwargs: dict) -> None:
 
 def _batch_sizes(value, sizes: set, scalars: list) -> None:
     """Add to ``sizes`` the batch sizes (other than 1) of the tensors in ``value``; set
-    ``scalars[0]`` where one is ``(B,)``. (The fast pass: labels are made only for an error.)"""
+    ``scalars[0]`` where one holds numbers ``(B,)`` (:func:`_holds_numbers`). (The fast pass:
+    labels are made only for an error.)"""
     if isinstance(value, torch.Tensor):
         if value.dim() > 0:
             if value.shape[0] != 1:
                 sizes.add(value.shape[0])
-            if value.dim() == 1:
+            if _holds_numbers(value.shape):
                 scalars[0] = True
     elif isinstance(value, (list, tuple)):
         for element in value:
@@ -118,10 +121,16 @@ def _refuse_batch_sizes(checked):
                     f"same batch size (a 0-d tensor is a constant shared by the batch)")
 
 
+def _holds_numbers(shape) -> bool:
+    """Whether a tensor of ``shape`` is numbers ``(B,)`` or a sequence ``(B, n)`` of them, n > 1
+    (``(B, 1)`` is the ambiguous shape itself)."""
+    return len(shape) == 1 or (len(shape) == 2 and shape[1] != 1)
+
+
 def _first_number(checked):
     for name, value in checked:
         for label, shape in _tensors(name, value):
-            if len(shape) == 1:
+            if _holds_numbers(shape):
                 return label, shape
     return None, (None,)
 

@@ -67,7 +67,8 @@ def _shifting(apply, sign):
     def shift(target, value):
         result = apply(target, value)
         if (type(target) is torch.Tensor and type(value) in (int, float)
-                and type(result) is torch.Tensor and not torch.compiler.is_compiling()):
+                and type(result) is torch.Tensor and not torch.compiler.is_compiling()
+                and not target.is_inference()):   # (inference tensors keep no version)
             shifts = kept_for_this_call("shifts")
             if shifts is not None:
                 shifts[id(result)] = (weakref.ref(result), weakref.ref(target), sign * value,
@@ -78,7 +79,19 @@ def _shifting(apply, sign):
     return shift
 
 
-iadd = _shifting(_augmented("+", operator.add, operator.iadd), 1)
+def _extend_or_add(target, value):
+    """Python's ``+=``; a list extended by a sequence ``(B, n, ...)`` takes one instance's
+    elements (``indexing.iterate``), not the batch's rows."""
+    if isinstance(target, list):
+        from .indexing import iterate   # (here: indexing imports branches, which imports us)
+        value = iterate(value)
+    return operator.iadd(target, value)
+
+
+_extend_or_add.__name__ = "iadd"   # (the name ``_augmented`` gives the operator)
+
+
+iadd = _shifting(_augmented("+", operator.add, _extend_or_add), 1)
 isub = _shifting(_augmented("-", operator.sub, operator.isub), -1)
 imul = _augmented("*", operator.mul, operator.imul)
 itruediv = _augmented("/", operator.truediv, operator.itruediv)

@@ -41,6 +41,7 @@ import torch
 from . import paths, values
 from .columns import Columns
 from .events import expectation
+from .indexing import static_sorted
 from .modes import evaluate
 
 #: Modules whose functions are library code, never converted (with the standard library's).
@@ -96,27 +97,54 @@ PLAIN_METHODS = frozenset(name for kind in (list, dict, set, str, tuple, bytes, 
                           for name in dir(kind))
 
 
-#: Sequence methods that compare with ``==`` and branch on it, one element at a time.
-SEARCH_METHODS = frozenset({"index", "count"})
+#: Sequence methods that compare elements and branch on each comparison, one at a time.
+COMPARING_METHODS = frozenset({"index", "count", "sort"})
+#: Library modules whose functions compare the elements they are given and branch on each.
+COMPARING_MODULES = frozenset({"bisect", "_bisect", "heapq", "_heapq", "statistics"})
 
 
-def _refuse_search_on_batch(function, args) -> None:
-    """``xs.index(v)`` / ``xs.count(v)`` where ``xs`` or ``v`` differs per instance: Python's
-    methods test each ``==`` with ``bool()`` (torch: "ambiguous"; a tensor's ``index`` is
-    another method altogether), so they are refused with the loop that says the same."""
+def compares_elements(function) -> bool:
+    """Whether ``function`` is a library function that compares elements one at a time
+    (``bisect.bisect_left``, ``heapq.nsmallest``, ``statistics.median``)."""
+    return getattr(function, "__module__", None) in COMPARING_MODULES
+
+
+def _refuse_comparisons_on_batch(function, args) -> None:
+    """``xs.index(v)``, ``xs.count(v)``, ``bisect.bisect_left(xs, v)`` ... where
+    the values differ per instance: Python's code tests each comparison with ``bool()``, which on a
+    batch fails (torch: "ambiguous") and at a batch of one decides hard without a word (a
+    tensor's ``index`` is another method altogether), so they are refused with what to write."""
+    name = function.__name__
     receiver = getattr(function, "__self__", None)
+    if compares_elements(function):
+        if not any(map(values.is_relaxed, _flat(args))):
+            return   # static values: the library's own function
+        raise TypeError(
+            f"`{function.__module__.lstrip('_')}.{name}` compares the values it is given one by "
+            f"one and branches on each comparison, which relaxed code cannot see: given values "
+            f"that differ per instance it would fail, or decide hard at a batch of one. Write it "
+            f"out as a loop with `if` in the relaxed function (or in a helper function of "
+            f"yours, which relaxc compiles) so that each comparison is relaxed")
     if isinstance(receiver, (list, tuple)):
         if not any(map(values.is_relaxed, (*receiver, *args))):
             return   # static values: Python's own method
     elif not isinstance(receiver, (torch.Tensor, Columns)):
         return       # a method of another object (the user's `count`)
     loop = ("`position = -1`, then `for j in range(len(xs)):` with `if xs[j] == v:` "
-            "`position = j` and `break`" if function.__name__ == "index"
-            else "`sum(x == v for x in xs)`")
+            "`position = j` and `break`" if name == "index" else "`sum(x == v for x in xs)`")
     raise TypeError(
-        f"`.{function.__name__}(...)` of a sequence whose elements differ per instance has no "
-        f"batched meaning (Python's compares element by element and branches on each `==`): "
-        f"write it out, e.g. {loop}")
+        f"`.{name}(...)` of a sequence whose elements differ per instance has no batched meaning "
+        f"(Python's compares element by element and branches on each `==`): write it "
+        f"out, e.g. {loop}")
+
+
+def _flat(value):
+    """``value``'s items, and theirs, through lists, tuples and dicts."""
+    if isinstance(value, (list, tuple)):
+        return [leaf for item in value for leaf in _flat(item)]
+    if isinstance(value, dict):
+        return _flat(list(value.values()))
+    return [value]
 
 
 def may_run_relaxed(function) -> bool:
@@ -184,8 +212,13 @@ def call(function, args: tuple, kwargs: dict, ctx):
     ``ctx`` (see the module docstring). Hard meaning: ``function(*args, **kwargs)``."""
     if isinstance(function, functools.partial):
         return call(function.func, (*function.args, *args), {**function.keywords, **kwargs}, ctx)
-    if getattr(function, "__name__", None) in SEARCH_METHODS:
-        _refuse_search_on_batch(function, args)
+    name = getattr(function, "__name__", None)
+    if name == "sort" and type(getattr(function, "__self__", None)) is list:
+        # `xs.sort()`: as `sorted`, whose keys must be static (relaxed ones are refused).
+        function.__self__[:] = static_sorted(function.__self__, *args, **kwargs)
+        return None
+    if name in COMPARING_METHODS or compares_elements(function):
+        _refuse_comparisons_on_batch(function, args)
     if math_function(function) and any(values.is_relaxed(a) for a in args):
         return _per_instance_math(function, args, kwargs)
     callee, args = relaxed_callee(function, args)

@@ -19,7 +19,7 @@ import torch.nn.functional as F
 from torch.utils import _pytree as pytree
 
 from . import indexing
-from .values import Value, align, is_relaxed, kept_for_this_call, position_in, syncs_freely
+from .values import Value, align, is_relaxed, kept_for_this_call, position_in, syncs_freely, version
 
 
 class Categorical(Value):
@@ -46,7 +46,7 @@ class Categorical(Value):
         # version, and the mask is made again. Under torch.compile the version is not a number
         # to compare, and there is nothing to save: the mask is made afresh and fused.
         self._one_hot = (None if one_hot is None or torch.compiler.is_compiling()
-                         else (probs._version, one_hot))
+                         else (version(probs), one_hot))
         self.origin = None   # (sequence, index) for an element: see element()
 
     @property
@@ -72,12 +72,12 @@ class Categorical(Value):
         probs = self.probs
         if torch.compiler.is_compiling():
             return _one_hot_mask(probs)
-        if self._one_hot is None or self._one_hot[0] != probs._version:
+        if self._one_hot is None or self._one_hot[0] != version(probs):
             if self.origin is not None:   # the slice of the sequence's test
                 sequence, index = self.origin
-                self._one_hot = (probs._version, sequence.one_hot().select(1, index))
+                self._one_hot = (version(probs), sequence.one_hot().select(1, index))
             else:
-                self._one_hot = (probs._version, _one_hot_mask(probs))
+                self._one_hot = (version(probs), _one_hot_mask(probs))
         return self._one_hot[1]
 
     def element(self, index) -> "Categorical":
@@ -238,7 +238,7 @@ def _pairwise(a, b):
     if (tables is None or s.origin is not None or t.origin is not None or s.probs.dim() != 3
             or t.probs.dim() != 3):
         return None
-    versions = (s.probs._version, t.probs._version)
+    versions = (version(s.probs), version(t.probs))
     kept = tables.get((id(s), id(t)))
     if kept is None or kept[2] != versions:
         n, m = s.probs.shape[1], t.probs.shape[1]

@@ -126,10 +126,20 @@ def _difference(a, b):
     12 % of a relaxed bubble sort's forward and backward time. Not in a call that replay records
     (``host.observer``): there each such read would be a test of its own in every replay, where
     the three ops are cheap straight-line code."""
+    a, b = _numeric(a, b), _numeric(b, a)
     difference = b - a
     if syncs_freely(difference) and host.observer() is None and host.finite(difference):
         return difference
     return torch.where(a == b, difference.nan_to_num(0.0), difference)
+
+
+def _numeric(value, other):
+    """A bool tensor compared with a number as the 0/1 it stands for (torch has no bool − x), in
+    the floating dtype of ``other`` if it has one."""
+    if not (isinstance(value, torch.Tensor) and value.dtype == torch.bool):
+        return value
+    floating = isinstance(other, torch.Tensor) and other.is_floating_point()
+    return value.to(other.dtype if floating else torch.get_default_dtype())
 
 
 def not_equal(a, b, ctx, integer: bool = False):

@@ -12,6 +12,7 @@ where the formula and the exact hard-mode meaning are documented.
 from __future__ import annotations
 
 import math
+import numbers
 
 import torch
 
@@ -63,7 +64,14 @@ class Context:
                  index_gradient: str = "exact", relaxation="logistic"):
         if mode not in MODES:
             raise ValueError(f"unknown mode {mode!r}: choose one of {', '.join(MODES)}")
-        if not (isinstance(beta, (int, float)) and math.isfinite(beta) and beta > 0):
+        if isinstance(beta, torch.Tensor):
+            raise TypeError(
+                f"beta must be a Python number, got a tensor ({beta!r}): the scale of the "
+                f"relaxation is an option, not a learnable value. Pass float(beta); for a "
+                f"learned temperature, divide the compared values by it instead (x / t compared "
+                f"at beta=1 is x compared at beta=t)")
+        if isinstance(beta, bool) or not (isinstance(beta, numbers.Real) and math.isfinite(beta)
+                                          and beta > 0):
             raise ValueError(f"beta must be a positive finite number, got {beta!r}")
         if not 0 <= eps < 0.5:
             raise ValueError(f"eps must lie in [0, 0.5), got {eps!r}")
@@ -286,6 +294,8 @@ class Context:
     round = staticmethod(arithmetic.round_)
     float = staticmethod(arithmetic.float_)
     item = staticmethod(arithmetic.item)
+    tolist = staticmethod(indexing.tolist)
+    copy = staticmethod(indexing.copy)
 
     # min / max / argmin / argmax (extrema.py).
     def max(self, *args, **options): return extrema.extremum(args, self, largest=True, **options)

@@ -66,6 +66,11 @@ def extremum(args, ctx, *, largest: bool, **builtin_options):
         raise ValueError(f"{'max' if largest else 'min'}() arg is an empty sequence")
     values = [expectation(v) for v in values]
     reference = next(v for v in values if isinstance(v, torch.Tensor))
+    integers = _integer_dtype(values)
+    if integers is not None:
+        # Integer and boolean values compare exactly, also relaxed (as `if v > best` on them
+        # does): Python's extremum, in their own dtype.
+        return _python_extremum(_stack(values, reference, integers), largest)
     dtype = reference.dtype if reference.is_floating_point() else torch.get_default_dtype()
     stacked = _stack(values, reference, dtype)
     if ctx.hard:
@@ -85,6 +90,25 @@ def extremum(args, ctx, *, largest: bool, **builtin_options):
     # A dominating infinity (+inf for max) wins outright; all non-finite, or a NaN first (Python's
     # max keeps it): the exact value.
     return torch.where(_decided_exactly(stacked, finite, some_finite, sign), exact, soft)
+
+
+def _integer_dtype(values):
+    """The dtype that integer and boolean ``values`` (tensors, ints, bools) promote to; None if
+    any is floating."""
+    dtype = None
+    for v in values:
+        if isinstance(v, torch.Tensor):
+            if v.is_floating_point():
+                return None
+            kind = v.dtype
+        elif isinstance(v, bool):
+            kind = torch.bool
+        elif isinstance(v, int):
+            kind = torch.int64
+        else:
+            return None
+        dtype = kind if dtype is None else torch.promote_types(dtype, kind)
+    return dtype
 
 
 def _finite_weights(stacked, finite, some_finite, sign, ctx):
@@ -159,8 +183,8 @@ def arg_extremum(values, ctx, *, largest: bool):
     dtype = reference.dtype if reference.is_floating_point() else torch.get_default_dtype()
     stacked = _stack([expectation(v) for v in elements], reference, dtype)
     exact = F.one_hot(_python_arg_extremum(stacked, largest), stacked.shape[-1]).to(dtype)
-    if ctx.hard:
-        return Categorical(exact)
+    if ctx.hard or _integer_dtype([expectation(v) for v in elements]) is not None:
+        return Categorical(exact)   # (integers and booleans compare exactly, as in `extremum`)
     sign = 1.0 if largest else -1.0
     if host.finite_or_deferred(stacked, syncs_freely(stacked)):
         weights = ctx.relaxation.choice_weights(stacked, sign, ctx.beta)

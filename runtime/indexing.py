@@ -148,6 +148,8 @@ def index_weights(index: torch.Tensor, n: int, ctx) -> torch.Tensor:
         if bool(outside.any()):
             # Out of range is an error only where this path matters (paths.py).
             dormant = inactive(index.shape[0]) if index.dim() > 0 else None
+            if dormant is not None:
+                outside, dormant = align(outside, dormant)   # (an index (B, 1) meets (B,))
             if dormant is None or bool((outside & ~dormant).any()):
                 raise IndexError(f"per-instance index out of range for a sequence of length {n}")
             exact = exact.clamp(0, n - 1)
@@ -407,17 +409,43 @@ def static_range(*bounds):
 
 
 def static_sorted(iterable, /, *, key=None, reverse=False):
-    """``sorted``; the keys it compares must be static (per-instance ones are refused clearly)."""
+    """``sorted`` (and ``list.sort``, ``calls.call``); the keys it compares must be static
+    (per-instance ones are refused clearly)."""
     elements = list(iterable)
     keys = elements if key is None else [key(e) for e in elements]
     if any(is_relaxed(k) and not (isinstance(k, torch.Tensor) and k.dim() == 0) for k in keys):
         raise TypeError(
-            "sorted() compares relaxed values (they differ per instance): write the sort as an "
-            "algorithm in the relaxed function (a bubble sort, an insertion sort) so that each "
-            "comparison is relaxed"
+            "sorted() or list.sort() compares relaxed values (they differ per instance): write "
+            "the sort as an algorithm in the relaxed function (a bubble sort, an insertion "
+            "sort) so that each comparison is relaxed"
         )
     order = sorted(range(len(elements)), key=keys.__getitem__, reverse=reverse)   # stable
     return [elements[i] for i in order]
+
+
+def copy(value):
+    """``value.copy()``: a list's, dict's (any object's) own; a tensor, which has none, as its
+    clone: a sequence may be given as a tensor ``(B, n, ...)`` where Python code copies a list.
+    Columns are immutable: a copy is themselves."""
+    if isinstance(value, torch.Tensor):
+        return value.clone()
+    if isinstance(value, Value) and value.per_instance:
+        return value
+    return value.copy()
+
+
+def tolist(value):
+    """``value.tolist()``: per instance, the sequence as a list of its elements (nested for more
+    dims) and a scalar as itself, so that relaxed code goes on per instance, as it does on a
+    list argument. The batch's rows as Python numbers would make every decision after it static
+    (no relaxation, no gradient). A value that is not per instance is torch's ``tolist``."""
+    if isinstance(value, Value) and value.per_instance:
+        return [tolist(element) for element in value.elements()]
+    if isinstance(value, torch.Tensor) and value.dim() > 0:
+        if value.dim() == 1:
+            return value
+        return [tolist(element) for element in value.unbind(1)]
+    return value.tolist()
 
 
 def iterate(iterable, unpack: bool = False):

@@ -769,6 +769,10 @@ class Replays:
             except _Unrecordable as why:
                 _warn(self.name, str(why))
                 return run(args, kwargs)
+        if torch.is_inference_mode_enabled() or any(t.is_inference() for t in leaves):
+            # Inference tensors keep no version, by which a record finds writes in place: such
+            # a call runs as usual (the same values; inference needs no backward to save).
+            return run(args, kwargs)
         key = (_signature(template, leaves), options, torch.is_grad_enabled(),
                torch.is_inference_mode_enabled(), torch.get_default_dtype())
         records = self.signatures.get(key)

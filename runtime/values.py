@@ -220,6 +220,13 @@ def kept_for_this_call(kind: str):
     return kept
 
 
+def version(tensor: torch.Tensor):
+    """``tensor._version``, the count of in-place writes that caches compare; for an inference
+    tensor (``torch.inference_mode``), which keeps no count, a new object each time, so that a
+    cache keyed on it never matches."""
+    return object() if tensor.is_inference() else tensor._version
+
+
 def syncs_freely(tensor: torch.Tensor) -> bool:
     """Whether code may read a value of ``tensor`` back to Python to pick a cheaper path: on the
     CPU that costs nothing, on an accelerator it would stall the queue, and under torch.compile

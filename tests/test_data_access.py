@@ -433,7 +433,7 @@ def test_sorted_sorts_static_values_and_refuses_relaxed_ones_clearly():
     assert relaxc.relax(sorted_first)([3, 1, 2]) == 1
     shared = [torch.tensor(3.0), torch.tensor(1.0)]     # 0-d tensors: shared by the batch
     assert relaxc.relax(sorted_first)(shared) is shared[1]
-    with pytest.raises(TypeError, match=r"sorted\(\) compares relaxed values.*write the sort as"):
+    with pytest.raises(TypeError, match=r"list.sort\(\) compares relaxed values.*write the sort as"):
         relaxc.relax(sorted_first)(torch.randn(2, 3))
 
 

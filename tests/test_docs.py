@@ -89,7 +89,7 @@ def test_the_message_search_finds_the_known_kinds():
     messages = {text for _, text in _messages()}
     assert len(messages) > 60
     for known in ("`try` is not supported", "a decorator applied before @relax",
-                  "sorted() compares relaxed values", "this call runs without replay, because ",
+                  "list.sort() compares relaxed values", "this call runs without replay, because ",
                   "a list changes size inside a relaxed `while`"):
         assert any(known in text for text in messages), known
 

@@ -41,14 +41,7 @@ MAX_PATHS = 16
 _SEED = 0
 #: Functions whose plot relaxc cannot draw today, and why: their page shows the error instead. A
 #: function listed here that plots fails the build, so that the list stays true.
-KNOWN_PLOT_FAILURES = {
-    "jump_search": "exact mode (the plot's reference) raises IndexError at `while arr[prev] < x` "
-                   "for β ≥ 0.1 while relaxed and hard modes run; probably a path on which the "
-                   "perturbed `prev == min(step, n)` is false reads past the end, which relaxed "
-                   "mode stops and exact mode does not",
-}
-
-
+KNOWN_PLOT_FAILURES = {}
 def _static_value(strategy):
     """The simplest non-zero value of a hypothesis strategy (its shrinking is deterministic)."""
     import hypothesis

@@ -45,6 +45,8 @@ def lower_call(updated: cst.Call, rx: str, user_globals: dict, local_names: set,
     elif runtime_calls.math_function(target):
         # `math.sqrt(x)` may be given a batch; `math.sqrt(2.0)` stays plain.
         reaches = not all(isinstance(a.value, (cst.Integer, cst.Float)) for a in updated.args)
+    elif runtime_calls.compares_elements(target):
+        reaches = True   # `bisect.bisect_left(xs, v)`: refused where the values are relaxed
     elif target is _DYNAMIC or target is _UNRESOLVED:
         reaches = convert_calls
     else:
@@ -77,9 +79,10 @@ def _callee(func, user_globals: dict, local_names: set, own_name: str):
     elif attributes:
         # A method of a value: a container's or a tensor's stays a plain call (by its name; but
         # `self.clip(x)` in a method is the user's own class).
-        # `xs.index(v)` and `xs.count(v)` go through `rx.call`, which refuses them on a batch.
+        # `xs.index(v)`, `xs.count(v)` and `xs.sort()` go through `rx.call`, which refuses
+        # them on a batch.
         target = (None if attributes[-1] in runtime_calls.PLAIN_METHODS
-                  and attributes[-1] not in runtime_calls.SEARCH_METHODS
+                  and attributes[-1] not in runtime_calls.COMPARING_METHODS
                   and not (isinstance(owner, cst.Name) and owner.value in ("self", "cls"))
                   else _DYNAMIC)
     return target

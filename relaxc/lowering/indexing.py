@@ -10,13 +10,17 @@ Before / after::
     sum(reversed(xs))   ->  sum(reversed(rx.iterate(xs)))
     sorted(xs)          ->  rx.sorted(rx.iterate(xs))   # refuses relaxed keys clearly
     for j in range(n):  ->  for j in rx.range(n):       # refuses a relaxed bound clearly
+    [*xs], f(*xs)       ->  [*rx.iterate(xs)], f(*rx.iterate(xs))
+    zip(*grid)          ->  zip(*rx.iterate(grid, unpack=True))   # each row per instance too
+    ys.extend(xs)       ->  ys.extend(rx.iterate(xs))
+    xs.copy(), xs.tolist(), x.item()  ->  rx.copy(xs), rx.tolist(xs), rx.item(x)
 """
 
 from __future__ import annotations
 
 import libcst as cst
 
-from .nodes import call, name, runtime_call
+from .nodes import call, keyword, name, runtime_call
 
 #: Builtins that iterate over some of their positional arguments: name -> (first, end) positions
 #: of those arguments (end None: all that follow). Given a batched tensor they would iterate over
@@ -26,6 +30,11 @@ ITERATING_BUILTINS = {
     "tuple": (0, 1), "sorted": (0, 1), "any": (0, 1), "all": (0, 1), "iter": (0, 1),
     "set": (0, 1), "frozenset": (0, 1), "map": (1, None), "filter": (1, 2),
 }
+
+
+#: Methods without arguments whose meaning per instance the runtime gives (a tensor's own
+#: would see the batch: ``tolist`` its rows, ``item`` instance 0; a tensor has no ``copy``).
+PER_INSTANCE_METHODS = frozenset({"item", "tolist", "copy"})
 
 
 def index_expression(node: cst.Subscript) -> cst.BaseExpression:
@@ -79,3 +88,30 @@ def lower_iterable(iterable: cst.BaseExpression, rx: str, builtin_names: set) ->
         if function in ITERATING_BUILTINS and function in builtin_names:
             return iterable
     return runtime_call(rx, "iterate", iterable)
+
+
+def lower_starred_element(updated: cst.StarredElement, rx: str) -> cst.StarredElement:
+    """``*xs`` in a list, tuple or set display: one instance's elements, not the batch."""
+    return updated.with_changes(value=runtime_call(rx, "iterate", updated.value))
+
+
+def lower_unpacked_arguments(updated: cst.Call, rx: str, builtin_names: set) -> cst.Call:
+    """``f(*xs)`` and ``ys.extend(xs)`` (any method of that name: it iterates its argument, as
+    ``list``'s, ``deque``'s and ``array``'s do), their iterated arguments through ``rx.iterate``;
+    any other call unchanged. Unpacked into a builtin that iterates each of its arguments
+    (``zip(*grid)``, ``map(f, *columns)``), each element is split per instance as well."""
+    extends = (isinstance(updated.func, cst.Attribute) and updated.func.attr.value == "extend"
+               and len(updated.args) == 1 and updated.args[0].star == "")
+    if not extends and all(a.star != "*" for a in updated.args):
+        return updated
+    each_iterated = (isinstance(updated.func, cst.Name) and updated.func.value in builtin_names
+                     and ITERATING_BUILTINS.get(updated.func.value, (0, 1))[1] is None)
+
+    def iterated(value):
+        node = runtime_call(rx, "iterate", value)
+        if each_iterated:
+            node = node.with_changes(args=[*node.args, keyword("unpack", name("True"))])
+        return node
+
+    return updated.with_changes(args=[a.with_changes(value=iterated(a.value))
+                                      if extends or a.star == "*" else a for a in updated.args])

@@ -23,17 +23,15 @@ import libcst as cst
 
 from ..analysis import BranchFacts
 from .indexing import lower_iterable
-from .nodes import assign, function, line, name, names_target, runtime_call, string, tuple_of
+from .nodes import (assign, function, keyword, line, name, names_target, runtime_call, string,
+                    tuple_of)
 
 
 def lower_for(updated: cst.For, rx: str, builtin_names: set) -> cst.For:
     iterable = lower_iterable(updated.iter, rx, builtin_names)
     if isinstance(updated.target, (cst.Tuple, cst.List)) and _iterates_whole(iterable, rx):
         # `for a, b in pairs`: each element is unpacked per instance too.
-        iterable = iterable.with_changes(args=[*iterable.args, cst.Arg(
-            cst.Name("True"), keyword=cst.Name("unpack"),
-            equal=cst.AssignEqual(whitespace_before=cst.SimpleWhitespace(""),
-                                  whitespace_after=cst.SimpleWhitespace("")))])
+        iterable = iterable.with_changes(args=[*iterable.args, keyword("unpack", name("True"))])
     return updated.with_changes(iter=iterable)
 
 

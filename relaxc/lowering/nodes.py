@@ -20,6 +20,12 @@ def runtime_call(rx: str, operation: str, *args: cst.BaseExpression) -> cst.Call
     return call(cst.Attribute(name(rx), name(operation)), *args)
 
 
+def keyword(keyword_name: str, value: cst.BaseExpression) -> cst.Arg:
+    """``keyword_name=value`` as an argument."""
+    return cst.Arg(value, keyword=name(keyword_name), equal=cst.AssignEqual(
+        whitespace_before=cst.SimpleWhitespace(""), whitespace_after=cst.SimpleWhitespace("")))
+
+
 def string(text: str) -> cst.SimpleString:
     return cst.SimpleString(repr(text))
 

@@ -76,6 +76,8 @@ class Lowering(cst.CSTTransformer):
                 target = target.value
         elif isinstance(target, (cst.Tuple, cst.List)):
             for element in target.elements:
+                if isinstance(element, cst.StarredElement):
+                    self._store_chains.add(element)   # `first, *rest = xs`: a target
                 self._mark_store_chain(element.value)
 
     def leave_Subscript(self, original, updated):
@@ -116,10 +118,16 @@ class Lowering(cst.CSTTransformer):
             return updated.with_changes(expression=arithmetic.counted(updated.expression, self.rx))
         return updated
 
+    def leave_StarredElement(self, original, updated):
+        if original in self._store_chains:
+            return updated
+        return indexing.lower_starred_element(updated, self.rx)
+
     def leave_Call(self, original, updated):
-        if (isinstance(updated.func, cst.Attribute) and updated.func.attr.value == "item"
-                and not updated.args):
-            return runtime_call(self.rx, "item", updated.func.value)   # refused on relaxed values
+        updated = indexing.lower_unpacked_arguments(updated, self.rx, self.builtins)
+        if (isinstance(updated.func, cst.Attribute) and not updated.args
+                and updated.func.attr.value in indexing.PER_INSTANCE_METHODS):
+            return runtime_call(self.rx, updated.func.attr.value, updated.func.value)
         method = extrema.compiled_function(updated.func, self.user_globals)
         if method:
             return extrema.lower_compiled_function(updated, method, self.rx)
