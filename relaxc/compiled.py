@@ -18,6 +18,15 @@ the same thing::
                                                                     max_iter=16))
     values, swaps = fast_sort(x)          # compiled on the first call, as torch.compile is
 
+What is compiled is the call's record (``relaxc_runtime.replay``): the first call with an argument
+signature runs once eagerly, with the tests deferred, while the torch calls it makes are recorded
+as straight-line code, and ``torch.compile`` compiles that code, not the runtime's Python that
+decides what to call (which made Dynamo's trace ten times longer than the same algorithm written
+by hand). Where the record's host reads differ from call to call (a relaxed ``while`` without
+``fixed_iterations`` reads whether every instance has stopped) the code branches there, as
+replay's does. A call that cannot be recorded (it changes a list argument in place, reads a
+global tensor) is compiled as a whole instead, with a warning that says why.
+
 A list or dict argument is copied for the compiled run, and the caller's is updated only from the
 run that is kept. ``reruns`` counts the calls that ran again uncompiled. The deferral is a module
 global (torch.compile traces its stores): where a graph break lets part of a call run eagerly,
@@ -32,6 +41,7 @@ import functools
 import torch
 
 from relaxc_runtime import host
+from relaxc_runtime.replay import Replays
 from relaxc_runtime.values import map_structure, private_copy, write_back
 
 from .api import RelaxedFunction, relax
@@ -52,7 +62,9 @@ class CompiledRelaxedFunction:
     def __init__(self, relaxed: RelaxedFunction, compile_options: dict):
         self.relaxed = relaxed
         self.reruns = 0
-        self._compiled = torch.compile(self._deferring_call, **compile_options)
+        self._records = Replays(relaxed.python.__qualname__, compile_options)
+        # For a call that cannot be recorded: the relaxed code compiled as a whole.
+        self._compiled_whole = torch.compile(self._deferring_call, **compile_options)
         functools.update_wrapper(self, relaxed.python)
 
     def _deferring_call(self, args, kwargs):
@@ -63,7 +75,8 @@ class CompiledRelaxedFunction:
     def __call__(self, *args, **kwargs):
         private_args, private_kwargs = private_copy(args), private_copy(kwargs)
         try:
-            result, total = self._compiled(private_args, private_kwargs)
+            result, total = self._records(self._deferring_call, private_args, private_kwargs,
+                                          repr(self.relaxed.context), self._compiled_whole)
         except BaseException:
             host.stop_deferring()
             raise

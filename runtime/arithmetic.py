@@ -71,7 +71,7 @@ def _needs_gradient(*values) -> bool:
     return any(isinstance(v, torch.Tensor) and v.requires_grad for v in values)
 
 
-def _straight_through(exact: torch.Tensor, stand_in: torch.Tensor) -> torch.Tensor:
+def straight_through(exact: torch.Tensor, stand_in: torch.Tensor) -> torch.Tensor:
     """``exact`` in the forward pass, the gradient of ``stand_in`` in the backward pass."""
     delta = stand_in - stand_in.detach()   # exactly zero where stand_in is finite
     return exact + torch.where(torch.isfinite(stand_in.detach()), delta, torch.zeros_like(delta))
@@ -115,7 +115,7 @@ def floordiv(a, b):
     passes = torch.isfinite(_detached(a) / _detached(b))
     a, b = (torch.where(passes, v, torch.ones_like(v)) if isinstance(v, torch.Tensor) else v
             for v in (a, b))
-    return _straight_through(exact, a / b)
+    return straight_through(exact, a / b)
 
 
 def _floor_divide(a, b):
@@ -158,7 +158,7 @@ def _rounded(x, operation: str, rounding):
         return x
     if not _needs_gradient(x):
         return rounding(x)
-    return _straight_through(rounding(x.detach()), x)
+    return straight_through(rounding(x.detach()), x)
 
 
 def int_(x, *args, **kwargs):

@@ -125,10 +125,11 @@ def _difference(a, b):
     finite everywhere, which needs no repair: the repair's three ops (and their backward) were
     12 % of a relaxed bubble sort's forward and backward time. Not in a call that replay records
     (``host.observer``): there each such read would be a test of its own in every replay, where
-    the three ops are cheap straight-line code."""
+    the three ops are cheap straight-line code; but where the tests are deferred
+    (``relaxc.compile``), deferred too."""
     a, b = _numeric(a, b), _numeric(b, a)
     difference = b - a
-    if syncs_freely(difference) and host.observer() is None and host.finite(difference):
+    if host.finite_or_deferred(difference, syncs_freely(difference) and host.observer() is None):
         return difference
     return torch.where(a == b, difference.nan_to_num(0.0), difference)
 

@@ -137,8 +137,10 @@ class Context:
             chosen = self.script.decide([p, 1 - p], [True, False])
             return torch.full(p.shape, chosen, dtype=torch.bool, device=p.device)
         # A NaN probability is that instance's own (its NaN data, or the placeholder state of a
-        # loop it has left): it draws as a fair coin, so the other instances still draw.
-        p = torch.nan_to_num(p.detach(), nan=0.5)
+        # loop it has left): it draws False, so the other instances still draw, and a `while`
+        # stops for it (as relaxed mode counts a NaN probability of running on as stopped)
+        # instead of walking on past a sentinel it cannot compare with.
+        p = torch.nan_to_num(p.detach(), nan=0.0)
         return torch.bernoulli(p, generator=self._generator(p.device)).bool()
 
     def choice(self, weights):

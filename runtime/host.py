@@ -44,25 +44,41 @@ def finite(tensor: torch.Tensor) -> bool:
     return every_finite(tensor) if observer is None else observer.finite(tensor)
 
 
-# The finiteness tests deferred to the end of a call by ``relaxc.compile`` (:func:`deferring`),
-# as a one-element list holding the running sum of the tested tensors' sums; None otherwise. A
-# module global, not a thread-local: torch.compile traces its stores as the graph's side effects.
+# The finiteness tests deferred to the end of a call by ``relaxc.compile`` (:func:`deferring`):
+# the tensors whose tests are deferred; None otherwise. A module global, not a thread-local:
+# torch.compile traces its stores as the graph's side effects.
 _deferred = None
 
 
 def deferring() -> None:
-    """Defer the finiteness tests of the code that runs from here (traced by torch.compile) to
-    :func:`deferred`: each :func:`finite_or_deferred` that cannot read its tensor answers True
-    and adds the tensor's sum."""
+    """Defer the finiteness tests of the code that runs from here (traced by torch.compile, or
+    recorded for it) to :func:`deferred`: each :func:`finite_or_deferred` answers True and keeps
+    its tensor, and no other code reads a value back (``values.syncs_freely``)."""
     global _deferred
-    _deferred = [torch.zeros(())]
+    _deferred = []
+
+
+def is_deferring() -> bool:
+    """Whether finiteness tests are deferred now (:func:`deferring`)."""
+    return _deferred is not None
 
 
 def deferred() -> torch.Tensor:
-    """Stop deferring; the sum of the sums of every tensor whose test was deferred, finite
-    exactly when each of them is (or conservatively not, where finite sums overflow)."""
+    """Stop deferring; a 0-d tensor that is finite exactly when every tensor whose test was
+    deferred is (or conservatively not, where finite sums overflow): one sum per shape, of
+    their stack (a sum each would be two ops per merge in the graph, and in Inductor's time)."""
     global _deferred
-    total, _deferred = _deferred[0], None
+    tensors, _deferred = _deferred, None
+    by_shape = {}
+    for tensor in tensors:
+        by_shape.setdefault((tensor.shape, tensor.dtype, tensor.device), []).append(tensor)
+    total = torch.zeros(())
+    with torch.no_grad():
+        for group in by_shape.values():
+            stacked = torch.stack(group)
+            if stacked.dtype in (torch.float16, torch.bfloat16):   # (their sums overflow early)
+                stacked = stacked.float()
+            total = total + stacked.sum()
     return total
 
 
@@ -74,20 +90,17 @@ def stop_deferring() -> None:
 
 
 def finite_or_deferred(tensor: torch.Tensor, readable: bool) -> bool:
-    """Whether every value of ``tensor`` is finite, as the caller may take it: read (:func:`finite`)
-    where reading it back costs nothing (``readable``: ``values.syncs_freely``); else, where the
-    tests are deferred (:func:`deferring`), True, with the tensor's sum added to them
-    (``relaxc.compile`` runs the call again as usual if the deferred test fails); else False,
-    so that the caller takes its general path."""
+    """Whether every value of ``tensor`` is finite, as the caller may take it: where the tests
+    are deferred (:func:`deferring`), True, with the tensor kept for the one test after the call
+    (``relaxc.compile`` runs the call again as usual if it fails); else read (:func:`finite`)
+    where reading it back costs nothing (``readable``: ``values.syncs_freely``); else False, so
+    that the caller takes its general path."""
+    if _deferred is not None:
+        _deferred.append(tensor)
+        return True
     if readable:
         return finite(tensor)
-    if _deferred is None:
-        return False
-    tensor = tensor.detach()
-    if tensor.dtype in (torch.float16, torch.bfloat16):   # (their sums overflow early)
-        tensor = tensor.float()
-    _deferred[0] = _deferred[0] + tensor.sum()
-    return True
+    return False
 
 
 def warned() -> None:

@@ -23,6 +23,7 @@ import math
 
 import torch
 
+from .arithmetic import straight_through
 from .enumeration import DecisionScript
 from .replay import Replays
 from .values import Value, align, call_scope, map_structure, private_copy, write_back
@@ -81,7 +82,8 @@ def _straight_through(hard, relaxed):
     if not (isinstance(relaxed, torch.Tensor) and isinstance(hard, torch.Tensor)
             and relaxed.is_floating_point()):
         return hard
-    return hard.detach().to(relaxed.dtype) + (relaxed - relaxed.detach())
+    # (where the relaxed value is not finite, the hard value alone: inf − inf would be NaN)
+    return straight_through(hard.detach().to(relaxed.dtype), relaxed)
 
 
 def _sample(function, ctx, args, kwargs, rx_name, standard_error):
@@ -147,9 +149,9 @@ def _enumerate(function, ctx, args, kwargs, rx_name):
             break
         if paths == ctx.max_paths:
             script.refuse(f"more than {ctx.max_paths}")
-    for original, combined in zip(args, totals_of_args):
+    for original, combined in zip(args, _settled(totals_of_args)):
         write_back(original, combined)
-    return total
+    return _settled(total)
 
 
 def _weighted_sum(total, value, weight, negligible):
@@ -164,11 +166,33 @@ def _weighted_sum(total, value, weight, negligible):
                          value, total)
 
 
+class _StaticSum:
+    """The weighted sum of a static number over the paths so far, and whether every path gave
+    the same number (then the result is that number, as in the other modes: ``len(xs)`` stays
+    an int)."""
+
+    __slots__ = ("value", "agrees", "total")
+
+    def __init__(self, value, agrees, total):
+        self.value, self.agrees, self.total = value, agrees, total
+
+
+def _settled(total):
+    """``total`` with each :class:`_StaticSum` as the number every path agreed on, or its sum."""
+    return map_structure(lambda leaf: (leaf.value if leaf.agrees else leaf.total)
+                         if isinstance(leaf, _StaticSum) else leaf, total)
+
+
 def _weighted(value, weight, negligible, total):
     if isinstance(value, Value):
         value = value.output()
     if not isinstance(value, (torch.Tensor, bool, int, float)):
         return value   # static and equal on every path (e.g. None, a string)
+    static = isinstance(total, _StaticSum)
+    agrees = (not isinstance(value, torch.Tensor)
+              and (total is None or static and total.agrees and type(total.value) is type(value)
+                   and total.value == value))
+    total = total.total if static else total
     number = value.to(weight.dtype) if isinstance(value, torch.Tensor) else float(value)
     w, number = align(weight, number)
     if isinstance(number, torch.Tensor) and number.dim() > w.dim() > 0:
@@ -178,4 +202,5 @@ def _weighted(value, weight, negligible, total):
         negligible, _ = align(negligible, w)
         number = torch.where(negligible.reshape(w.shape) & ~number.isfinite(), 0.0, number)
     term = w * number
-    return term if total is None else total + term
+    total = term if total is None else total + term
+    return _StaticSum(value, agrees, total) if not isinstance(value, torch.Tensor) else total

@@ -23,6 +23,10 @@ the replay stops and the call runs as usual, recorded: the records form a tree t
 the host reads where they differ, and the code is generated again. Calls with the same host reads
 make the same torch calls, so a replay computes what the runtime computes, values and gradients.
 
+``relaxc.compile`` runs the same code under ``torch.compile`` (``Replays(name, compile_options)``):
+Dynamo then traces straight-line torch calls, not the runtime's Python deciding what to call, so
+the compile costs about what it costs for the same algorithm written by hand.
+
 The contract, as for ``torch.jit.trace`` and CUDA graphs: what the function does depends on its
 arguments only (no global that changes between calls, no side effect but the result). A recording
 that cannot be replayed is dropped and the call's signature runs as usual from then on, with a
@@ -59,10 +63,11 @@ class Diverged(Exception):
 
 
 # Tensor queries that read no values, only what the signature fixes (shape, dtype, device,
-# requires_grad); replays skip them. ``_version`` feeds caches only (Categorical's one-hot test).
+# requires_grad); replays skip them. ``_version`` feeds caches only (Categorical's one-hot test);
+# ``is_inference`` is False in every recorded call (inference runs without replay).
 _METADATA = frozenset(f"torch.Tensor.{name}" for name in (
     "dim", "ndimension", "size", "numel", "__len__", "is_floating_point", "is_complex",
-    "element_size", "__hash__", "get_device",
+    "element_size", "__hash__", "get_device", "is_inference",
     *(f"{p}.__get__" for p in ("shape", "dtype", "device", "ndim", "requires_grad", "is_leaf",
                                "layout", "is_cuda", "_version", "names", "is_sparse",
                                "is_quantized", "is_meta", "is_nested"))))
@@ -456,9 +461,17 @@ class _Code:
         pending = [root]
         while pending:
             pending.extend(self._function(pending.pop()))
+        # The entry: a function of the tensors, defined in this source so that each code has
+        # a code object of its own (torch.compile keeps its graphs per code object).
+        self.lines += ["def replayed(*leaves):",
+                       "    v = dict(enumerate(leaves))",
+                       f"    step = {self._name(root)}",
+                       "    while callable(step):",
+                       "        step = step(v)",
+                       "    return build(step.result, v)"]
         namespace = dict(self.constants)
         namespace.update(finite=every_finite, all_finite=_all_finite, Diverged=Diverged,
-                         diverged=_diverged,
+                         diverged=_diverged, build=_build,
                          set_grad=torch._C._set_grad_enabled)
         self.filename = filename
         source = "\n".join(self.lines) + "\n"
@@ -466,7 +479,7 @@ class _Code:
         exec(compile(source, filename, "exec"), namespace)
         for table in self.tables:   # answers -> names, now -> functions
             table.update({k: namespace[v] for k, v in table.items()})
-        self.start = namespace[self._name(root)]
+        self.replayed = namespace["replayed"]
 
     def _name(self, node) -> str:
         return self.functions.setdefault(id(node), f"n{len(self.functions)}")
@@ -729,6 +742,10 @@ def _diverged(v):
     raise Diverged
 
 
+#: What :meth:`_Records._replay` gives for a replay that stopped.
+_DIVERGED = object()
+
+
 def _all_finite(*tensors) -> bool:
     """Whether every element of these tensors (all of one shape) is finite: for a few, a test
     each; for many, one test of their stack (a tenth of the time of a test each)."""
@@ -745,8 +762,11 @@ def _all_finite(*tensors) -> bool:
 class Replays:
     """The records of one compiled function, per signature, and their generated code."""
 
-    def __init__(self, name: str):
+    def __init__(self, name: str, compile_options: dict | None = None):
         self.name = name
+        #: ``relaxc.compile``: the options of ``torch.compile`` for the records' code (None: run
+        #: as it is).
+        self.compile_options = compile_options
         self.signatures = {}   # signature -> _Records
         self.too_many = False   # warned that there are more than MAX_SIGNATURES
 
@@ -755,10 +775,12 @@ class Replays:
         return (sum(r.count for r in self.signatures.values()),
                 sum(r.replayed for r in self.signatures.values()))
 
-    def __call__(self, run, args, kwargs, options):
-        """``run(args, kwargs)`` (the usual call) or its replay, for a call with ``options``."""
+    def __call__(self, run, args, kwargs, options, fallback=None):
+        """``run(args, kwargs)`` (the usual call) or its replay, for a call with ``options``;
+        ``fallback(args, kwargs)`` where the call cannot be replayed (by default ``run``)."""
         if host.observer() is not None or torch.compiler.is_compiling():
             return run(args, kwargs)   # inside a recorded call, or captured by torch.compile
+        fallback = run if fallback is None else fallback
         if (not kwargs and all(type(a) is torch.Tensor for a in args)
                 and len({id(a) for a in args}) == len(args)):
             # The common call, distinct tensors: its signature without the general walk.
@@ -767,12 +789,12 @@ class Replays:
             try:
                 template, leaves = _leaves((args, kwargs))
             except _Unrecordable as why:
-                _warn(self.name, str(why))
-                return run(args, kwargs)
+                self._warn(str(why))
+                return fallback(args, kwargs)
         if torch.is_inference_mode_enabled() or any(t.is_inference() for t in leaves):
             # Inference tensors keep no version, by which a record finds writes in place: such
             # a call runs as usual (the same values; inference needs no backward to save).
-            return run(args, kwargs)
+            return fallback(args, kwargs)
         key = (_signature(template, leaves), options, torch.is_grad_enabled(),
                torch.is_inference_mode_enabled(), torch.get_default_dtype())
         records = self.signatures.get(key)
@@ -780,46 +802,59 @@ class Replays:
             if len(self.signatures) == MAX_SIGNATURES:
                 if not self.too_many:
                     self.too_many = True
-                    _warn(self.name, f"it was called with more than {MAX_SIGNATURES} argument "
-                                     f"signatures (shapes, dtypes, static values): pass numbers "
-                                     f"that change from call to call as tensors")
-                return run(args, kwargs)
-            records = self.signatures[key] = _Records(self.name)
-        return records.call(run, args, kwargs, leaves, template)
+                    self._warn(f"it was called with more than {MAX_SIGNATURES} argument "
+                               f"signatures (shapes, dtypes, static values): pass numbers "
+                               f"that change from call to call as tensors")
+                return fallback(args, kwargs)
+            records = self.signatures[key] = _Records(self)
+        return records.call(run, fallback, args, kwargs, leaves, template)
+
+    def _warn(self, reason: str) -> None:
+        """Why calls of a signature run as usual (or, compiled, from the relaxed code)."""
+        if self.compile_options is None:
+            _warn(self.name, reason)
+        else:
+            host.warn(f"relaxc.compile of {self.name}: this call is compiled from the relaxed "
+                      f"code as a whole, not from its record (slower to compile), because "
+                      f"{reason}")
 
 
 class _Records:
     """The records of one signature: their tree, its code, or why they cannot be replayed."""
 
-    def __init__(self, name):
-        self.name = name
-        self.root = self.code = self.broken = None
+    def __init__(self, replays: Replays):
+        self.replays = replays
+        self.root = self.code = self.runner = self.broken = None
         self.count = self.replayed = 0   # records made, calls replayed
         self.stand_ins = True   # whether other tensors may stand for merges in their tests
         self.lock = threading.Lock()     # one thread at a time grows the tree
 
-    def call(self, run, args, kwargs, leaves, template):
+    def call(self, run, fallback, args, kwargs, leaves, template):
         if self.broken is not None:
-            return run(args, kwargs)
-        code = self.code
-        if code is not None:
-            values = dict(enumerate(leaves))   # the tensors that cross functions, by number
-            grad = torch.is_grad_enabled()
-            # The usual run after a divergence draws again what the replay drew.
-            random_state = _random_state() if code.draws else None
-            step = code.start
-            try:
-                while callable(step):
-                    step = step(values)
-                self.replayed += 1
-                return _build(step.result, values)
-            except Exception:   # Diverged, or a call that fails where the usual run would not
-                values.clear()  # (a genuine error is raised again by the usual run below)
-                if random_state is not None:
-                    _restore_random_state(random_state)
-            finally:
-                torch._C._set_grad_enabled(grad)
+            return fallback(args, kwargs)
+        if self.code is not None:
+            result = self._replay(leaves)
+            if result is not _DIVERGED:
+                return result
         return self._record(run, args, kwargs, leaves, template)
+
+    def _replay(self, leaves):
+        """The records' code run on ``leaves`` (compiled for ``relaxc.compile``), or
+        ``_DIVERGED`` where it stopped: a host read with a new answer, or a call that fails
+        where the usual run would not (a genuine error is raised again by the usual run)."""
+        grad = torch.is_grad_enabled()
+        # The usual run after a divergence draws again what the replay drew.
+        random_state = _random_state() if self.code.draws else None
+        try:
+            result = self.runner(*leaves)
+            self.replayed += 1
+            return result
+        except Exception:
+            if random_state is not None:
+                _restore_random_state(random_state)
+            return _DIVERGED
+        finally:
+            torch._C._set_grad_enabled(grad)
 
     def _record(self, run, args, kwargs, leaves, template):
         _forget_cached_tests(args, kwargs)
@@ -847,7 +882,12 @@ class _Records:
             with self.lock:
                 self.broken, self.root = reason, None
                 self._replace_code(None)
-            _warn(self.name, reason)
+            self.replays._warn(reason)   # (this call's result is the usual run's, above)
+        elif self.replays.compile_options is not None:
+            # A compiled call's result comes from the compiled code, the first one too.
+            replayed = self._replay(leaves)
+            if replayed is not _DIVERGED:
+                return replayed
         return result
 
     def _keep(self, events):
@@ -862,13 +902,16 @@ class _Records:
         self.count += 1
         if self.count > MAX_RECORDS:
             raise _Unrecordable(f"its host reads differ on more than {MAX_RECORDS} calls")
-        self._replace_code(_Code(self.root, f"<relaxc replay of {self.name} #{self.count}>",
-                                 self.stand_ins))
+        self._replace_code(_Code(self.root, f"<relaxc replay of {self.replays.name} "
+                                            f"#{self.count}>", self.stand_ins))
 
     def _replace_code(self, code):
         if self.code is not None:   # its source, kept for tracebacks, goes with it
             linecache.cache.pop(self.code.filename, None)
         self.code = code
+        options = self.replays.compile_options
+        self.runner = (None if code is None else code.replayed if options is None
+                       else torch.compile(code.replayed, **options))
 
 
 def _random_state():

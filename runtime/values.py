@@ -25,6 +25,8 @@ import threading
 import torch
 from torch.utils import _pytree as pytree
 
+from . import host
+
 
 class Value:
     """A kind of value of relaxed code other than a tensor or a Python value.
@@ -229,9 +231,11 @@ def version(tensor: torch.Tensor):
 
 def syncs_freely(tensor: torch.Tensor) -> bool:
     """Whether code may read a value of ``tensor`` back to Python to pick a cheaper path: on the
-    CPU that costs nothing, on an accelerator it would stall the queue, and under torch.compile
-    there is no value to read."""
-    return tensor.device.type == "cpu" and not torch.compiler.is_compiling()
+    CPU that costs nothing, on an accelerator it would stall the queue, under torch.compile
+    there is no value to read, and where ``relaxc.compile`` defers the finiteness tests
+    (``host.deferring``) none is read, so that its record is straight-line code."""
+    return (tensor.device.type == "cpu" and not torch.compiler.is_compiling()
+            and not host.is_deferring())
 
 
 def map_structure(function, value, *others, at_container=None, fresh=False):

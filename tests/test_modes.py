@@ -211,3 +211,52 @@ def test_exact_mode_drops_what_a_negligible_path_computes_that_is_not_finite(fun
     torch.testing.assert_close(value, results["relaxed"][0], rtol=1e-6, atol=1e-6)
     for exact_grad, relaxed_grad in zip(grads, results["relaxed"][1]):
         torch.testing.assert_close(exact_grad, relaxed_grad, rtol=1e-5, atol=1e-5)
+
+
+def running_minimum(xs):
+    best = float("inf")
+    for v in xs:
+        if v < best:
+            best = v
+    return best
+
+
+def test_straight_through_keeps_an_infinite_hard_value():
+    # hard + (relaxed − relaxed.detach()) is inf − inf = NaN where the relaxed value is
+    # infinite too (before: NaN for the -inf instance).
+    xs = torch.tensor([[1.0, -math.inf, 0.5], [3.0, 1.0, 2.0]], dtype=torch.float64,
+                      requires_grad=True)
+    result = relaxc.relax(running_minimum, mode="straight_through")(xs)
+    assert result.tolist() == [-math.inf, 1.0]
+    (gradient,) = torch.autograd.grad(result[1], xs)
+    assert torch.isfinite(gradient).all()
+
+
+def index_of_sentinel(xs, key):
+    i = 0
+    while xs[i] < key:
+        i += 1
+    return i
+
+
+def test_a_nan_instance_in_sample_mode_stops_instead_of_failing_the_batch():
+    # Its NaN probability of running on drew as a coin and walked past the sentinel: an
+    # IndexError for the whole batch.
+    xs = torch.tensor([[0.5, 3.0, 1.0], [0.1, 0.2, 5.0], [0.5, 3.0, 1.0]], dtype=torch.float64)
+    key = torch.tensor([2.0, 4.0, math.nan], dtype=torch.float64)
+    sampled = relaxc.relax(index_of_sentinel, mode="sample", beta=1e-3, samples=8)(xs, key)
+    assert sampled[:2].tolist() == [index_of_sentinel(r, k) for r, k in
+                                    zip(xs[:2].tolist(), key[:2].tolist())]
+
+
+def length_after_a_pass(xs):
+    for j in range(len(xs) - 1):
+        if xs[j] > xs[j + 1]:
+            xs[j], xs[j + 1] = xs[j + 1], xs[j]
+    return len(xs)
+
+
+def test_exact_mode_returns_a_static_result_as_it_is():
+    # Every path gives the int 4: it stays the int (before: a float tensor of 4s).
+    result = relaxc.relax(length_after_a_pass, mode="exact")(torch.randn(3, 4))
+    assert type(result) is int and result == 4

@@ -42,6 +42,8 @@ _SEED = 0
 #: Functions whose plot relaxc cannot draw today, and why: their page shows the error instead. A
 #: function listed here that plots fails the build, so that the list stays true.
 KNOWN_PLOT_FAILURES = {}
+
+
 def _static_value(strategy):
     """The simplest non-zero value of a hypothesis strategy (its shrinking is deterministic)."""
     import hypothesis
