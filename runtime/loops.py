@@ -79,8 +79,9 @@ def while_loop(condition, body, state, ctx, where: str = "a relaxed `while`", ex
         except IndexError:
             # A sentinel loop (`while xs[i] < pivot`) whose relaxed comparisons let some mass run
             # past the end: Python never gets there (hard mode raises as Python would). Relaxed,
-            # that path stops where it would read out of range.
-            if running is None or running.dtype == torch.bool:
+            # that path stops where it would read out of range; so does a drawn or enumerated
+            # path (sample, exact mode), which is one the perturbed comparisons take.
+            if running is None or ctx.hard:
                 raise
             _warn_out_of_range(running, where)
             q = False
@@ -225,7 +226,8 @@ def _and(running, q):
 def _warn_out_of_range(running, where):
     host.warn(
         f"{where}: a relaxed `while` condition reads out of range on a path that relaxed "
-        f"decisions reach with probability up to {float(running.detach().float().max()):.3g} "
+        f"decisions reach with probability up to "
+        f"{float(running.detach().float().nan_to_num(0.0).max()):.3g} "
         f"(a sentinel passed under perturbation); that path stops there. Guard the read "
         f"(`i < len(xs) and xs[i] < pivot`) to make the bound explicit")
 

@@ -303,3 +303,25 @@ def test_unpacking_a_batched_sequence_unpacks_each_instance():
     expected = [gain_of_pairs(p.tolist()) for p in pairs]
     assert gain.tolist() == [e[0] for e in expected]
     assert spread.tolist() == [e[1] for e in expected] and rest == 1
+
+
+def sentinel_index(xs):
+    key = xs[0]
+    i = 1
+    while xs[i] < key:
+        i += 1
+    return i
+
+
+@pytest.mark.parametrize("mode", ["exact", "sample"])
+def test_a_drawn_path_past_the_sentinel_stops_there_as_a_relaxed_one_does(mode):
+    # Before: an IndexError for the whole batch in exact and sample mode, where relaxed mode
+    # stops that path with a warning.
+    xs = torch.tensor([[0.5, 3.0, 1.5, 2.5], [3.0, 1.0, 0.2, 4.0]], dtype=torch.float64)
+    relaxed = relaxc.relax(sentinel_index, beta=0.125)
+    with pytest.warns(RuntimeWarning, match="reads out of range"):
+        expected = relaxed(xs)
+    with pytest.warns(RuntimeWarning, match="reads out of range"):
+        result = relaxed.options(mode=mode, samples=400)(xs)
+    torch.testing.assert_close(result, expected, atol=0.05 if mode == "sample" else 1e-6, rtol=0,
+                               check_dtype=False)
