@@ -15,9 +15,10 @@ gradients are checked against relaxc's.
 3. the compile latency of ``@relax`` (``compile_latency.py``).
 
 Replay rows give the time of the first call, which records, beside the time per call (replayed).
-``torch.compile`` and ``relaxc.compile`` rows give the compile time (the first call) beside the
-time per call; they run for the sizes in ``--torch-compile-sizes`` only, since compiling an
-unrolled n = 32 sort takes many minutes on a small machine.
+``torch.compile`` and ``relaxc.compile`` rows, and the hand-written code under ``torch.compile``
+(a fixed number of passes, as relaxc's compiled rows), give the compile time (the first call)
+beside the time per call; they run for the sizes in ``--torch-compile-sizes`` only, since
+compiling an unrolled n = 32 sort takes many minutes on a small machine.
 
     python benchmarks/speed.py [--device cuda] [--json results.json] [--quick]
 """
@@ -193,8 +194,11 @@ def bubble_sort_rows(args, device):
         if n in args.torch_compile_sizes:
             # A fixed number of passes: the loop has no data-dependent exit, so dynamo captures it.
             fixed = relaxed_bubble_sort.options(fixed_iterations=True, max_iter=n)
-            implementations.append(("relaxc + torch.compile", compiled(fixed)))
+            if not args.skip_plain_compile:
+                implementations.append(("relaxc + torch.compile", compiled(fixed)))
             implementations.append(("relaxc.compile", compiled_by_relaxc(fixed)))
+            implementations.append(("hand-written + torch.compile", compiled(
+                lambda x: handwritten.bubble_sort(x, SORT_BETA, early_exit=False))))
         size = measure("bubble sort", n, implementations, inputs, device, args.repeats)
         print_rows(size)
         rows += size
@@ -212,10 +216,13 @@ def levenshtein_rows(args, device):
             ("relaxc + replay", relaxc_distance(relaxed_levenshtein.options(replay=True))),
             ("hand-written", lambda a, b: handwritten.levenshtein(a, b, EDIT_BETA))]
         if n in args.torch_compile_sizes:
-            implementations.append(("relaxc + torch.compile",
-                                    compiled(relaxc_distance(relaxed_levenshtein))))
+            if not args.skip_plain_compile:
+                implementations.append(("relaxc + torch.compile",
+                                        compiled(relaxc_distance(relaxed_levenshtein))))
             implementations.append(("relaxc.compile",
                                     relaxc_distance(compiled_by_relaxc(relaxed_levenshtein))))
+            implementations.append(("hand-written + torch.compile", compiled(
+                lambda a, b: handwritten.levenshtein(a, b, EDIT_BETA))))
         size = measure("Levenshtein", n, implementations, inputs, device, args.repeats)
         print_rows(size)
         rows += size
@@ -235,9 +242,13 @@ def print_rows(rows):
 
 def targets(rows, latency_ms):
     """The issue's targets, each as (what, measured ratio or value, bound)."""
+    def row_of(case, n, name):
+        return next((r for r in rows if (r["case"], r["n"], r["implementation"]) == (case, n, name)),
+                    None)
+
     def seconds(case, n, name):
-        return next((r["seconds"] for r in rows
-                     if (r["case"], r["n"], r["implementation"]) == (case, n, name)), None)
+        row = row_of(case, n, name)
+        return None if row is None else row["seconds"]
 
     checks = []
     for case, n in sorted({(r["case"], r["n"]) for r in rows}):
@@ -248,9 +259,18 @@ def targets(rows, latency_ms):
             if n == ALGOVISION_TARGET_SIZE and seconds(case, n, "AlgoVision") is not None:
                 checks.append((f"{case} n={n}: {eager} / AlgoVision",
                                seconds(case, n, eager) / seconds(case, n, "AlgoVision"), 0.25))
+        checks.append((f"{case} n={n}: relaxc / hand-written (issue 21)",
+                       seconds(case, n, "relaxc") / hand, 1.25))
         if seconds(case, n, "relaxc + torch.compile") is not None:
             checks.append((f"{case} n={n}: relaxc + torch.compile / hand-written",
                            seconds(case, n, "relaxc + torch.compile") / hand, 0.5))
+        hand_compiled = row_of(case, n, "hand-written + torch.compile")
+        ours = row_of(case, n, "relaxc.compile")
+        if hand_compiled is not None and ours is not None:
+            checks.append((f"{case} n={n}: relaxc.compile / hand-written + torch.compile",
+                           ours["seconds"] / hand_compiled["seconds"], 1.1))
+            checks.append((f"{case} n={n}: compile time, relaxc.compile / hand-written",
+                           ours["compile_seconds"] / hand_compiled["compile_seconds"], 1.0))
     checks.append(("first compile of a 30-line function (ms)", latency_ms, 50))
     return checks
 
@@ -264,6 +284,8 @@ def main():
     parser.add_argument("--edit-batch", type=int, default=64)
     parser.add_argument("--torch-compile-sizes", type=int, nargs="*", default=[5, 8],
                         help="sizes of either case that also get a torch.compile row")
+    parser.add_argument("--skip-plain-compile", action="store_true",
+                        help="leave out the relaxc + torch.compile rows (minutes per size)")
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--quick", action="store_true",
                         help="the smallest size of each case, no torch.compile (a smoke run)")

@@ -1,4 +1,4 @@
-"""``relaxc.compile(f)``: a relaxed function under ``torch.compile``, with a graph a fifth the size.
+"""``relaxc.compile(f)``: a relaxed function under ``torch.compile``, compiled from its record.
 
 Eager relaxed code reads one number back per merge of a relaxed ``if`` (``host.finite``: is the
 merged value finite everywhere?) and repairs the merge only where it is not (a negligible side that
@@ -8,8 +8,8 @@ the merge itself is one ``lerp``, which makes the graph, and Inductor's time on 
 larger than the same algorithm written by hand (docs/compile_study.md).
 
 ``relaxc.compile`` defers those tests to the end of the call (``relaxc_runtime.host.deferring``):
-the compiled graph merges as for finite values and adds up the sums of the values it merged; one
-read of that total after the call says whether every merge was finite. If one was not, the call
+the compiled graph merges as for finite values and keeps the values it merged; one test of them
+after the call (a sum per shape, read once) says whether every merge was finite. If one was not, the call
 runs again as usual, uncompiled, and its result is returned. So the values and gradients are
 always those of the eager function; the compiled graph is used on the calls where it computes
 the same thing::

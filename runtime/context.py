@@ -298,6 +298,7 @@ class Context:
     item = staticmethod(arithmetic.item)
     tolist = staticmethod(indexing.tolist)
     copy = staticmethod(indexing.copy)
+    formatted = staticmethod(indexing.formatted)
 
     # min / max / argmin / argmax (extrema.py).
     def max(self, *args, **options): return extrema.extremum(args, self, largest=True, **options)

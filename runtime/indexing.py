@@ -423,6 +423,29 @@ def static_sorted(iterable, /, *, key=None, reverse=False):
     return [elements[i] for i in order]
 
 
+class _PerInstance:
+    """A batch's numbers in an f-string with a format spec: each formatted, as a list."""
+
+    __slots__ = ("numbers",)
+
+    def __init__(self, numbers):
+        self.numbers = numbers
+
+    def __format__(self, spec: str) -> str:
+        return "[" + ", ".join(format(number, spec) for number in self.numbers) + "]"
+
+
+def formatted(value):
+    """What ``f"{x:.3f}"`` formats: a number per instance as the list of the instances' numbers
+    (torch formats a single number only: a debug ``print`` would fail), anything else as it
+    is."""
+    if isinstance(value, Value) and value.per_instance:
+        value = value.output()
+    if isinstance(value, torch.Tensor) and value.dim() == 1:
+        return _PerInstance(value.detach().tolist())
+    return value
+
+
 def copy(value):
     """``value.copy()``: a list's, dict's (any object's) own; a tensor, which has none, as its
     clone: a sequence may be given as a tensor ``(B, n, ...)`` where Python code copies a list.

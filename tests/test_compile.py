@@ -90,3 +90,34 @@ def test_an_argument_list_gets_what_the_compiled_call_appended_and_is_what_it_re
     returned = compiled(x, out)
     assert returned is out and len(out) == 1
     torch.testing.assert_close(out[0], x * 2)
+
+
+def test_what_is_compiled_is_the_calls_record():
+    # The first call records the torch calls and compiles them; the next call with the same
+    # signature replays the compiled record (no second recording).
+    compiled = relaxc.compile(relaxc.relax(sort_and_max, beta=0.3), backend="eager")
+    x = torch.randn(5, 3, dtype=torch.float64, generator=torch.Generator().manual_seed(3))
+    compiled(x)
+    compiled(x * 2)
+    (records,) = compiled._records.signatures.values()
+    assert records.count == 1 and records.replayed == 2 and records.broken is None
+
+
+def halvings(x):
+    steps = 0
+    while x > 1:
+        x = x / 2
+        steps += 1
+    return steps
+
+
+def test_a_while_that_stops_after_different_counts_branches_the_record():
+    # Without fixed_iterations the loop reads on the host whether every instance has stopped:
+    # a call whose loop runs longer records again, and every call equals the eager one.
+    relaxed = relaxc.relax(halvings, beta=0.2)
+    compiled = relaxc.compile(relaxed, backend="eager")
+    for scale in (3.0, 40.0, 3.0, 40.0, 700.0):
+        x = torch.tensor([0.5, 1.5, scale], dtype=torch.float64)
+        torch.testing.assert_close(compiled(x), relaxed(x), rtol=1e-12, atol=1e-12)
+    (records,) = compiled._records.signatures.values()
+    assert records.count == 3   # one record per number of iterations

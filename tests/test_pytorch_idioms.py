@@ -236,3 +236,19 @@ def test_a_tensor_beta_is_refused_with_what_to_pass():
         relaxc.relax(larger, beta=torch.tensor(0.3))
     with pytest.raises(ValueError, match="positive finite number"):
         relaxc.relax(larger, beta=True)
+
+
+def halve_until_small(x):
+    steps = 0
+    while x > 1:
+        x = x / 2
+        steps += 1
+    print(f"final {x:.2f}, {x=}")
+    return steps
+
+
+def test_a_format_spec_formats_each_instances_number(capsys):
+    # torch formats one number only: a debug print of a relaxed value failed.
+    relaxc.relax(halve_until_small, mode="hard")(torch.tensor([10.0, 3.0]))
+    printed = capsys.readouterr().out
+    assert printed.startswith("final [0.62, 0.75], x=tensor([0.6250, 0.7500]")

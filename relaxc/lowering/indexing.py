@@ -14,6 +14,7 @@ Before / after::
     zip(*grid)          ->  zip(*rx.iterate(grid, unpack=True))   # each row per instance too
     ys.extend(xs)       ->  ys.extend(rx.iterate(xs))
     xs.copy(), xs.tolist(), x.item()  ->  rx.copy(xs), rx.tolist(xs), rx.item(x)
+    f"{x:.3f}"          ->  f"{rx.formatted(x):.3f}"     # each instance's number
 """
 
 from __future__ import annotations
@@ -115,3 +116,12 @@ def lower_unpacked_arguments(updated: cst.Call, rx: str, builtin_names: set) -> 
 
     return updated.with_changes(args=[a.with_changes(value=iterated(a.value))
                                       if extends or a.star == "*" else a for a in updated.args])
+
+
+def lower_formatted_value(updated: cst.FormattedStringExpression,
+                          rx: str) -> cst.FormattedStringExpression:
+    """``f"{x:.3f}"``: a format spec formats one number, so a batch's goes through
+    ``rx.formatted`` (``f"{x=:.3f}"`` keeps its text, and so its value, as written)."""
+    if not updated.format_spec or updated.equal is not None:
+        return updated
+    return updated.with_changes(expression=runtime_call(rx, "formatted", updated.expression))

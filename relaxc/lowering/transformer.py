@@ -118,6 +118,9 @@ class Lowering(cst.CSTTransformer):
             return updated.with_changes(expression=arithmetic.counted(updated.expression, self.rx))
         return updated
 
+    def leave_FormattedStringExpression(self, original, updated):
+        return indexing.lower_formatted_value(updated, self.rx)
+
     def leave_StarredElement(self, original, updated):
         if original in self._store_chains:
             return updated
