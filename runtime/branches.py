@@ -81,6 +81,7 @@ def branch(condition, if_true, if_false, inputs, ctx, returns=None):
             out_false = if_false(*on_false.inputs)
     for original, copy_true in on_true.containers():
         merger.merge_in_place(original, copy_true, on_false.copy_of(original), on_true, on_false)
+    merger.copies = (on_true, on_false)   # (what each path's lists held: ChosenList's merge)
     out_true, out_false = on_true.restore(out_true), on_false.restore(out_false)
     if has_exit(out_true) or has_exit(out_false):   # a `break`/`return` inside a `while`
         return merge_forked(merger, out_true, out_false,
@@ -89,6 +90,7 @@ def branch(condition, if_true, if_false, inputs, ctx, returns=None):
 
 
 def _merged(merger, out_true, out_false, returns):
+    merger.choosing_lists = True   # (the outputs: a name bound to a different list on each path)
     if returns is None:
         return merger.merge(out_true, out_false)
     return merge_going_on(merger, out_true, out_false, returns)
@@ -168,6 +170,33 @@ def passes_through(function):
     return function
 
 
+class ChosenList(list):
+    """A name bound to a different list on each path of a relaxed ``if`` (``dst = hi if x > t
+    else lo``), merged element by element: reads see the expectation. Python writes through
+    such a name into the list it chose, which a merged list cannot do (a write would reach
+    neither ``hi`` nor ``lo``), so writes are refused (:meth:`refuse_write`); a copy
+    (``list(dst)``) is a plain list again."""
+
+    __slots__ = ()
+
+    def refuse_write(self, *args, **kwargs):
+        raise TypeError(
+            "a write into a list that a relaxed condition chose between two different lists "
+            "(`dst = hi if x > t else lo`): Python writes into the chosen list, and relaxed "
+            "code, which holds their expectation, would reach neither. Write into each list "
+            "under the condition (`if x > t: hi[0] += 1` / `else: lo[0] += 1`); where each "
+            "path makes a new list of its own, copy it before writing (`dst = list(dst)`)")
+
+    def __setitem__(self, index, value):
+        if (index == slice(None) and isinstance(value, list) and len(value) == len(self)
+                and all(new is old for new, old in zip(value, self))):
+            return   # a loop or branch that only read it, writing back the very same items
+        self.refuse_write()
+
+    __delitem__ = __iadd__ = __imul__ = refuse_write
+    append = extend = insert = pop = remove = clear = sort = reverse = refuse_write
+
+
 class BranchList(list):
     """A branch's private copy of a list: elements are guarded lazily, when the branch reads them."""
 
@@ -241,6 +270,14 @@ class BranchCopies:
         """(original, copy) for every list and dict among the inputs."""
         return list(self._copies.values())
 
+    def contents_of(self, original):
+        """An input list as this path left it (its copy's items, restored), or ``original``
+        where the path had no copy of it."""
+        entry = self._copies.get(id(original))
+        if entry is None or entry[0] is not original or not isinstance(original, list):
+            return original
+        return [self.restore(item) for item in entry[1]]
+
     def copy_of(self, original):
         return self._copies[id(original)][1]
 
@@ -272,6 +309,10 @@ class _Uncopied:
         return original
 
     @staticmethod
+    def contents_of(original):
+        return original
+
+    @staticmethod
     def restore(value):
         return value
 
@@ -294,6 +335,10 @@ class Merger:
         # Made when first needed: a path that computes nothing, or a merge that is finite, never
         # asks for its mask. (Not functools.cached_property: its lock stops torch.compile.)
         self._negligible_true = self._negligible_false = None
+        #: Whether two different lists merge into a :class:`ChosenList` (a branch's outputs),
+        #: and each path's copies, which hold what its lists were (``branch``).
+        self.choosing_lists = False
+        self.copies = (UNCOPIED, UNCOPIED)
 
     @property
     def negligible_true(self):
@@ -345,7 +390,12 @@ class Merger:
             kind = type(value_true) if true_kind >= false_kind else type(value_false)
             return kind.merge_paths(self, value_true, value_false)
         if isinstance(value_true, list) and isinstance(value_false, list):
-            return self._merge_sequences(list, value_true, value_false)
+            if not self.choosing_lists:
+                return self._merge_sequences(list, value_true, value_false)
+            # Each path's list as that path left it: an input list is already merged in place.
+            return self._merge_sequences(ChosenList, *(
+                copies.contents_of(value) for copies, value in
+                zip(self.copies, (value_true, value_false))))
         if isinstance(value_true, list) or isinstance(value_false, list):
             stacked = _stacked_sequences(value_true, value_false)
             if stacked is not None:   # `list(xs)` on one path, a slice of the tensor on the other
