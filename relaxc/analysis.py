@@ -330,14 +330,31 @@ def _integer_list_value(value, integers: set, integer_lists: set) -> bool:
     return isinstance(value, (cst.List, cst.ListComp)) and integer_elements(value, integers, integer_lists)
 
 
-def integer_names(function: cst.FunctionDef, params: list[str]) -> tuple[set[str], set[str]]:
+def integer_names(function: cst.FunctionDef, params: list[str],
+                  rx: str = "rx") -> tuple[set[str], set[str]]:
     """The local variables that hold an integer on every path (DESIGN §1.2): counters, indices,
     lengths, flags; and the local lists whose every element is one (``counts[k] += 1``). A greatest
     fixpoint: every variable assigned in the function starts as both, and one that some
     assignment gives a value not known to be one leaves the set (a parameter is not known to be
     either). A list also leaves when an element is given such a value, a method may put one in,
-    or the list is handed to anything but a builtin that only reads it (a helper may write it)."""
+    or the list is handed to anything but a builtin that only reads it (a helper may write it).
+
+    Canonicalization's forms (``rx`` is the context's name) keep what they stand for: an exit
+    value's ``v = rx.pending`` binds nothing yet, ``v = rx.returned(v)`` and ``rx.settled(v)``
+    are ``v``, and ``k, x = item`` of ``for item in enumerate(xs)`` makes ``k`` a counter."""
     sites = []   # (name, value node, or None for "not known to be an integer")
+    enumerated = set()   # `item` of `for item in enumerate(...)` (a loop with a break)
+
+    def canonical(value):
+        """``value`` as what it stands for; None for ``rx.pending`` (no value yet)."""
+        if (isinstance(value, cst.Attribute) and isinstance(value.value, cst.Name)
+                and value.value.value == rx and value.attr.value == "pending"):
+            return None
+        if (isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute)
+                and isinstance(value.func.value, cst.Name) and value.func.value.value == rx
+                and value.func.attr.value in ("returned", "settled") and len(value.args) == 1):
+            return value.args[0].value
+        return value
     element_writes = []   # (list name, value node or None) for `xs[k] = v`, `xs[k] += v`
     handled = set()   # the Name nodes of a list's reads and writes that keep it an integer list
 
@@ -349,8 +366,17 @@ def integer_names(function: cst.FunctionDef, params: list[str]) -> tuple[set[str
 
     class _Sites(cst.CSTVisitor):
         def visit_Assign(self, node):
+            value = canonical(node.value)
+            if value is None:
+                return
             for target in node.targets:
-                bind(target.target, node.value)
+                target = target.target
+                if (isinstance(value, cst.Name) and value.value in enumerated
+                        and isinstance(target, cst.Tuple) and len(target.elements) == 2):
+                    bind(target.elements[0].value, cst.Integer("0"))
+                    bind(target.elements[1].value, None)
+                else:
+                    bind(target, value)
 
         def visit_AnnAssign(self, node):
             bind(node.target, node.value)
@@ -400,6 +426,8 @@ def integer_names(function: cst.FunctionDef, params: list[str]) -> tuple[set[str
                 bind(node.target.elements[0].value, cst.Integer("0"))
                 bind(node.target.elements[1].value, None)
             else:
+                if name == "enumerate" and isinstance(node.target, cst.Name):
+                    enumerated.add(node.target.value)
                 bind(node.target, None)
             if isinstance(iterator, cst.Name):
                 handled.add(id(iterator))
@@ -720,7 +748,7 @@ def _analyse(source: UserSource) -> FunctionFacts:
     params = parameter_names(function)
     statements = body_of(function)
     order = list(dict.fromkeys(params + writes_in(statements)))
-    integers, integer_lists = integer_names(function, params)
+    integers, integer_lists = integer_names(function, params, source.runtime_name)
     facts = FunctionFacts(params=params, locals=set(order),
                           written_arguments=written_arguments(function, params),
                           integers=integers, integer_lists=integer_lists,

@@ -42,6 +42,7 @@ class _SuitesToBlocks(cst.CSTTransformer):
 
 def canonicalize(source: UserSource, namer, rx: str) -> None:
     """Rewrite ``source.node`` in place (recording origins)."""
+    source.runtime_name = rx
     present = present_types(source.node.body)
     if cst.SimpleStatementSuite in present:
         source.node = source.node.visit(_SuitesToBlocks(source.origins))

@@ -32,6 +32,8 @@ class UserSource:
     origins: dict = field(default_factory=dict)   # node made by a pass -> user node it stands for
     # A `while` with early exits -> its (flag, return value or None) pairs (canonicalization).
     loop_exits: dict = field(default_factory=dict)
+    # The name generated code gives the evaluation context (canonicalization calls it: `rx.pending`).
+    runtime_name: str = "rx"
 
     @functools.cached_property
     def _positions(self):

@@ -232,3 +232,33 @@ def quarters_written_by_a_tuple_target(xs):
 
 def test_a_list_written_non_integers_through_a_tuple_target_is_no_integer_list():
     assert "integer=True" not in relaxc.to_source(relaxc.relax(quarters_written_by_a_tuple_target))
+
+
+def first_index_above(xs, t):
+    found = 0
+    for k, x in enumerate(xs):
+        if x > t:
+            found = k
+            break
+    return found <= 0
+
+
+def exit_position(xs, t):
+    i = 0
+    while i < len(xs):
+        if xs[i] > t:
+            position = i
+            break
+        i += 1
+    else:
+        position = -1
+    return position <= 0
+
+
+@pytest.mark.parametrize("function", [first_index_above, exit_position])
+def test_counters_behind_a_break_keep_the_continuity_correction(function):
+    # An enumerate counter and an exit value are integers after the loop's rewrite too: a tie
+    # (position 0 <= 0) decides as in Python as β → 0, not ½.
+    xs, t = _tensor([[3.0, -1.0, -2.0], [-3.0, -1.0, -2.0]]), _tensor([0.3, -1.5])
+    expected = [float(function(r, v)) for r, v in zip(xs.tolist(), t.tolist())]
+    assert relaxc.relax(function, beta=1e-4)(xs, t).tolist() == pytest.approx(expected, abs=1e-6)
