@@ -212,6 +212,13 @@ def _weighted_read(weights, elements, ctx):
     elsewhere."""
     if isinstance(elements[0], categorical.Categorical):
         return categorical.Categorical(_weighted_read(weights, [e.probs for e in elements], ctx))
+    if isinstance(elements[0], (list, tuple)):
+        # A row of a list of lists (a DP table): each of its positions read with the weights.
+        if any(len(e) != len(elements[0]) for e in elements):
+            raise ValueError("a relaxed index reads a list of lists whose rows differ in "
+                             "length: give every row the same length")
+        return [_weighted_read(weights, [e[k] for e in elements], ctx)
+                for k in range(len(elements[0]))]
     if weights.dtype == torch.bool:
         result = elements[-1]
         for j in range(len(elements) - 2, -1, -1):
@@ -371,7 +378,7 @@ def _weighted_write(container, weights, value, ctx):
 def _written(weights, value, old, ctx):
     """``weights·value + (1 − weights)·old`` (lined up) as the merge of a relaxed ``if``; boolean
     weights select."""
-    if weights.dtype == torch.bool:
+    if weights.dtype == torch.bool and not isinstance(old, (list, tuple)):
         return torch.where(weights, value, old)
     if isinstance(value, torch.Tensor) and isinstance(old, torch.Tensor):
         value = value.expand(torch.broadcast_shapes(value.shape, old.shape))

@@ -676,3 +676,25 @@ def test_a_slice_with_per_instance_bounds_is_refused_with_the_fix():
     xs = torch.tensor([[3.0, 1.0, 2.0], [0.5, 2.0, 3.0]])
     with pytest.raises(TypeError, match=r"a slice whose bounds differ per instance .* `if j < k:`"):
         relaxc.relax(sum_of_the_first_above)(xs, torch.tensor([1.5, 1.5]))
+
+
+def count_by_sign(xs):
+    table = [[0.0, 0.0], [0.0, 0.0]]
+    for x in xs:
+        row = 0
+        if x > 0:
+            row = 1
+        table[row][0] += 1.0
+    return table[1][0] + 10 * table[0][0]
+
+
+def test_a_list_of_lists_takes_a_relaxed_row_index():
+    # A DP table as a list of lists: `table[row][0] += 1` with a relaxed `row` (before: torch's
+    # "where() received an invalid combination of arguments" in hard mode, and an index error
+    # relaxed). Relaxed, the row is read and written back at the relaxed index, as a sequence's
+    # element is: it tends to the hard result as β → 0.
+    xs = torch.tensor([[-1.0, 2.0, 0.5], [1.0, 1.5, -2.0]], dtype=torch.float64)
+    hard = relaxc.relax(count_by_sign, mode="hard")(xs)
+    assert hard.tolist() == [count_by_sign(r) for r in xs.tolist()]
+    cold = relaxc.relax(count_by_sign, beta=1e-3)(xs)
+    torch.testing.assert_close(cold, hard, rtol=0, atol=1e-6, check_dtype=False)
