@@ -324,9 +324,15 @@ _INTEGER_LIST_METHODS = frozenset({"append", "insert", "pop", "sort", "reverse",
 
 
 def _integer_list_value(value, integers: set, integer_lists: set) -> bool:
-    """Whether ``value`` makes a list of integers: ``[0, 0]``, ``[0] * n``, ``[c > 0 for c in xs]``."""
+    """Whether ``value`` makes a list of integers: ``[0, 0]``, ``[0] * n``, ``[c > 0 for c in xs]``;
+    or a dict of them (``{"above": 0}``, a counter), whose values are read and written as a
+    list's elements are."""
     if isinstance(value, cst.BinaryOperation) and isinstance(value.operator, cst.Multiply):
         value = value.left if isinstance(value.left, cst.List) else value.right
+    if isinstance(value, cst.Dict):
+        return all(isinstance(e, cst.DictElement)
+                   and is_integer_expression(e.value, integers, integer_lists)
+                   for e in value.elements)
     return isinstance(value, (cst.List, cst.ListComp)) and integer_elements(value, integers, integer_lists)
 
 

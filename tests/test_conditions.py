@@ -255,10 +255,19 @@ def exit_position(xs, t):
     return position <= 0
 
 
-@pytest.mark.parametrize("function", [first_index_above, exit_position])
+def counted_above(xs, t):
+    counts = {"above": 0, "below": 0}
+    for x in xs:
+        if x > t:
+            counts["above"] += 1
+    return counts["above"] >= 1
+
+
+@pytest.mark.parametrize("function", [first_index_above, exit_position, counted_above])
 def test_counters_behind_a_break_keep_the_continuity_correction(function):
-    # An enumerate counter and an exit value are integers after the loop's rewrite too: a tie
-    # (position 0 <= 0) decides as in Python as β → 0, not ½.
+    # An enumerate counter and an exit value are integers after the loop's rewrite too, and a
+    # dict's counts as a list's: a tie (position 0 <= 0, a count of 1 >= 1) decides as in
+    # Python as β → 0, not ½.
     xs, t = _tensor([[3.0, -1.0, -2.0], [-3.0, -1.0, -2.0]]), _tensor([0.3, -1.5])
     expected = [float(function(r, v)) for r, v in zip(xs.tolist(), t.tolist())]
     assert relaxc.relax(function, beta=1e-4)(xs, t).tolist() == pytest.approx(expected, abs=1e-6)
