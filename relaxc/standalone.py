@@ -146,7 +146,9 @@ def _global_names(text: str) -> set[str]:
             if table.get_type() == "module":
                 if symbol.is_referenced():
                     found.add(symbol.get_name())
-            elif symbol.is_global() and symbol.is_referenced():
+            # (not is_local: Python 3.11 takes every name bound in a function named `top`, the
+            # module table's name, for a global)
+            elif symbol.is_global() and not symbol.is_local() and symbol.is_referenced():
                 found.add(symbol.get_name())
         for child in table.get_children():
             visit(child)
