@@ -330,8 +330,11 @@ def _integer_list_value(value, integers: set, integer_lists: set) -> bool:
     if isinstance(value, cst.BinaryOperation) and isinstance(value.operator, cst.Multiply):
         value = value.left if isinstance(value.left, cst.List) else value.right
     if isinstance(value, cst.Dict):
+        # (its keys too, or strings: `sum(d)` and `max(d)` read the keys)
         return all(isinstance(e, cst.DictElement)
                    and is_integer_expression(e.value, integers, integer_lists)
+                   and (isinstance(e.key, (cst.SimpleString, cst.ConcatenatedString))
+                        or is_integer_expression(e.key, integers, integer_lists))
                    for e in value.elements)
     return isinstance(value, (cst.List, cst.ListComp)) and integer_elements(value, integers, integer_lists)
 
@@ -350,6 +353,7 @@ def integer_names(function: cst.FunctionDef, params: list[str],
     are ``v``, and ``k, x = item`` of ``for item in enumerate(xs)`` makes ``k`` a counter."""
     sites = []   # (name, value node, or None for "not known to be an integer")
     enumerated = set()   # `item` of `for item in enumerate(...)` (a loop with a break)
+    unpacked = []        # (item, counter target, element target) of `k, x = item`
 
     def canonical(value):
         """``value`` as what it stands for; None for ``rx.pending`` (no value yet)."""
@@ -379,8 +383,8 @@ def integer_names(function: cst.FunctionDef, params: list[str],
                 target = target.target
                 if (isinstance(value, cst.Name) and value.value in enumerated
                         and isinstance(target, cst.Tuple) and len(target.elements) == 2):
-                    bind(target.elements[0].value, cst.Integer("0"))
-                    bind(target.elements[1].value, None)
+                    unpacked.append((value.value, target.elements[0].value,
+                                     target.elements[1].value))   # decided below
                 else:
                     bind(target, value)
 
@@ -439,6 +443,11 @@ def integer_names(function: cst.FunctionDef, params: list[str],
                 handled.add(id(iterator))
 
     function.body.visit(_Sites())
+    for item, counter, element in unpacked:
+        # `item` holds enumerate's pairs only where that loop is its one binding.
+        only_enumerated = sum(name == item for name, _ in sites) == 1
+        bind(counter, cst.Integer("0") if only_enumerated else None)
+        bind(element, None)
     # A name that a comprehension or a lambda binds as well is another variable in there: the
     # comparisons that read it cannot tell which one they mean, so it is no integer.
     shadowed = {n for comp in nodes_of(function, cst.CompFor) for n in target_effects(comp.target)[0]}

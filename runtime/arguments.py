@@ -56,8 +56,8 @@ def check_arguments(function, args: tuple, kwargs: dict) -> None:
     for name, value in checked:
         if (name in numbers and isinstance(value, torch.Tensor) and value.dim() == 2
                 and value.shape[1] == 1):
-            number_name, number_shape = _first_number(checked)
-            if number_shape[0] != value.shape[0]:
+            number_name, number_shape = _first_number(checked, value.shape[0])
+            if number_name is None:
                 continue
             shape = tuple(value.shape)
             elements = " (a sequence of (B,) numbers)" if len(number_shape) == 2 else ""
@@ -127,12 +127,14 @@ def _holds_numbers(shape) -> bool:
     return len(shape) == 1 or (len(shape) == 2 and shape[1] != 1)
 
 
-def _first_number(checked):
+def _first_number(checked, batch: int):
+    """``(label, shape)`` of the first tensor that holds numbers of this ``batch``, or
+    ``(None, None)``."""
     for name, value in checked:
         for label, shape in _tensors(name, value):
-            if _holds_numbers(shape):
+            if _holds_numbers(shape) and shape[0] == batch:
                 return label, shape
-    return None, (None,)
+    return None, None
 
 
 def _positional_names(function) -> tuple[str, ...]:

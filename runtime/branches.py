@@ -187,14 +187,13 @@ class ChosenList(list):
             "under the condition (`if x > t: hi[0] += 1` / `else: lo[0] += 1`); where each "
             "path makes a new list of its own, copy it before writing (`dst = list(dst)`)")
 
-    def __setitem__(self, index, value):
-        if (index == slice(None) and isinstance(value, list) and len(value) == len(self)
-                and all(new is old for new, old in zip(value, self))):
-            return   # a loop or branch that only read it, writing back the very same items
-        self.refuse_write()
-
-    __delitem__ = __iadd__ = __imul__ = refuse_write
+    # The user's writes: `dst[k] = v` is `indexing.setitem`'s, which refuses; the methods here.
+    # (The runtime's own `[:] =` writes back what a loop or branch holds, and stays allowed.)
+    __iadd__ = __imul__ = refuse_write
     append = extend = insert = pop = remove = clear = sort = reverse = refuse_write
+    #: What the runtime's walkers (``values.map_structure``) rebuild it as: it never leaves a
+    #: relaxed call as itself.
+    rebuilt_as = list
 
 
 class BranchList(list):
@@ -270,6 +269,11 @@ class BranchCopies:
         """(original, copy) for every list and dict among the inputs."""
         return list(self._copies.values())
 
+    def holds(self, value) -> bool:
+        """Whether ``value`` is one of the input lists or dicts (not one the path made)."""
+        entry = self._copies.get(id(value))
+        return entry is not None and entry[0] is value
+
     def contents_of(self, original):
         """An input list as this path left it (its copy's items, restored), or ``original``
         where the path had no copy of it."""
@@ -311,6 +315,10 @@ class _Uncopied:
     @staticmethod
     def contents_of(original):
         return original
+
+    @staticmethod
+    def holds(value) -> bool:
+        return isinstance(value, list)   # it ran on the inputs: a list it gives is one of them
 
     @staticmethod
     def restore(value):
@@ -355,6 +363,10 @@ class Merger:
         return self._negligible_false
 
     def merge_in_place(self, original, copy_true, copy_false, on_true, on_false):
+        if type(original) is ChosenList and not all(
+                on_true.restore(t) is o and on_false.restore(f) is o
+                for t, f, o in zip(copy_true, copy_false, original)):
+            original.refuse_write()   # a path wrote into it (its own copy)
         if len(copy_true) != len(copy_false):
             kind = type(original).__name__
             raise ValueError(
@@ -393,7 +405,10 @@ class Merger:
             if not self.choosing_lists:
                 return self._merge_sequences(list, value_true, value_false)
             # Each path's list as that path left it: an input list is already merged in place.
-            return self._merge_sequences(ChosenList, *(
+            # Lists that both paths made anew merge into a plain list (no list to write into).
+            chosen = any(copies.holds(value) for copies, value in
+                         zip(self.copies, (value_true, value_false)))
+            return self._merge_sequences(ChosenList if chosen else list, *(
                 copies.contents_of(value) for copies, value in
                 zip(self.copies, (value_true, value_false))))
         if isinstance(value_true, list) or isinstance(value_false, list):

@@ -55,7 +55,7 @@ from __future__ import annotations
 import torch
 
 from . import categorical, host
-from .branches import BranchList, Merger
+from .branches import BranchList, ChosenList, Merger
 from .events import expectation
 from .paths import inactive
 from .relaxations import DEFAULT, Relaxation
@@ -289,6 +289,8 @@ def setitem(container, index, value, ctx):
     if type(index) is int and type(container) is list:   # the commonest case, Python's
         container[index] = value
         return container
+    if type(container) is ChosenList:
+        container.refuse_write()
     if isinstance(container, Value):
         return container.write(index, value, ctx)
     if per_instance_index(index):

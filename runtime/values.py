@@ -256,8 +256,11 @@ def map_structure(function, value, *others, at_container=None, fresh=False):
     if isinstance(value, (list, tuple)) and not isinstance(value, torch.Size):
         mapped = [map_structure(function, v, *(o[k] for o in others), at_container=at_container,
                                 fresh=fresh) for k, v in enumerate(value)]
-        if not fresh and all(m is v for m, v in zip(mapped, value)):
+        rebuilt_as = getattr(type(value), "rebuilt_as", None)   # (branches.ChosenList: list)
+        if not fresh and rebuilt_as is None and all(m is v for m, v in zip(mapped, value)):
             return value
+        if rebuilt_as is not None:
+            return rebuilt_as(mapped)
         return value._make(mapped) if hasattr(value, "_make") else type(value)(mapped)
     if isinstance(value, dict):
         mapped = {k: map_structure(function, v, *(o[k] for o in others),

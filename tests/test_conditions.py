@@ -271,3 +271,22 @@ def test_counters_behind_a_break_keep_the_continuity_correction(function):
     xs, t = _tensor([[3.0, -1.0, -2.0], [-3.0, -1.0, -2.0]]), _tensor([0.3, -1.5])
     expected = [float(function(r, v)) for r, v in zip(xs.tolist(), t.tolist())]
     assert relaxc.relax(function, beta=1e-4)(xs, t).tolist() == pytest.approx(expected, abs=1e-6)
+
+
+def reused_item(xs, ys):
+    for item in enumerate(xs):
+        k, v = item
+        if v > 100:
+            break
+    total = 0.0
+    for item in zip(xs, ys):
+        a, b = item
+        if a > 0:
+            total = total + 1.0
+    return total
+
+
+def test_a_name_bound_by_enumerate_and_by_another_loop_is_no_counter():
+    # `a` comes from zip's pairs: taken for enumerate's counter, its comparison was shifted by ½.
+    xs, ys = _tensor([[0.3, 0.2, 0.4]]), _tensor([[1.0, 2.0, 3.0]])
+    assert relaxc.relax(reused_item, beta=1e-3)(xs, ys).tolist() == pytest.approx([3.0], abs=1e-6)

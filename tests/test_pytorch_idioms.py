@@ -303,3 +303,37 @@ def test_reads_through_a_chosen_list_see_each_paths_list(function):
     hard = [h.tolist() for h in outputs(relaxc.relax(function, mode="hard")(x, t))]
     expected = [r if isinstance(r, tuple) else (r,) for r in per_instance(function, x, t)]
     assert list(zip(*hard)) == expected
+
+
+def fresh_then_write(x, t):
+    if x > t:
+        acc = [x, 0.0]
+    else:
+        acc = [0.0, x]
+    acc[0] = acc[0] + 1.0
+    return acc[0]
+
+
+def returns_a_chosen_list(x, t):
+    lo = [x, 1.0]
+    hi = [2.0, x]
+    return hi if x > t else lo
+
+
+def writes_chosen_under_a_condition(x, t):
+    lo = [0.0]
+    hi = [0.0]
+    dst = hi if x > t else lo
+    if x > 0:
+        dst[0] = 1.0
+    return lo[0]
+
+
+def test_lists_a_path_makes_are_written_as_usual_and_a_chosen_list_stays_inside():
+    x, t = torch.tensor([1.0, -1.0]), torch.tensor([0.0, 0.0])
+    assert relaxc.relax(fresh_then_write, mode="hard")(x, t).tolist() == [2.0, 1.0]
+    returned = relaxc.relax(returns_a_chosen_list)(x, t)
+    assert type(returned) is list   # the caller's own list, as any returned list
+    returned.append(3.0)
+    with pytest.raises(TypeError, match="chose between two different lists"):
+        relaxc.relax(writes_chosen_under_a_condition)(x, t)
