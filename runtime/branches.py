@@ -187,6 +187,15 @@ class ChosenList(list):
             "under the condition (`if x > t: hi[0] += 1` / `else: lo[0] += 1`); where each "
             "path makes a new list of its own, copy it before writing (`dst = list(dst)`)")
 
+    def refuse_if_written(self, items) -> None:
+        """Refuse where ``items`` (what a loop made of this list) differ from it in value: the
+        loop wrote into its copy of it (a loop's copies are new tensors even where unchanged)."""
+        if len(items) != len(self) or not all(
+                new is old or (isinstance(new, torch.Tensor) and isinstance(old, torch.Tensor)
+                               and new.shape == old.shape and bool(torch.equal(new, old)))
+                for new, old in zip(items, self)):
+            self.refuse_write()
+
     # The user's writes: `dst[k] = v` is `indexing.setitem`'s, which refuses; the methods here.
     # (The runtime's own `[:] =` writes back what a loop or branch holds, and stays allowed.)
     __iadd__ = __imul__ = refuse_write

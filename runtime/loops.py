@@ -21,7 +21,7 @@ from __future__ import annotations
 import torch
 
 from . import host
-from .branches import BranchCopies, Merger
+from .branches import BranchCopies, ChosenList, Merger
 from .conditions import truth
 from .enumeration import or_negligible_on_path
 from .exits import EXITED, collapse
@@ -141,6 +141,8 @@ def while_loop(condition, body, state, ctx, where: str = "a relaxed `while`", ex
                 f"size (`out = [0.0] * n`) and assign `out[k] = ...` with a counter `k`")
         result = merger_of(stop).merge(recorded, result)
     for original, merged in zip(initial, result):
+        if type(original) is ChosenList and isinstance(merged, list):
+            original.refuse_if_written(merged)
         write_back(original, merged)
     return tuple(original if isinstance(original, (list, dict)) and type(merged) is type(original)
                  else merged for original, merged in zip(initial, result))

@@ -337,3 +337,25 @@ def test_lists_a_path_makes_are_written_as_usual_and_a_chosen_list_stays_inside(
     returned.append(3.0)
     with pytest.raises(TypeError, match="chose between two different lists"):
         relaxc.relax(writes_chosen_under_a_condition)(x, t)
+
+
+def loop_through_chosen(x, t, write: bool):
+    lo = [x * 1.0]
+    hi = [x * 2.0]
+    dst = hi if x > t else lo
+    total = 0.0
+    i = 0
+    while i < x:
+        if write:
+            dst[0] = dst[0] + 1.0
+        total = total + dst[0]
+        i += 1
+    return total
+
+
+def test_a_relaxed_while_reads_a_chosen_list_and_is_refused_a_write_into_it():
+    x, t = torch.tensor([1.5, 2.5], requires_grad=True), torch.tensor([0.0, 3.0])
+    hard = relaxc.relax(loop_through_chosen, mode="hard")(x, t, False)
+    assert hard.tolist() == per_instance(lambda a, b: loop_through_chosen(a, b, False), x, t)
+    with pytest.raises(TypeError, match="chose between two different lists"):
+        relaxc.relax(loop_through_chosen)(x, t, True)
