@@ -251,8 +251,8 @@ def print_rows(rows):
 def targets(rows, latency_ms):
     """The issue's targets, each as (what, measured ratio or value, bound)."""
     def row_of(case, n, name):
-        return next((r for r in rows if (r["case"], r["n"], r["implementation"]) == (case, n, name)),
-                    None)
+        return next((r for r in rows
+                     if (r["case"], r["n"], r["implementation"]) == (case, n, name)), None)
 
     def seconds(case, n, name):
         row = row_of(case, n, name)

@@ -9,10 +9,10 @@ larger than the same algorithm written by hand (docs/compile_study.md).
 
 ``relaxc.compile`` defers those tests to the end of the call (``relaxc_runtime.host.deferring``):
 the compiled graph merges as for finite values and keeps the values it merged; one test of them
-after the call (a sum per shape, read once) says whether every merge was finite. If one was not, the call
-runs again as usual, uncompiled, and its result is returned. So the values and gradients are
-always those of the eager function; the compiled graph is used on the calls where it computes
-the same thing::
+after the call (a sum per shape, read once) says whether every merge was finite. If one was not,
+the call runs again as usual, uncompiled, and its result is returned. So the values and gradients
+are always those of the eager function; the compiled graph is used on the calls where it
+computes the same thing::
 
     fast_sort = relaxc.compile(relax(bubble_sort, beta=0.1).options(fixed_iterations=True,
                                                                     max_iter=16))

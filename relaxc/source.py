@@ -32,7 +32,7 @@ class UserSource:
     origins: dict = field(default_factory=dict)   # node made by a pass -> user node it stands for
     # A `while` with early exits -> its (flag, return value or None) pairs (canonicalization).
     loop_exits: dict = field(default_factory=dict)
-    # The name generated code gives the evaluation context (canonicalization calls it: `rx.pending`).
+    # The name generated code gives the evaluation context (canonicalization's `rx.pending`).
     runtime_name: str = "rx"
 
     @functools.cached_property

@@ -64,7 +64,8 @@ def check_arguments(function, args: tuple, kwargs: dict) -> None:
             raise ArgumentShapeError(
                 f"argument {name!r} has shape {_text(shape)}, and {function.__qualname__} uses it "
                 f"as a number per instance (in arithmetic or a comparison) next to {number_name!r} "
-                f"of shape {_text(number_shape)}{elements}: (B, 1) and (B,) would broadcast into (B, B). "
+                f"of shape {_text(number_shape)}{elements}: (B, 1) and (B,) would broadcast into "
+                f"(B, B). "
                 f"Pass {name}.squeeze(-1) (shape {_text(shape[:1])}) for one number per instance; "
                 f"a sequence of length one is read by position ({name}[0], len({name}), "
                 f"for v in {name})")

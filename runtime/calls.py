@@ -117,7 +117,7 @@ def _refuse_comparisons_on_batch(function, args) -> None:
     name = function.__name__
     receiver = getattr(function, "__self__", None)
     if compares_elements(function):
-        if not any(map(values.is_relaxed, _flat(args))):
+        if not any(map(values.is_relaxed, values.values_in(args))):
             return   # static values: the library's own function
         raise TypeError(
             f"`{function.__module__.lstrip('_')}.{name}` compares the values it is given one by "
@@ -136,15 +136,6 @@ def _refuse_comparisons_on_batch(function, args) -> None:
         f"`.{name}(...)` of a sequence whose elements differ per instance has no batched meaning "
         f"(Python's compares element by element and branches on each `==`): write it "
         f"out, e.g. {loop}")
-
-
-def _flat(value):
-    """``value``'s items, and theirs, through lists, tuples and dicts."""
-    if isinstance(value, (list, tuple)):
-        return [leaf for item in value for leaf in _flat(item)]
-    if isinstance(value, dict):
-        return _flat(list(value.values()))
-    return [value]
 
 
 def may_run_relaxed(function) -> bool:

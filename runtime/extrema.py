@@ -179,11 +179,12 @@ def arg_extremum(values, ctx, *, largest: bool):
     if not any(is_relaxed(v) for v in elements):
         pick = builtins.max if largest else builtins.min
         return pick(range(len(elements)), key=elements.__getitem__)
-    reference = next(expectation(v) for v in elements if is_relaxed(v))
+    numbers = [expectation(v) for v in elements]
+    reference = next(n for n, v in zip(numbers, elements) if is_relaxed(v))
     dtype = reference.dtype if reference.is_floating_point() else torch.get_default_dtype()
-    stacked = _stack([expectation(v) for v in elements], reference, dtype)
+    stacked = _stack(numbers, reference, dtype)
     exact = F.one_hot(_python_arg_extremum(stacked, largest), stacked.shape[-1]).to(dtype)
-    if ctx.hard or _integer_dtype([expectation(v) for v in elements]) is not None:
+    if ctx.hard or _integer_dtype(numbers) is not None:
         return Categorical(exact)   # (integers and booleans compare exactly, as in `extremum`)
     sign = 1.0 if largest else -1.0
     if host.finite_or_deferred(stacked, syncs_freely(stacked)):

@@ -471,12 +471,11 @@ def tolist(value):
     dims) and a scalar as itself, so that relaxed code goes on per instance, as it does on a
     list argument. The batch's rows as Python numbers would make every decision after it static
     (no relaxation, no gradient). A value that is not per instance is torch's ``tolist``."""
-    if isinstance(value, Value) and value.per_instance:
-        return [tolist(element) for element in value.elements()]
-    if isinstance(value, torch.Tensor) and value.dim() > 0:
-        if value.dim() == 1:
-            return value
-        return [tolist(element) for element in value.unbind(1)]
+    if isinstance(value, torch.Tensor) and value.dim() == 1:
+        return value
+    if (isinstance(value, Value) and value.per_instance) or (
+            isinstance(value, torch.Tensor) and value.dim() > 1):
+        return [tolist(element) for element in iterate(value)]
     return value.tolist()
 
 

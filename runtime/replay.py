@@ -25,7 +25,7 @@ make the same torch calls, so a replay computes what the runtime computes, value
 
 ``relaxc.compile`` runs the same code under ``torch.compile`` (``Replays(name, compile_options)``):
 Dynamo then traces straight-line torch calls, not the runtime's Python deciding what to call, so
-the compile costs about what it costs for the same algorithm written by hand.
+the compile costs close to what the same algorithm written by hand costs (docs/performance.md).
 
 The contract, as for ``torch.jit.trace`` and CUDA graphs: what the function does depends on its
 arguments only (no global that changes between calls, no side effect but the result). A recording
@@ -52,6 +52,7 @@ from .finite_tests import Coverage, FiniteTest, spreads
 from .categorical import Categorical
 from .events import Event
 from .host import every_finite
+from .values import values_in
 
 #: How many differing records a signature may collect before it stops being recorded.
 MAX_RECORDS = 64
@@ -160,7 +161,7 @@ def _plain(value) -> bool:
 
 
 def _holds_tensor(value) -> bool:
-    return any(isinstance(v, (torch.Tensor, Event)) for v in _values_in(value))
+    return any(isinstance(v, (torch.Tensor, Event)) for v in values_in(value))
 
 
 class _Recorder(TorchFunctionMode):
@@ -259,7 +260,7 @@ class _Recorder(TorchFunctionMode):
             self.broken = str(why)
             return func(*args, **kwargs)
         grad = torch.is_grad_enabled()
-        tensors = [t for t in _values_in((args, kwargs)) if isinstance(t, torch.Tensor)]
+        tensors = [t for t in values_in((args, kwargs)) if isinstance(t, torch.Tensor)]
         versions = [t._version for t in tensors]
         result = func(*args, **kwargs)
         # What it wrote into (an in-place op, out=, inplace=True) decides whether a replay may
@@ -929,7 +930,7 @@ def _restore_random_state(state):
 def _forget_cached_tests(args, kwargs):
     """Drop the one-hot tests that Categorical arguments cache, so that the record computes them
     from the arguments (a test cached by an earlier call is not one of this call's tensors)."""
-    for value in _values_in((args, kwargs)):
+    for value in values_in((args, kwargs)):
         if isinstance(value, Categorical) and value.origin is None:
             value._one_hot = None
 
@@ -944,23 +945,12 @@ def _shaped_by_data(name, args, kwargs) -> bool:
         return len(args) + len(kwargs) == 1
     if short == "__getitem__":
         return any(isinstance(t, torch.Tensor) and t.dtype == torch.bool
-                   for t in _values_in(args[1:]))
+                   for t in values_in(args[1:]))
     return False
 
 
 _SHAPED_BY_DATA = frozenset(("masked_select", "nonzero", "argwhere", "unique",
                              "unique_consecutive", "repeat_interleave", "bincount"))
-
-
-def _values_in(value):
-    """``value`` and everything in the lists, tuples and dicts it holds."""
-    yield value
-    if isinstance(value, (list, tuple)):
-        for item in value:
-            yield from _values_in(item)
-    elif isinstance(value, dict):
-        for item in value.values():
-            yield from _values_in(item)
 
 
 def _warn(name, reason):

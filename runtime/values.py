@@ -277,6 +277,17 @@ def map_structure(function, value, *others, at_container=None, fresh=False):
     return function(value, *others)
 
 
+def values_in(value):
+    """``value`` and everything in the lists, tuples and dicts it holds."""
+    yield value
+    if isinstance(value, (list, tuple)):
+        for item in value:
+            yield from values_in(item)
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from values_in(item)
+
+
 def private_copy(value):
     """A copy of the lists and dicts in ``value`` (tensors are values and are shared)."""
     return map_structure(lambda leaf: leaf, value, fresh=True)
