@@ -686,10 +686,20 @@ def draws_nothing(name: str) -> bool:
         return True
     for candidate in _aten_names(name):
         if torch._C._jit_get_schemas_for_operator(f"aten::{candidate}"):
-            packet = torch.ops.aten.__getattr__(candidate)   # (getattr: a dunder is the module's)
+            packet = _aten_packet(candidate)
             return not any(torch.Tag.nondeterministic_seeded in getattr(packet, overload).tags
                            for overload in packet.overloads())
     return False
+
+
+def _aten_packet(name: str):
+    """``torch.ops.aten``'s operator ``name``: the one it already holds where it has one. Asking
+    the namespace anew (its ``__getattr__``; plain ``getattr`` would find a dunder on the module)
+    makes a new packet and replaces the held one, and with it the overload objects that Inductor's
+    lowerings and the decompositions are keyed by: every later ``torch.compile`` in the process
+    would then run those operators one by one, unfused."""
+    held = vars(torch.ops.aten).get(name)
+    return held if held is not None else torch.ops.aten.__getattr__(name)
 
 
 def _aten_names(name: str) -> tuple:

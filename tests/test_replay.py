@@ -727,3 +727,16 @@ def test_calls_that_draw_are_told_from_calls_that_do_not():
     for name in replay_module._NOT_ATEN:
         for candidate in replay_module._aten_names(name):
             assert not torch._C._jit_get_schemas_for_operator(f"aten::{candidate}"), name
+
+
+def test_telling_calls_apart_keeps_the_operators_that_torch_compile_is_keyed_by():
+    """Inductor's lowerings and the decompositions are keyed by aten's overload objects: looking
+    an operator up must not replace them (it did, and every later ``torch.compile`` in the
+    process ran ``1 - p``, ``ones_like`` and ``stack`` as unfused aten calls)."""
+    def held():
+        return (torch.ops.aten.rsub.Scalar, torch.ops.aten.ones_like.default,
+                torch.ops.aten.stack.default, torch.ops.aten.__and__.Tensor)
+    before = held()
+    for name in ("__rsub__", "ones_like", "stack", "__and__"):
+        assert replay_module.draws_nothing.__wrapped__(name), name   # (past the cache)
+    assert all(a is b for a, b in zip(held(), before))
