@@ -19,9 +19,9 @@ Implementations: ``relaxc`` (the bubble sort of ``benchmarks/speed.py`` as
 ``options(fixed_iterations=True, max_iter=n)``, as speed.py compiles it), ``hand`` (the
 hand-written sort of ``handwritten.py`` with its data-dependent ``break`` left out, so a fixed
 ``n − 1`` passes), and for Levenshtein ``relaxc-lev`` / ``hand-lev``; ``relaxc.compile`` (the
-graph that ``relaxc.compile`` compiles: merges without the repair, their finiteness tests deferred
-to one read after the call). Prototypes (see docs/compile_study.md): ``relaxc-replay``
-(torch.compile of a ``replay=True`` record's code), ``hand-scan`` (each pass a
+sort under ``relaxc.compile``: its first call records eagerly, then ``torch.compile`` compiles the
+record's straight-line code, with the finiteness tests of the merges deferred to one read after
+the call). Prototype (see docs/compile_study.md): ``hand-scan`` (each pass a
 ``torch._higher_order_ops.scan``).
 
     python benchmarks/compile_phases.py --sizes 5 8 [--impls relaxc hand] [--profile] [--json F]
@@ -43,8 +43,7 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-IMPLS = ("relaxc", "hand", "relaxc-lev", "hand-lev", "relaxc.compile", "relaxc-replay",
-         "hand-scan")
+IMPLS = ("relaxc", "hand", "relaxc-lev", "hand-lev", "relaxc.compile", "hand-scan")
 
 
 def comparisons(impl, n):
@@ -53,53 +52,6 @@ def comparisons(impl, n):
 
 
 # ---------------------------------------------------------------- the implementations (child)
-
-SET_GRAD = [None]
-
-
-def compiled_replay(relaxed, inputs):
-    """Prototype: record one call eagerly (``replay=True``), then hand torch.compile the
-    record's straight-line code instead of the runtime. The finiteness tests of the record
-    become tensors computed in the graph and returned (a caller would check them after the call
-    and run eagerly where one fails); here they are computed and returned, not acted on."""
-    import torch
-    from relaxc_runtime import replay
-    if SET_GRAD[0] is None:
-        # The record's grad-mode switches: a no-op where grad mode already has the value (a
-        # call of torch.set_grad_enabled inside the graph gives Inductor extern kernels).
-        SET_GRAD[0] = lambda mode: None if torch.is_grad_enabled() == mode \
-            else torch.set_grad_enabled(mode)
-    recorded = relaxed.options(replay=True)
-    recorded(*[x.detach().requires_grad_(True) for x in inputs])
-    replays = recorded._compiled.function.relaxc_replays
-    (records,) = replays.signatures.values()
-    code = records.code
-    namespace = code.start.__globals__
-    holder = {}   # the tests of the call now running (a fresh list per call: no guard on it)
-
-    def all_finite(*tensors):
-        holder["tests"].append(torch.stack([t.detach().sum() for t in tensors]))
-        return True
-
-    def finite(tensor):
-        holder["tests"].append(tensor.detach().sum().reshape(1))
-        return True
-
-    # (set_grad: the record starts with set_grad(True); torch.set_grad_enabled called inside
-    # the graph made Inductor fall back to extern kernels for rsub and ones_like, see the doc)
-    namespace.update(all_finite=all_finite, finite=finite, set_grad=SET_GRAD[0])
-
-    def run(*args):
-        tests = holder["tests"] = []
-        values = dict(enumerate(args))
-        step = code.start
-        while callable(step):
-            step = step(values)
-        result = replay._build(step.result, values)
-        flags = torch.isfinite(torch.cat(tests)).all() if tests else None
-        return result, flags
-    return run, code
-
 
 def hand_scan_sort(x, beta=0.125, eps=1e-5):
     """Prototype: ``handwritten.bubble_sort(..., early_exit=False)`` with each pass one ``torch._higher_order_ops.scan`` over
@@ -155,17 +107,6 @@ def build(impl, n, batch):
             return hand_scan_sort, inputs
         from speed import bubble_sort   # the plain Python sort speed.py compiles
         relaxed = relaxc.relax(bubble_sort, beta=0.125).options(fixed_iterations=True, max_iter=n)
-        if impl == "relaxc.compile":   # the graph relaxc.compile compiles (its check is after it)
-            from relaxc_runtime import host
-
-            def deferring(x):
-                host.deferring()
-                values, swaps = relaxed(x)
-                return values, swaps, host.deferred()
-            return deferring, inputs
-        if impl == "relaxc-replay":
-            run, _ = compiled_replay(relaxed, inputs)
-            return (lambda *args: (lambda r: (*r[0], r[1]))(run(*args))), inputs
         return relaxed, inputs
     inputs = [F.softmax(torch.randn(batch // 2, n, 4, generator=generator), -1) for _ in range(2)]
     if impl == "hand-lev":
@@ -177,6 +118,16 @@ def build(impl, n, batch):
     def distance(a, b):
         return relaxed(relaxc.Categorical(a), relaxc.Categorical(b))[-1][-1]
     return distance, inputs
+
+
+def compile_with(impl, function, backend):
+    """``function`` compiled as the implementation is: ``relaxc.compile`` (its first call
+    records eagerly, then compiles the record) or ``torch.compile``, both with ``backend``."""
+    import torch
+    if impl == "relaxc.compile":
+        import relaxc
+        return relaxc.compile(function, backend=backend, fullgraph=True)
+    return torch.compile(function, backend=backend, fullgraph=True)
 
 
 def forward_backward(function, inputs):
@@ -241,7 +192,7 @@ def child(impl, n, batch, profile, out):
         torch._dynamo.config.dynamo_profiler = os.path.join(os.environ["TORCHINDUCTOR_CACHE_DIR"],
                                                             "dynamo.prof")
     function, inputs = build(impl, n, batch)
-    compiled = torch.compile(function, backend=backend, fullgraph=True)
+    compiled = compile_with(impl, function, backend)
     first_fw, first_bw = forward_backward(compiled, inputs)
     steady = [forward_backward(compiled, inputs) for _ in range(5)]
     steady_fw = sorted(s[0] for s in steady)[2]
@@ -348,7 +299,7 @@ def graph_ops(impl, n, batch):
         return aot(gm, example_inputs)
 
     function, inputs = build(impl, n, batch)
-    forward_backward(torch.compile(function, backend=backend, fullgraph=True), inputs)
+    forward_backward(compile_with(impl, function, backend), inputs)
     return {kind: dict(counter.most_common()) for kind, counter in histograms.items()}
 
 

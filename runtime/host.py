@@ -65,8 +65,11 @@ def is_deferring() -> bool:
 
 def deferred() -> torch.Tensor:
     """Stop deferring; a 0-d tensor that is finite exactly when every tensor whose test was
-    deferred is (or conservatively not, where finite sums overflow): one sum per shape, of
-    their stack (a sum each would be two ops per merge in the graph, and in Inductor's time)."""
+    deferred is (or conservatively not, where finite sums overflow): per shape, the tensors
+    added elementwise and one sum of that. (Elementwise adds fuse into the loop that computes the
+    tensors; a sum of each, or of their stack, is a reduction per tensor, for which Inductor
+    splits its kernel into a loop each: at n = 10 that made a compiled sort's forward twice
+    as slow, and its compile a third slower, docs/performance.md.)"""
     global _deferred
     tensors, _deferred = _deferred, None
     by_shape = {}
@@ -75,10 +78,12 @@ def deferred() -> torch.Tensor:
     total = torch.zeros(())
     with torch.no_grad():
         for group in by_shape.values():
-            stacked = torch.stack(group)
-            if stacked.dtype in (torch.float16, torch.bfloat16):   # (their sums overflow early)
-                stacked = stacked.float()
-            total = total + stacked.sum()
+            if group[0].dtype in (torch.float16, torch.bfloat16):   # (their sums overflow early)
+                group = [tensor.float() for tensor in group]
+            elementwise = group[0]
+            for tensor in group[1:]:
+                elementwise = elementwise + tensor
+            total = total + elementwise.sum()
     return total
 
 

@@ -121,3 +121,18 @@ def test_a_while_that_stops_after_different_counts_branches_the_record():
         torch.testing.assert_close(compiled(x), relaxed(x), rtol=1e-12, atol=1e-12)
     (records,) = compiled._records.signatures.values()
     assert records.count == 3   # one record per number of iterations
+
+
+@pytest.mark.parametrize("bad", [None, float("nan"), float("inf")])
+def test_the_deferred_total_is_finite_exactly_when_every_deferred_tensor_is(bad):
+    from relaxc_runtime import host
+    tensors = [torch.randn(4), torch.randn(4), torch.randn(2, 3), torch.randn(4),
+               torch.full((3,), 60000.0, dtype=torch.float16)]   # (a half sum would overflow)
+    tensors.append(tensors[-1].clone())
+    if bad is not None:
+        tensors[3][2] = bad   # one value of one tensor of the largest group
+    host.deferring()
+    for tensor in tensors:
+        assert host.finite_or_deferred(tensor, readable=True)
+    assert bool(torch.isfinite(host.deferred())) == (bad is None)
+    assert host._deferred is None
