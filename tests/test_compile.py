@@ -138,3 +138,33 @@ def test_the_deferred_total_is_finite_exactly_when_every_deferred_tensor_is(bad)
         assert bool(torch.isfinite(host.deferred())) == (bad is None)
     finally:
         host.stop_deferring()   # (later tests test their merges again, whatever failed here)
+
+
+SCALE = torch.tensor(3.0)
+
+
+def scaled_larger(x, y):
+    if x > y:
+        return x * SCALE   # a global tensor: no record can hold it
+    return y
+
+
+def test_a_call_no_record_can_hold_is_compiled_whole_says_so_and_equals_the_eager_one():
+    relaxed = relaxc.relax(scaled_larger, beta=0.5)
+    compiled = relaxc.compile(relaxed, backend="eager")
+    x, y = (torch.randn(5, dtype=torch.float64, generator=torch.Generator().manual_seed(s))
+            for s in (4, 5))
+
+    def value_and_gradients(function):
+        a, b = x.detach().requires_grad_(True), y.detach().requires_grad_(True)
+        value = function(a, b)
+        return (value.detach(), *torch.autograd.grad((value ** 2).sum(), (a, b)))
+
+    with pytest.warns(RuntimeWarning, match="compiled from the relaxed code as a whole"):
+        first = value_and_gradients(compiled)
+    expected = value_and_gradients(relaxed)
+    for got in (first, value_and_gradients(compiled)):   # (the second call: no record tried)
+        for a, b in zip(got, expected):
+            torch.testing.assert_close(a, b, rtol=1e-12, atol=1e-12)
+    (records,) = compiled._records.signatures.values()
+    assert records.broken is not None and records.replayed == 0
