@@ -73,7 +73,10 @@ class CompiledRelaxedFunction:
         return result, host.deferred()
 
     def __call__(self, *args, **kwargs):
-        private_args, private_kwargs = private_copy(args), private_copy(kwargs)
+        # Tensors alone (the common call): no list of the caller's to copy in or write back.
+        tensors_only = not kwargs and all(type(a) is torch.Tensor for a in args)
+        private_args, private_kwargs = ((args, kwargs) if tensors_only
+                                        else (private_copy(args), private_copy(kwargs)))
         try:
             result, total = self._records(self._deferring_call, private_args, private_kwargs,
                                           repr(self.relaxed.context), self._compiled_whole)
@@ -81,6 +84,8 @@ class CompiledRelaxedFunction:
             host.stop_deferring()
             raise
         if bool(torch.isfinite(total)):
+            if tensors_only:
+                return result
             originals = (*args, *kwargs.values())
             copies = (*private_args, *private_kwargs.values())
             for original, copy in zip(originals, copies):
