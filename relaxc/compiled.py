@@ -90,7 +90,8 @@ class CompiledRelaxedFunction:
             copies = (*private_args, *private_kwargs.values())
             for original, copy in zip(originals, copies):
                 write_back(original, copy)
-            # A returned argument is the caller's own object, as in the eager call.
+            # A returned argument is the caller's own object, as in the eager call, where the
+            # call was compiled whole (a record's result is built anew, as replay's is).
             original_of = _originals(copies, originals)
             return map_structure(lambda leaf: leaf, result,
                                  at_container=lambda c: original_of.get(id(c)))

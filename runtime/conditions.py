@@ -135,8 +135,10 @@ def _difference(a, b):
 
 
 def _numeric(value, other):
-    """A bool tensor compared with a number as the 0/1 it stands for (torch has no bool − x), in
-    the floating dtype of ``other`` if it has one."""
+    """A bool (tensor or Python) compared with a number as the 0/1 it stands for (torch has no
+    bool − x), a tensor in the floating dtype of ``other`` if it has one."""
+    if type(value) is bool:
+        return int(value)
     if not (isinstance(value, torch.Tensor) and value.dtype == torch.bool):
         return value
     floating = isinstance(other, torch.Tensor) and other.is_floating_point()

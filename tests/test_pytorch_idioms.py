@@ -1,7 +1,7 @@
 """Code as a PyTorch user writes it around a network: tensor arguments used as Python sequences
 (`extend`, `+=`, `*xs`, `zip(*grid)`, `.copy()`, `.tolist()`), integer data, `(B, 1)` outputs of
-`nn.Linear`, relaxed methods of an `nn.Module`, evaluation under `torch.inference_mode`, and
-library functions that compare. Each test fails on the code before its fix (a third bug hunt):
+`nn.Linear`, relaxed methods of an `nn.Module`, evaluation under `torch.inference_mode`,
+library functions that compare, and a Python bool compared with numbers. Each test fails on the code before its fix (a third bug hunt):
 the oracle is the plain function run on each instance, or the relaxed result of the same code
 written another way."""
 
@@ -359,3 +359,19 @@ def test_a_relaxed_while_reads_a_chosen_list_and_is_refused_a_write_into_it():
     assert hard.tolist() == per_instance(lambda a, b: loop_through_chosen(a, b, False), x, t)
     with pytest.raises(TypeError, match="chose between two different lists"):
         relaxc.relax(loop_through_chosen)(x, t, True)
+
+
+def above_threshold(x, t):
+    if x > t:
+        return x * 2
+    return x
+
+
+@pytest.mark.parametrize("flag", [False, True])
+def test_a_python_bool_compared_with_a_number_counts_as_its_0_or_1(flag):
+    # (before: torch's "Subtraction ... with a bool tensor is not supported")
+    relaxed = relaxc.relax(above_threshold, beta=0.3)
+    x = torch.tensor([-1.5, 0.2, 0.8, 3.0], dtype=torch.float64)
+    torch.testing.assert_close(relaxed(x, flag), relaxed(x, int(flag)), rtol=0, atol=0)
+    hard = relaxed.options(mode="hard")(x, flag)
+    assert hard.tolist() == per_instance(lambda v: above_threshold(v, flag), x)
