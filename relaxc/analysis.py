@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
+from .lowering.nodes import runtime_attribute, runtime_operation
 from .source import UserSource
 
 
@@ -357,12 +358,9 @@ def integer_names(function: cst.FunctionDef, params: list[str],
 
     def canonical(value):
         """``value`` as what it stands for; None for ``rx.pending`` (no value yet)."""
-        if (isinstance(value, cst.Attribute) and isinstance(value.value, cst.Name)
-                and value.value.value == rx and value.attr.value == "pending"):
+        if runtime_attribute(value, rx) == "pending":
             return None
-        if (isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute)
-                and isinstance(value.func.value, cst.Name) and value.func.value.value == rx
-                and value.func.attr.value in ("returned", "settled") and len(value.args) == 1):
+        if runtime_operation(value, rx) in ("returned", "settled") and len(value.args) == 1:
             return value.args[0].value
         return value
     element_writes = []   # (list name, value node or None) for `xs[k] = v`, `xs[k] += v`

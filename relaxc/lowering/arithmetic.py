@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from .nodes import name, runtime_call
+from .nodes import name, runtime_call, runtime_operation
 
 #: Builtins lowered here, each to the context method of the same name.
 BUILTINS = ("int", "round", "float", "divmod")
@@ -38,9 +38,7 @@ _CONDITIONS = frozenset({"lt", "le", "gt", "ge", "eq", "ne", "in_", "not_in", "n
 
 
 def _is_condition(node: cst.BaseExpression, rx: str) -> bool:
-    return (isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute)
-            and isinstance(node.func.value, cst.Name) and node.func.value.value == rx
-            and node.func.attr.value in _CONDITIONS)
+    return runtime_operation(node, rx) in _CONDITIONS
 
 
 def counted(node: cst.BaseExpression, rx: str) -> cst.BaseExpression:

@@ -29,8 +29,8 @@ import math
 import libcst as cst
 
 from ..analysis import BranchFacts, nodes_of
-from .nodes import (assign, function, line, name, names_target, runtime_call, statements_of,
-                    thunk, tuple_of)
+from .nodes import (assign, function, line, name, names_target, runtime_call, runtime_operation,
+                    statements_of, thunk, tuple_of)
 
 
 def lower_if(updated: cst.If, facts: BranchFacts, rx: str, branch_names: tuple[str, str],
@@ -122,10 +122,7 @@ class _LinearityChecker(cst.CSTVisitor):
         if not isinstance(node, _LINEAR_NODES):
             self.linear = False
         elif isinstance(node, cst.Call):
-            self.linear = (isinstance(node.func, cst.Attribute)
-                           and isinstance(node.func.value, cst.Name)
-                           and node.func.value.value == self.rx
-                           and node.func.attr.value in _LINEAR_OPERATIONS)
+            self.linear = runtime_operation(node, self.rx) in _LINEAR_OPERATIONS
             for arg in node.args:   # the arguments only: `rx.getitem` is not an attribute read
                 arg.value.visit(self)
             return False

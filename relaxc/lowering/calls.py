@@ -26,6 +26,8 @@ import libcst as cst
 
 from relaxc_runtime import calls as runtime_calls   # what is the user's code: the runtime's rule
 
+from .nodes import runtime_attribute
+
 #: Stand-ins for a callee known only at run time, and for a global not bound yet.
 _DYNAMIC, _UNRESOLVED = object(), object()
 
@@ -36,8 +38,7 @@ def lower_call(updated: cst.Call, rx: str, user_globals: dict, local_names: set,
     func = updated.func
     if isinstance(func, cst.Lambda):
         return updated   # no source of its own to compile: called as it is
-    if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) \
-            and func.value.value == rx:
+    if runtime_attribute(func, rx) is not None:
         return updated   # the runtime's own (`rx.returned(...)`, made by canonicalization)
     target = _callee(func, user_globals, local_names, own_name)
     if hasattr(type(target), "__relaxc_call__"):

@@ -23,8 +23,8 @@ import libcst as cst
 
 from ..analysis import BranchFacts
 from .indexing import lower_iterable
-from .nodes import (assign, function, keyword, line, name, names_target, runtime_call, string,
-                    tuple_of)
+from .nodes import (assign, function, keyword, line, name, names_target, runtime_call,
+                    runtime_operation, string, tuple_of)
 
 
 def lower_for(updated: cst.For, rx: str, builtin_names: set) -> cst.For:
@@ -36,9 +36,7 @@ def lower_for(updated: cst.For, rx: str, builtin_names: set) -> cst.For:
 
 
 def _iterates_whole(iterable, rx: str) -> bool:
-    return (isinstance(iterable, cst.Call) and isinstance(iterable.func, cst.Attribute)
-            and isinstance(iterable.func.value, cst.Name) and iterable.func.value.value == rx
-            and iterable.func.attr.value == "iterate")
+    return runtime_operation(iterable, rx) == "iterate"
 
 
 def lower_comprehension_for(updated: cst.CompFor, rx: str, builtin_names: set) -> cst.CompFor:

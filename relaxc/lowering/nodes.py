@@ -20,6 +20,21 @@ def runtime_call(rx: str, operation: str, *args: cst.BaseExpression) -> cst.Call
     return call(cst.Attribute(name(rx), name(operation)), *args)
 
 
+def runtime_attribute(node: cst.BaseExpression, rx: str) -> str | None:
+    """``operation`` where ``node`` is ``rx.operation`` (an attribute of the evaluation
+    context), else None."""
+    if (isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name)
+            and node.value.value == rx):
+        return node.attr.value
+    return None
+
+
+def runtime_operation(node: cst.BaseExpression, rx: str) -> str | None:
+    """``operation`` where ``node`` is a call ``rx.operation(...)`` (:func:`runtime_call`'s
+    form), else None."""
+    return runtime_attribute(node.func, rx) if isinstance(node, cst.Call) else None
+
+
 def keyword(keyword_name: str, value: cst.BaseExpression) -> cst.Arg:
     """``keyword_name=value`` as an argument."""
     return cst.Arg(value, keyword=name(keyword_name), equal=cst.AssignEqual(

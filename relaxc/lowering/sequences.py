@@ -21,6 +21,7 @@ from __future__ import annotations
 import libcst as cst
 
 from .indexing import ITERATING_BUILTINS, iterated_arguments
+from .nodes import runtime_attribute
 
 
 def column_parameters(function: cst.FunctionDef, rx: str, builtin_names: set) -> list[str]:
@@ -63,8 +64,7 @@ class _SequenceUses(cst.CSTVisitor):
                 allowed = iterated_arguments(node)
             else:
                 allowed = []
-        elif (isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name)
-              and func.value.value == self.rx and func.attr.value == "returned"):
+        elif runtime_attribute(func, self.rx) == "returned":
             allowed = node.args[:1]
         else:
             allowed = []
