@@ -204,3 +204,17 @@ def item(value):
             "it has no single Python number. Use the value itself (`x`, or `float(x)` for a "
             "floating copy); compare it with `<`/`==` to decide (the decision is then relaxed)")
     return value.item() if isinstance(value, torch.Tensor) else value
+
+
+class Operations:
+    """What generated code calls for ``//``, ``%``, ``divmod``, ``int()``, ``round()``,
+    ``float()`` and ``.item()``; named after the builtins (nothing in this class body reads them)."""
+
+    __slots__ = ()
+    floordiv = staticmethod(floordiv)
+    mod = staticmethod(mod)
+    divmod = staticmethod(divmod_)
+    int = staticmethod(int_)
+    round = staticmethod(round_)
+    float = staticmethod(float_)
+    item = staticmethod(item)

@@ -91,17 +91,22 @@ def _extend_or_add(target, value):
 _extend_or_add.__name__ = "iadd"   # (the name ``_augmented`` gives the operator)
 
 
-iadd = _shifting(_augmented("+", operator.add, _extend_or_add), 1)
-isub = _shifting(_augmented("-", operator.sub, operator.isub), -1)
-imul = _augmented("*", operator.mul, operator.imul)
-itruediv = _augmented("/", operator.truediv, operator.itruediv)
-ifloordiv = _augmented("//", arithmetic.floordiv, operator.ifloordiv, relaxed_value_too=True)
-imod = _augmented("%", arithmetic.mod, operator.imod, relaxed_value_too=True)
-ipow = _augmented("**", operator.pow, operator.ipow)
-imatmul = _augmented("@", operator.matmul, operator.imatmul)
-iand = _augmented("&", operator.and_, operator.iand)
-ior = _augmented("|", operator.or_, operator.ior)
-ixor = _augmented("^", operator.xor, operator.ixor)
-ilshift = _augmented("<<", operator.lshift, operator.ilshift)
-irshift = _augmented(">>", operator.rshift, operator.irshift)
+class Operations:
+    """The augmented assignments generated code calls: ``x = rx.iadd(x, v)`` is ``x += v``."""
 
+    __slots__ = ()
+    iadd = staticmethod(_shifting(_augmented("+", operator.add, _extend_or_add), 1))
+    isub = staticmethod(_shifting(_augmented("-", operator.sub, operator.isub), -1))
+    imul = staticmethod(_augmented("*", operator.mul, operator.imul))
+    itruediv = staticmethod(_augmented("/", operator.truediv, operator.itruediv))
+    ifloordiv = staticmethod(_augmented("//", arithmetic.floordiv, operator.ifloordiv,
+                                        relaxed_value_too=True))
+    imod = staticmethod(_augmented("%", arithmetic.mod, operator.imod,
+                                   relaxed_value_too=True))
+    ipow = staticmethod(_augmented("**", operator.pow, operator.ipow))
+    imatmul = staticmethod(_augmented("@", operator.matmul, operator.imatmul))
+    iand = staticmethod(_augmented("&", operator.and_, operator.iand))
+    ior = staticmethod(_augmented("|", operator.or_, operator.ior))
+    ixor = staticmethod(_augmented("^", operator.xor, operator.ixor))
+    ilshift = staticmethod(_augmented("<<", operator.lshift, operator.ilshift))
+    irshift = staticmethod(_augmented(">>", operator.rshift, operator.irshift))

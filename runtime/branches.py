@@ -613,3 +613,17 @@ def _static_equal(a, b):
         return bool(a == b)
     except Exception:   # objects whose == is not a plain bool are simply not equal here
         return False
+
+
+class Operations:
+    """What generated code calls for a branch: ``rx.branch(condition, if_true, if_false, ...)``,
+    and the marks the compiler puts on a branch's functions."""
+
+    __slots__ = ()
+
+    def branch(self, condition, if_true, if_false, inputs, returns=None):
+        return branch(condition, if_true, if_false, inputs, self, returns)
+
+    passes_through = staticmethod(passes_through)
+    linear = staticmethod(linear)
+    has_effects = staticmethod(has_effects)

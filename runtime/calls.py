@@ -304,3 +304,15 @@ class GeneratedFunction:
     def __relaxc_run__(self, context, args, kwargs):
         with values.call_scope(from_relaxed_code=True):
             return self.function(*args, **{**kwargs, self.rx_name: context})
+
+
+class Operations:
+    """What generated code calls: ``rx.call(function, *args, **kwargs)``."""
+
+    __slots__ = ()
+
+    def call(self, function, *args, **kwargs):
+        """``function(*args, **kwargs)``; a relaxed function, or a function of the user's own code
+        (compiled once when the compiler is imported), runs with this context, so the caller's
+        mode and β reach it. Hard meaning: ``function(*args, **kwargs)``."""
+        return call(function, args, kwargs, self)

@@ -212,3 +212,10 @@ def columns(value):
     if isinstance(value, torch.Tensor) and value.dim() >= 2:
         return Columns.of(value)
     return value
+
+
+class Operations:
+    """What generated code calls: ``xs = rx.columns(xs)``."""
+
+    __slots__ = ()
+    columns = staticmethod(columns)

@@ -19,7 +19,7 @@ from __future__ import annotations
 import torch
 
 from . import categorical, columns, host
-from .events import Event, expectation, is_boolean, probability
+from .events import Event, expectation, is_boolean, number, probability
 from .exits import Fork, per_side
 from .paths import guard, inactive_where
 from .values import align, is_relaxed, syncs_freely
@@ -296,3 +296,48 @@ def _elements(container):
     raise TypeError(
         "`in` with a relaxed value needs a sequence to look in (a tuple or list, or a (B, n) "
         f"tensor), not {type(container).__name__} of this shape: compare explicitly with `==`")
+
+
+class Operations:
+    """The comparisons and logic generated code calls through the context: ``rx.lt(a, b)`` is
+    ``a < b``. ``integer=True``: both operands are integer-valued on every path (the compiler
+    knows), so a relaxed comparison takes the continuity correction. ``exact_ties=True``: a
+    `while` condition, where equal values decide as in Python (a sentinel compared with itself).
+    """
+
+    __slots__ = ()
+
+    def lt(self, a, b, integer=False, exact_ties=False):
+        return less(a, b, self, True, integer, exact_ties)
+
+    def le(self, a, b, integer=False, exact_ties=False):
+        return less(a, b, self, False, integer, exact_ties)
+
+    def gt(self, a, b, integer=False, exact_ties=False):
+        return less(b, a, self, True, integer, exact_ties)
+
+    def ge(self, a, b, integer=False, exact_ties=False):
+        return less(b, a, self, False, integer, exact_ties)
+
+    def eq(self, a, b, integer=False): return equal(a, b, self, integer)
+    def ne(self, a, b, integer=False): return not_equal(a, b, self, integer)
+    def is_(self, a, b): return identical(a, b, self)
+    def is_not(self, a, b): return logical_not(identical(a, b, self), self)
+    def in_(self, a, b): return contains(a, b, self)
+    def not_in(self, a, b): return logical_not(contains(a, b, self), self)
+    def and_(self, left, right_thunk, inputs=()): return logical_and(left, right_thunk, self, inputs)
+    def or_(self, left, right_thunk, inputs=()): return logical_or(left, right_thunk, self, inputs)
+    def not_(self, value): return logical_not(value, self)
+    number = staticmethod(number)
+    def all(self, values): return all_of(values, self)
+    def any(self, values): return any_of(values, self)
+
+    def static_condition(self, condition, construct: str):
+        """The truth of a condition that must be static here (``construct`` says why)."""
+        decided = truth(condition, self)
+        if isinstance(decided, torch.Tensor):
+            raise TypeError(
+                f"{construct} needs a static condition (plain Python values), not a relaxed one: "
+                f"filter after the loop, or use an `if` inside it"
+            )
+        return decided

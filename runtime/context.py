@@ -5,8 +5,10 @@ Generated code receives a context as a keyword argument (``rx``) and calls every
     def swap(a, b, *, rx=relaxc_runtime.Context(beta=0.125, mode='relaxed', eps=1e-05, max_iter=1024)):
 
 so a dumped function runs on its own, and the same compiled code serves every β and mode: the
-caller passes another context. Each method is a one-line delegation to the module of its construct,
-where the formula and the exact hard-mode meaning are documented.
+caller passes another context. The operations come from the module of each construct, whose
+``Operations`` class the context inherits (``rx.in_`` is ``conditions.Operations.in_``), beside the
+formula and the exact hard-mode meaning; this module holds the options, and how each mode turns a
+probability into a decision (``outcome``, ``choice``).
 """
 
 from __future__ import annotations
@@ -16,13 +18,10 @@ import numbers
 
 import torch
 
-from . import (arithmetic, assignments, branches, columns, conditions, extrema, indexing, loops,
-               ranges)
-from .exits import EXITED, Fork
+from . import (arithmetic, assignments, branches, calls, columns, conditions, extrema, indexing,
+               loops, ranges, returns, values)
 from .relaxations import DEFAULT, Relaxation
-from .events import Event, number
-from .returns import PENDING, Returned, to_result
-from .values import Unbound, is_relaxed
+from .events import Event
 
 MODES = ("relaxed", "hard", "straight_through", "sample", "exact")
 #: The options of a context: its constructor's arguments, fixed once it is made.
@@ -30,8 +29,12 @@ _OPTIONS = ("beta", "mode", "eps", "max_iter", "fixed_iterations", "samples", "s
             "replay", "index_gradient", "relaxation")
 
 
-class Context:
-    """Options of one evaluation.
+class Context(conditions.Operations, branches.Operations, loops.Operations, returns.Operations,
+              indexing.Operations, columns.Operations, ranges.Operations,
+              assignments.Operations, arithmetic.Operations, extrema.Operations,
+              calls.Operations, values.Operations):
+    """Options of one evaluation, and (inherited from each construct's module) the operations
+    generated code calls.
 
     beta: the scale β of the perturbation (β → 0 is the discrete program).
     relaxation: the perturbation family and the logic of ``and``/``or`` (``relaxations.py``): a
@@ -187,136 +190,6 @@ class Context:
 
     def replace(self, **changes) -> "Context":
         return Context(**{**self.options(), **changes})
-
-    # Comparisons and logic (conditions.py).
-    # ``integer=True``: both operands are integer-valued on every path (the compiler knows), so a
-    # relaxed comparison takes the continuity correction. ``exact_ties=True``: a `while`
-    # condition, where equal values decide as in Python (a sentinel compared with itself).
-    def lt(self, a, b, integer=False, exact_ties=False):
-        return conditions.less(a, b, self, True, integer, exact_ties)
-
-    def le(self, a, b, integer=False, exact_ties=False):
-        return conditions.less(a, b, self, False, integer, exact_ties)
-
-    def gt(self, a, b, integer=False, exact_ties=False):
-        return conditions.less(b, a, self, True, integer, exact_ties)
-
-    def ge(self, a, b, integer=False, exact_ties=False):
-        return conditions.less(b, a, self, False, integer, exact_ties)
-
-    def eq(self, a, b, integer=False): return conditions.equal(a, b, self, integer)
-    def ne(self, a, b, integer=False): return conditions.not_equal(a, b, self, integer)
-    def is_(self, a, b): return conditions.identical(a, b, self)
-    def is_not(self, a, b): return conditions.logical_not(conditions.identical(a, b, self), self)
-    def in_(self, a, b): return conditions.contains(a, b, self)
-    def not_in(self, a, b): return conditions.logical_not(conditions.contains(a, b, self), self)
-    def and_(self, left, right_thunk, inputs=()):
-        return conditions.logical_and(left, right_thunk, self, inputs)
-
-    def or_(self, left, right_thunk, inputs=()):
-        return conditions.logical_or(left, right_thunk, self, inputs)
-
-    def not_(self, value): return conditions.logical_not(value, self)
-    number = staticmethod(number)
-    def all(self, values): return conditions.all_of(values, self)
-    def any(self, values): return conditions.any_of(values, self)
-
-    # Branches (branches.py).
-    def branch(self, condition, if_true, if_false, inputs, returns=None):
-        return branches.branch(condition, if_true, if_false, inputs, self, returns)
-
-    passes_through = staticmethod(branches.passes_through)
-    linear = staticmethod(branches.linear)
-    has_effects = staticmethod(branches.has_effects)
-
-    def static_condition(self, condition, construct: str):
-        """The truth of a condition that must be static here (``construct`` says why)."""
-        truth = conditions.truth(condition, self)
-        if isinstance(truth, torch.Tensor):
-            raise TypeError(
-                f"{construct} needs a static condition (plain Python values), not a relaxed one: "
-                f"filter after the loop, or use an `if` inside it"
-            )
-        return truth
-
-    # Loops and early exits (loops.py, values.py).
-    def while_loop(self, condition, body, state, where="a relaxed `while`", exits=()):
-        return loops.while_loop(condition, body, state, self, where, exits)
-
-    @staticmethod
-    def stop(flag) -> bool:
-        """Whether an exit flag (``broke``, ``returned``) is surely set: a static ``True``.
-
-        A relaxed flag is not a stop: the rest of the loop still runs, weighted by the
-        probability that it is reached.
-        """
-        return type(flag) is not Fork and not is_relaxed(flag) and bool(flag)
-
-    pending = PENDING
-    exited = EXITED
-    returned = staticmethod(Returned.surely)
-    settled = staticmethod(Returned.settled)
-
-    # Data access (indexing.py) and assignment (assignments.py).
-    def getitem(self, container, index): return indexing.getitem(container, index, self)
-    def setitem(self, container, index, value, argument=None):
-        """``argument``: the parameter's name where ``container`` is one that the function writes
-        in place only (``calls.refuse_write_into_argument``)."""
-        if argument is not None:
-            from .calls import refuse_write_into_argument   # (calls imports the modes, and they this)
-            refuse_write_into_argument(container, argument)
-        return indexing.setitem(container, index, value, self)
-    columns = staticmethod(columns.columns)
-    len = staticmethod(indexing.length)
-    iterate = staticmethod(indexing.iterate)
-    range = staticmethod(indexing.static_range)
-    span = staticmethod(ranges.span)
-    def in_span(self, position, span): return ranges.in_span(position, span, self)
-    sorted = staticmethod(indexing.static_sorted)
-    iadd = staticmethod(assignments.iadd)
-    isub = staticmethod(assignments.isub)
-    imul = staticmethod(assignments.imul)
-    itruediv = staticmethod(assignments.itruediv)
-    ifloordiv = staticmethod(assignments.ifloordiv)
-    imod = staticmethod(assignments.imod)
-    ipow = staticmethod(assignments.ipow)
-    imatmul = staticmethod(assignments.imatmul)
-    iand = staticmethod(assignments.iand)
-    ior = staticmethod(assignments.ior)
-    ixor = staticmethod(assignments.ixor)
-    ilshift = staticmethod(assignments.ilshift)
-    irshift = staticmethod(assignments.irshift)
-
-    # //, %, divmod, int(), round(), float() (arithmetic.py). Named after the builtins, as `len`
-    # and `range` are; nothing in this class body reads those builtins after this point.
-    floordiv = staticmethod(arithmetic.floordiv)
-    mod = staticmethod(arithmetic.mod)
-    divmod = staticmethod(arithmetic.divmod_)
-    int = staticmethod(arithmetic.int_)
-    round = staticmethod(arithmetic.round_)
-    float = staticmethod(arithmetic.float_)
-    item = staticmethod(arithmetic.item)
-    tolist = staticmethod(indexing.tolist)
-    copy = staticmethod(indexing.copy)
-    formatted = staticmethod(indexing.formatted)
-
-    # min / max / argmin / argmax (extrema.py).
-    def max(self, *args, **options): return extrema.extremum(args, self, largest=True, **options)
-    def min(self, *args, **options): return extrema.extremum(args, self, largest=False, **options)
-    def argmax(self, values): return extrema.arg_extremum(values, self, largest=True)
-    def argmin(self, values): return extrema.arg_extremum(values, self, largest=False)
-
-    # Calls (calls.py).
-    def call(self, function, *args, **kwargs):
-        """``function(*args, **kwargs)``; a relaxed function, or a function of the user's own code
-        (compiled once when the compiler is imported), runs with this context, so the caller's
-        mode and β reach it. Hard meaning: ``function(*args, **kwargs)``."""
-        from .calls import call   # (imported here: this method is the one user of the module)
-        return call(function, args, kwargs, self)
-
-    # Values (values.py).
-    unbound = staticmethod(Unbound)
-    result = staticmethod(to_result)
 
 
 def _one_decision_per_instance(p):

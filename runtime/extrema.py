@@ -197,3 +197,13 @@ def arg_extremum(values, ctx, *, largest: bool):
     decided = _decided_exactly(stacked, finite, some_finite, sign).unsqueeze(-1)
     weights = ctx.choice(torch.where(decided, exact, soft))
     return Categorical(weights.to(dtype))
+
+
+class Operations:
+    """What generated code calls: ``rx.max(a, b)``, ``rx.argmin(xs)``."""
+
+    __slots__ = ()
+    def max(self, *args, **options): return extremum(args, self, largest=True, **options)
+    def min(self, *args, **options): return extremum(args, self, largest=False, **options)
+    def argmax(self, values): return arg_extremum(values, self, largest=True)
+    def argmin(self, values): return arg_extremum(values, self, largest=False)

@@ -491,3 +491,29 @@ def iterate(iterable, unpack: bool = False):
         _per_instance(iterable, "iterate over")
         return iterable.unbind(1)
     return iterable
+
+
+class Operations:
+    """What generated code calls to read, write, measure and walk containers: ``rx.getitem(x, i)``
+    is ``x[i]``, ``rx.len(x)`` is ``len(x)``."""
+
+    __slots__ = ()
+
+    def getitem(self, container, index): return getitem(container, index, self)
+
+    def setitem(self, container, index, value, argument=None):
+        """``argument``: the parameter's name where ``container`` is one that the function writes
+        in place only (``calls.refuse_write_into_argument``)."""
+        if argument is not None:
+            from .calls import refuse_write_into_argument   # (calls imports this module)
+            refuse_write_into_argument(container, argument)
+        return setitem(container, index, value, self)
+
+    # Named after the builtins they stand for; nothing in this class body reads those builtins.
+    len = staticmethod(length)
+    iterate = staticmethod(iterate)
+    range = staticmethod(static_range)
+    sorted = staticmethod(static_sorted)
+    tolist = staticmethod(tolist)
+    copy = staticmethod(copy)
+    formatted = staticmethod(formatted)

@@ -24,7 +24,7 @@ from . import host
 from .branches import BranchCopies, ChosenList, Merger
 from .conditions import truth
 from .enumeration import or_negligible_on_path
-from .exits import EXITED, collapse
+from .exits import EXITED, Fork, collapse
 from .paths import inactive, inactive_where
 from .events import Event, probability
 from .returns import Returned, going_on_merger_of
@@ -244,3 +244,23 @@ def _warn_unfinished(running, ctx, where):
             f"{where}: relaxed `while` stopped after max_iter={ctx.max_iter} iterations with "
             f"probability up to {mass:.3g} of running on; that mass is put on the last state "
             f"(raise max_iter with f.options(max_iter=...))")
+
+
+class Operations:
+    """What generated code calls for a ``while`` and the exits that leave a loop."""
+
+    __slots__ = ()
+
+    def while_loop(self, condition, body, state, where="a relaxed `while`", exits=()):
+        return while_loop(condition, body, state, self, where, exits)
+
+    @staticmethod
+    def stop(flag) -> bool:
+        """Whether an exit flag (``broke``, ``returned``) is surely set: a static ``True``.
+
+        A relaxed flag is not a stop: the rest of the loop still runs, weighted by the
+        probability that it is reached.
+        """
+        return type(flag) is not Fork and not is_relaxed(flag) and bool(flag)
+
+    exited = EXITED

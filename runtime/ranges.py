@@ -117,3 +117,11 @@ def _with_batch(start, stop):
     batch = max(start.shape[0] if start.dim() else 1, stop.shape[0] if stop.dim() else 1)
     return (start.to(dtype).expand(batch) if start.dim() == 0 else start.to(dtype),
             stop.to(dtype).expand(batch) if stop.dim() == 0 else stop.to(dtype))
+
+
+class Operations:
+    """What generated code calls for a ``for`` over a per-instance range (module docstring)."""
+
+    __slots__ = ()
+    span = staticmethod(span)
+    def in_span(self, position, span_): return in_span(position, span_, self)

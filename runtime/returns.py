@@ -166,3 +166,13 @@ def _mass(mass, like: torch.Tensor, dtype):
     if isinstance(mass, torch.Tensor):
         return mass if dtype is None or mass.dtype == dtype else mass.to(dtype)
     return torch.as_tensor(mass, dtype=dtype, device=like.device)
+
+
+class Operations:
+    """What generated code calls for an early ``return`` (module docstring)."""
+
+    __slots__ = ()
+    pending = PENDING
+    returned = staticmethod(Returned.surely)
+    settled = staticmethod(Returned.settled)
+    result = staticmethod(to_result)

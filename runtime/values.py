@@ -324,3 +324,10 @@ def write_back(original, merged):
             kept[key] = value
         original.clear()
         original.update(kept)
+
+
+class Operations:
+    """What generated code calls: ``rx.unbound("x")``, a name not yet assigned on a path."""
+
+    __slots__ = ()
+    unbound = staticmethod(Unbound)

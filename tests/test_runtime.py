@@ -267,3 +267,18 @@ def test_a_counted_result_pickles():
     buffer = io.BytesIO()
     torch.save(relaxc.relax(count_up)(torch.ones(2), torch.zeros(2)), buffer)
     assert buffer.tell() > 0
+
+
+def test_each_operation_of_the_context_is_written_once_beside_its_construct():
+    """Context inherits each construct module's ``Operations``: a name two of them defined would
+    silently be the first one's, and one the context defines again would hide its construct's."""
+    bases = Context.__mro__[1:-1]
+    assert all(base.__name__ == "Operations" for base in bases)
+    owners = {}
+    for base in bases:
+        for name in vars(base):
+            if not name.startswith("__"):
+                owners.setdefault(name, []).append(base.__module__)
+    assert {name: modules for name, modules in owners.items() if len(modules) > 1} == {}
+    assert not set(owners) & set(vars(Context))
+    assert owners["in_"] == ["relaxc_runtime.conditions"]
