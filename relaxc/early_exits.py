@@ -28,7 +28,7 @@ Every node made here records the user's node it stands for in ``source.origins``
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import libcst as cst
 
@@ -377,7 +377,11 @@ class EarlyExits:
         out.append(loop)
         else_statements, else_exits = self.block(_else_of(stmt), scope)
         if else_statements:
-            out += ([self._unless(stops, else_statements, stmt.orelse, inner, loop_else=True)]
+            # The `else` runs after the loop: a flag set for sure on the way past it leaves the
+            # loop no more (it leaves an enclosing `while` only if the `return` does).
+            after = replace(inner, return_leaves_while=scope.return_leaves_while,
+                            break_leaves_while=False)
+            out += ([self._unless(stops, else_statements, stmt.orelse, after, loop_else=True)]
                     if stops else else_statements)
         outward = {scope.returned: exits[scope.returned]} if returns else {}
         return out, {**outward, **else_exits}

@@ -780,7 +780,76 @@ def cocktail_shaker_sort_with_breaks(arr):
     return arr
 
 
+# `while`/`for` with an `else` that returns: the `else` runs after the loop, where a `return` leaves
+# no `while` (it returned a path that never separated from the one that ran off the end).
+def while_else_return(xs, t):
+    i = 0
+    while i < len(xs):
+        if xs[i] > t:
+            return i
+        i += 1
+    else:
+        return -1
+
+
+def for_else_return(xs, t):
+    for i in range(len(xs)):
+        if xs[i] > t:
+            return i
+    else:
+        return -1
+
+
+def while_else_break_and_return(xs, t):
+    i = 0
+    while i < len(xs):
+        if xs[i] > t:
+            return i
+        if xs[i] < -t:
+            break
+        i += 1
+    else:
+        return -1
+    return -10 - i
+
+
+def nested_while_else_return(xs, t):
+    # The inner loop's `else` returns from inside the outer `while`: it leaves that one.
+    i = 0
+    while i < len(xs):
+        j = i + 1
+        while j < len(xs):
+            if xs[i] + xs[j] > t:
+                return i * 10 + j
+            j += 1
+        else:
+            if xs[i] > t + 1:
+                return -2
+        i += 1
+    return -1
+
+
+def while_else_in_for(xs, t):
+    total = 0
+    for k in range(len(xs)):
+        i = k
+        while i < len(xs):
+            if xs[i] > t:
+                break
+            i += 1
+        else:
+            total += 100
+            if xs[k] < t:
+                return total
+        total += i
+    return total
+
 CASES = {
+    while_else_return: ("xs5", "x"),
+    for_else_return: ("xs5", "x"),
+    while_else_break_and_return: ("xs5", "x"),
+    nested_while_else_return: ("xs5", "x"),
+    while_else_in_for: ("xs5", "x"),
     cocktail_shaker_sort_with_breaks: ("xs5",),
     jump_search: ("xs5", "x"),
     exponential_search: ("xs5", "x"),
