@@ -849,10 +849,14 @@ class _Records:
                 return result
         return self._record(run, args, kwargs, leaves, template)
 
-    def _replay(self, leaves):
+    def _replay(self, leaves, just_recorded=False):
         """The records' code run on ``leaves`` (compiled for ``relaxc.compile``), or
         ``_DIVERGED`` where it stopped: a host read with a new answer, or a call that fails
-        where the usual run would not (a genuine error is raised again by the usual run)."""
+        where the usual run would not (a genuine error is raised again by the usual run).
+        ``just_recorded``: the call was recorded from these very arguments, so an error other
+        than a divergence is the compiler's (``torch.compile``'s): raised, as the compiled
+        function itself raises it, and later calls take the fallback (compiled whole) instead of
+        recording and compiling anew each time."""
         grad = torch.is_grad_enabled()
         # The usual run after a divergence draws again what the replay drew.
         random_state = _random_state() if self.code.draws else None
@@ -860,7 +864,13 @@ class _Records:
             result = self.runner(*leaves)
             self.replayed += 1
             return result
-        except Exception:
+        except Exception as error:
+            if just_recorded and not isinstance(error, Diverged):
+                with self.lock:
+                    self.broken = f"compiling its record failed ({type(error).__name__})"
+                    self.root = None
+                    self._replace_code(None)
+                raise
             if random_state is not None:
                 _restore_random_state(random_state)
             return _DIVERGED
@@ -896,7 +906,7 @@ class _Records:
             self.replays._warn(reason)   # (this call's result is the usual run's, above)
         elif self.replays.compile_options is not None:
             # A compiled call's result comes from the compiled code, the first one too.
-            replayed = self._replay(leaves)
+            replayed = self._replay(leaves, just_recorded=True)
             if replayed is not _DIVERGED:
                 return replayed
         return result

@@ -168,3 +168,17 @@ def test_a_call_no_record_can_hold_is_compiled_whole_says_so_and_equals_the_eage
             torch.testing.assert_close(a, b, rtol=1e-12, atol=1e-12)
     (records,) = compiled._records.signatures.values()
     assert records.broken is not None and records.replayed == 0
+
+
+def test_a_compiler_that_fails_raises_its_error_at_once():
+    # Not the record run again on every call, each time compiled anew and failing anew.
+    def failing_backend(graph, example_inputs):
+        raise RuntimeError("no compiler here")
+
+    compiled = relaxc.compile(relaxc.relax(sort_and_max), backend=failing_backend)
+    x = torch.randn(5, 3)
+    for _ in range(2):
+        with pytest.raises(Exception, match="no compiler here"):
+            compiled(x)
+    (records,) = compiled._records.signatures.values()
+    assert records.count == 1 and records.replayed == 0
