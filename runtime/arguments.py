@@ -28,6 +28,7 @@ from __future__ import annotations
 import torch
 
 from .categorical import Categorical
+from .values import values_in
 
 
 class ArgumentShapeError(ValueError, RuntimeError):
@@ -45,13 +46,16 @@ def check_arguments(function, args: tuple, kwargs: dict) -> None:
     checked += kwargs.items()
     if whole:
         checked = [(name, value) for name, value in checked if name not in whole]
-    sizes = set()
-    scalars = [False]
-    for _, value in checked:
-        _batch_sizes(value, sizes, scalars)
+    sizes, scalars = set(), False   # (the fast pass: labels are made only for an error)
+    for v in values_in([value for _, value in checked]):
+        v = v.probs if isinstance(v, Categorical) else v
+        if isinstance(v, torch.Tensor) and v.dim() > 0:
+            if v.shape[0] != 1:
+                sizes.add(v.shape[0])
+            scalars = scalars or _holds_numbers(v.shape)
     if len(sizes) > 1:
         _refuse_batch_sizes(checked)
-    if not (numbers and scalars[0]):
+    if not (numbers and scalars):
         return
     for name, value in checked:
         if (name in numbers and isinstance(value, torch.Tensor) and value.dim() == 2
@@ -69,26 +73,6 @@ def check_arguments(function, args: tuple, kwargs: dict) -> None:
                 f"Pass {name}.squeeze(-1) (shape {_text(shape[:1])}) for one number per instance; "
                 f"a sequence of length one is read by position ({name}[0], len({name}), "
                 f"for v in {name})")
-
-
-def _batch_sizes(value, sizes: set, scalars: list) -> None:
-    """Add to ``sizes`` the batch sizes (other than 1) of the tensors in ``value``; set
-    ``scalars[0]`` where one holds numbers ``(B,)`` (:func:`_holds_numbers`). (The fast pass:
-    labels are made only for an error.)"""
-    if isinstance(value, torch.Tensor):
-        if value.dim() > 0:
-            if value.shape[0] != 1:
-                sizes.add(value.shape[0])
-            if _holds_numbers(value.shape):
-                scalars[0] = True
-    elif isinstance(value, (list, tuple)):
-        for element in value:
-            _batch_sizes(element, sizes, scalars)
-    elif isinstance(value, dict):
-        for element in value.values():
-            _batch_sizes(element, sizes, scalars)
-    elif isinstance(value, Categorical):
-        _batch_sizes(value.probs, sizes, scalars)
 
 
 def _tensors(label: str, value):

@@ -21,9 +21,9 @@ from .conditions import truth
 from .enumeration import or_negligible_on_path
 from .events import Event, expectation, is_boolean
 from .exits import EXITED, Fork, branch_per_side, has_exit, merge_forked
-from .paths import guard, inactive_where
+from .paths import guard, inactive_where, surely
 from .returns import going_on_merger_of, merge_going_on
-from .values import Value, align, is_relaxed, syncs_freely, to_rank
+from .values import Value, align, as_tensor, is_relaxed, syncs_freely, to_rank, values_in
 
 
 def branch(condition, if_true, if_false, inputs, ctx, returns=None):
@@ -50,7 +50,7 @@ def branch(condition, if_true, if_false, inputs, ctx, returns=None):
         return if_true(*inputs) if p else if_false(*inputs)
     taken = _taken_alone(p, if_true, if_false, ctx)
     if taken is not None:
-        lists = _lists_in(inputs, {})
+        lists = {id(v): v for v in values_in(inputs) if isinstance(v, list)}
         before = {key: list(items) for key, items in lists.items()}
         outputs = _per_instance(taken(*inputs), p, ctx)
         for key, items in lists.items():   # what the path wrote into a list, likewise
@@ -96,18 +96,6 @@ def _merged(merger, out_true, out_false, returns):
     return merge_going_on(merger, out_true, out_false, returns)
 
 
-def _lists_in(value, found: dict) -> dict:
-    """id -> list, for every list in ``value`` (nested lists too)."""
-    if isinstance(value, (tuple, list)):
-        if isinstance(value, list):
-            if id(value) in found:
-                return found
-            found[id(value)] = value
-        for v in value:
-            _lists_in(v, found)
-    return found
-
-
 def _per_instance(outputs, p, ctx):
     """The outputs of the one path every instance took, with static numbers made per instance,
     as merging them with the other path's would (so a result's type never depends on the data:
@@ -135,14 +123,10 @@ def _taken_alone(p, if_true, if_false, ctx):
     true_acts, false_acts = (getattr(f, "has_effects", False) for f in (if_true, if_false))
     if not (true_acts or false_acts) or not (syncs_freely(p) or ctx.hard):
         return None
-    if p.dtype == torch.bool:
-        untaken_true, untaken_false = (lambda: not bool(p.any())), (lambda: bool(p.all()))
-    else:
-        untaken_true, untaken_false = (lambda: not bool((p > 0).any())), \
-            (lambda: bool((p >= 1).all()))
-    if true_acts and untaken_true():
+    exact = p.dtype == torch.bool
+    if true_acts and not bool((p if exact else p > 0).any()):
         return if_false
-    if false_acts and untaken_false():
+    if false_acts and bool((p if exact else p >= 1).all()):
         return if_true
     return None
 
@@ -360,15 +344,13 @@ class Merger:
     @property
     def negligible_true(self):
         if self._negligible_true is None:
-            p = self.p
-            self._negligible_true = ~p if p.dtype == torch.bool else p < self.ctx.eps
+            self._negligible_true = surely(self.p, False, self.ctx.eps)
         return self._negligible_true
 
     @property
     def negligible_false(self):
         if self._negligible_false is None:
-            p = self.p
-            self._negligible_false = p if p.dtype == torch.bool else p > 1 - self.ctx.eps
+            self._negligible_false = surely(self.p, True, self.ctx.eps)
         return self._negligible_false
 
     def merge_in_place(self, original, copy_true, copy_false, on_true, on_false):
@@ -477,7 +459,7 @@ class Merger:
             # other side is a floating tensor whose dtype it joins.
             dtype = next((v.dtype for v in (a, b)
                           if isinstance(v, torch.Tensor) and v.is_floating_point()), torch.float64)
-            a, b = (_as_tensor(v, p, dtype if isinstance(v, float) else None) for v in (a, b))
+            a, b = (as_tensor(v, p, dtype if isinstance(v, float) else None) for v in (a, b))
             p, a, b = align(p, a, b)
             return torch.where(p, a, b)
         merged = self._expectation(a, b)
@@ -487,7 +469,7 @@ class Merger:
         """``p`` as the weight of a merge of values of ``rank`` dims (made once per kind)."""
         key = (dtype, rank)
         if key not in self._weights:
-            self._weights[key] = to_rank(_as_tensor(self.p, self.p, dtype), rank)
+            self._weights[key] = to_rank(as_tensor(self.p, self.p, dtype), rank)
         return self._weights[key]
 
     def _expectation(self, a, b):
@@ -515,8 +497,8 @@ class Merger:
                     and value.dtype != dtype):
                 dtype = torch.promote_types(dtype, value.dtype)
         # A finite static side stays a number: one op fewer than making it a tensor to lerp.
-        a = float(a) if static_a else _as_tensor(a, p, dtype)   # float: torch refuses bool - x
-        b = float(b) if static_b else _as_tensor(b, p, dtype)
+        a = float(a) if static_a else as_tensor(a, p, dtype)   # float: torch refuses bool - x
+        b = float(b) if static_b else as_tensor(b, p, dtype)
         rank = max(p.dim(), a.dim() if not static_a else 0, b.dim() if not static_b else 0)
         p = self._weight(dtype, rank)
         a = a if static_a else to_rank(a, rank)
@@ -580,12 +562,6 @@ def _shifted(value_true, value_false, p):
 
 def _finite_number(value) -> bool:
     return isinstance(value, (int, float)) and math.isfinite(value)
-
-
-def _as_tensor(value, like, dtype=None):
-    if isinstance(value, torch.Tensor):
-        return value if dtype is None or value.dtype == dtype else value.to(dtype)
-    return torch.as_tensor(value, dtype=dtype, device=like.device)
 
 
 def _stacked_sequences(value_true, value_false):

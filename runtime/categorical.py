@@ -19,7 +19,8 @@ import torch.nn.functional as F
 from torch.utils import _pytree as pytree
 
 from . import indexing
-from .values import Value, align, is_relaxed, kept_for_this_call, position_in, syncs_freely, version
+from .values import (Value, align, batch_repeated, is_relaxed, kept_for_this_call, position_in,
+                     syncs_freely, version)
 
 
 class Categorical(Value):
@@ -154,7 +155,7 @@ class Categorical(Value):
         return self.probs
 
     def repeated(self, draws):
-        return Categorical(self.probs.repeat(draws, *([1] * (self.probs.dim() - 1))))
+        return Categorical(batch_repeated(self.probs, draws))
 
     def _check_sequence(self, what: str) -> None:
         if self.probs.dim() < 3:

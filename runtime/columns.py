@@ -15,7 +15,7 @@ import torch
 
 from . import indexing
 from .events import expectation
-from .values import Value, out_of_range, position_in
+from .values import Value, batch_repeated, out_of_range, position_in
 
 
 class Columns(Value):
@@ -143,8 +143,7 @@ class Columns(Value):
         return self.tensor()
 
     def repeated(self, draws):
-        tensor = self.tensor()
-        return Columns.of(tensor.repeat(draws, *([1] * (tensor.dim() - 1))))
+        return Columns.of(batch_repeated(self.tensor(), draws))
 
     @classmethod
     def merge_paths(cls, merger, value_true, value_false):

@@ -18,10 +18,10 @@ from __future__ import annotations
 
 import torch
 
-from . import categorical, columns, host
+from . import categorical, host, indexing
 from .events import Event, expectation, is_boolean, number, probability
 from .exits import Fork, per_side
-from .paths import guard, inactive_where
+from .paths import guard, inactive_where, surely
 from .values import align, is_relaxed, syncs_freely
 
 
@@ -210,7 +210,7 @@ def _connective(is_or: bool, left, right_thunk, ctx, inputs):
     if not is_relaxed(left):
         return (left or right_thunk(*inputs)) if is_or else (left and right_thunk(*inputs))
     p = truth(left, ctx)
-    decided = _surely(p, is_or, ctx)
+    decided = surely(p, is_or, ctx.eps)
     right = _right_operand(right_thunk, inputs, decided)
     if type(right) is Fork:
         return per_side(lambda r: this(left, lambda: r, ctx), right)
@@ -241,13 +241,6 @@ def any_of(values, ctx):
     for value in values:
         result = logical_or(result, lambda value=value: value, ctx)
     return result
-
-
-def _surely(p, value: bool, ctx):
-    """Where the condition ``p`` is surely ``value`` (a bool mask, batch first)."""
-    if p.dtype == torch.bool:
-        return p if value else ~p
-    return p > 1 - ctx.eps if value else p < ctx.eps
 
 
 def logical_not(value, ctx):
@@ -281,21 +274,9 @@ def contains(item, container, ctx):
     if not (is_relaxed(item) or relaxed_elements or is_relaxed(container)):
         return item in container
     found = False
-    for element in _elements(container):
+    for element in indexing.iterate(container):
         found = logical_or(found, lambda element=element: equal(item, element, ctx), ctx)
     return found
-
-
-def _elements(container):
-    if isinstance(container, (tuple, list)):
-        return container
-    if isinstance(container, columns.Columns):
-        return container.elements()
-    if isinstance(container, torch.Tensor) and container.dim() >= 2:
-        return container.unbind(1)
-    raise TypeError(
-        "`in` with a relaxed value needs a sequence to look in (a tuple or list, or a (B, n) "
-        f"tensor), not {type(container).__name__} of this shape: compare explicitly with `==`")
 
 
 class Operations:

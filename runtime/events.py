@@ -16,7 +16,7 @@ import torch
 from torch.utils._pytree import tree_map
 
 from .relaxations import DEFAULT
-from .values import Value
+from .values import Value, batch_repeated
 
 
 class Event(Value):
@@ -77,9 +77,7 @@ class Event(Value):
         return self.prob
 
     def repeated(self, draws):
-        if self.prob.dim() == 0:   # shared by the batch, as a 0-d tensor is
-            return self
-        return Event(self.prob.repeat(draws, *([1] * (self.prob.dim() - 1))))
+        return Event(batch_repeated(self.prob, draws)) if self.prob.dim() else self
 
 
 def expectation(value):

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import torch
 
-from .paths import inactive_where
+from .paths import inactive_where, surely
 from .values import align
 
 
@@ -120,11 +120,9 @@ def collapse(value, merger_of):
     probability of having exited (None: surely not, and ``exited`` is None; ``True``: surely,
     and ``going on`` is None). The exited states of nested splits are merged with each other by
     ``merger_of(weight)`` (a ``branches.Merger`` maker)."""
-    if has_exit(value) and _first_split(value) is None:
-        return True, None, value   # this path exited for sure
     split = _first_split(value)
-    if split is None:
-        return None, value, None
+    if split is None:   # this path exited for sure, or not at all
+        return (True, None, value) if has_exit(value) else (None, value, None)
     on, off = side(value, split, True), side(value, split, False)
     q_inner, on, off_inner = collapse(on, merger_of)
     if q_inner is None:
@@ -145,19 +143,9 @@ def merge_forked(merger, value_true, value_false, merger_of):
     p = merger.p
     q_true, on_true, off_true = collapse(value_true, merger_of)
     q_false, on_false, off_false = collapse(value_false, merger_of)
-    zero = torch.zeros_like(p)
-    q_t = _as_q(q_true, p, zero)
-    q_f = _as_q(q_false, p, zero)
-    if p.dtype == torch.bool:
-        q = torch.where(p, q_t, q_f)
-        on = _pick(merger_of, p, on_true, on_false)
-        off = _pick(merger_of, p, off_true, off_false)
-    else:
-        going_true, going_false = p * (1 - q_t), (1 - p) * (1 - q_f)
-        leaving_true, leaving_false = p * q_t, (1 - p) * q_f
-        q = leaving_true + leaving_false
-        on = _pick(merger_of, _ratio(going_true, going_true + going_false, p), on_true, on_false)
-        off = _pick(merger_of, _ratio(leaving_true, q, p), off_true, off_false)
+    q, off_weight, on_weight = shares(p, _as_q(q_true, p), _as_q(q_false, p), at_most_one=True)
+    on = _pick(merger_of, on_weight, on_true, on_false)
+    off = _pick(merger_of, off_weight, off_true, off_false)
     if on is None:
         return off
     return joined(Split(q), on, off)
@@ -170,10 +158,9 @@ def branch_per_side(condition: Fork, run, inputs, eps: float):
     (a sentinel loop of an instance that has exited would read out of range)."""
     split = condition.split
     q = split.q
-    exited, stayed = (q, ~q) if q.dtype == torch.bool else (q > 1 - eps, q < eps)
-    with inactive_where(exited):
+    with inactive_where(surely(q, True, eps)):
         on = run(condition.on, side(inputs, split, True))
-    with inactive_where(stayed):
+    with inactive_where(surely(q, False, eps)):
         off = run(condition.off, side(inputs, split, False))
     return joined(split, on, off)
 
@@ -194,22 +181,34 @@ def _pick(merger_of, weight, value_true, value_false):
     return merger_of(weight).merge(value_true, value_false)
 
 
-def _as_q(q, p, zero):
-    if q is None:
-        return zero
-    if q is True:
-        return torch.ones_like(zero) if zero.dtype != torch.bool else ~zero
-    q, _ = align(q, p)
-    return q.to(p.dtype) if p.dtype != torch.bool and q.dtype == torch.bool else q
+def _as_q(q, p):
+    if q is None or q is True:
+        return torch.zeros_like(p) if q is None else torch.ones_like(p)
+    return in_dtype_of(align(q, p)[0], p)
+
+
+def in_dtype_of(q, p):
+    """A bool probability ``q`` as 0/1 in the floating dtype of ``p`` (else ``q`` itself)."""
+    return q.to(p.dtype) if q.dtype == torch.bool and p.dtype != torch.bool else q
+
+
+def both(p, q):
+    """``p·q`` (exact: ``p & q``); ``p`` None is certainty."""
+    if p is None or (p.dtype == torch.bool and q.dtype == torch.bool):
+        return q if p is None else p & q
+    p, q = align(in_dtype_of(p, q), in_dtype_of(q, p))
+    return p * q
+
+
+def negation(p):
+    return ~p if p.dtype == torch.bool else 1 - p
 
 
 def _either(q_outer, q_inner):
     """The probability of exiting at the outer split or, going on, at the inner one."""
     if q_outer.dtype == torch.bool and q_inner.dtype == torch.bool:
         return q_outer | q_inner
-    q_outer, q_inner = align(q_outer.to(q_inner.dtype) if q_outer.dtype == torch.bool
-                             else q_outer, q_inner.to(q_outer.dtype)
-                             if q_inner.dtype == torch.bool else q_inner)
+    q_outer, q_inner = align(in_dtype_of(q_outer, q_inner), in_dtype_of(q_inner, q_outer))
     return q_outer + (1 - q_outer) * q_inner
 
 
@@ -218,10 +217,26 @@ def _share(part, whole):
     stay bools."""
     if whole.dtype == torch.bool:
         return part
-    part = part.to(whole.dtype) if part.dtype == torch.bool else part
-    return _ratio(part, whole, part)
+    part = in_dtype_of(part, whole)
+    return ratio(part, whole, part, at_most_one=True)
 
 
-def _ratio(part, whole, fallback):
+def ratio(part, whole, fallback, at_most_one=False):
+    """``part / whole`` (``at_most_one``: clamped to [0, 1]), and ``fallback`` where ``whole`` is
+    0 (no 0/0 in value or gradient)."""
     safe = torch.where(whole > 0, whole, torch.ones_like(whole))
-    return torch.where(whole > 0, (part / safe).clamp(0, 1), fallback)
+    quotient = part / safe
+    return torch.where(whole > 0, quotient.clamp(0, 1) if at_most_one else quotient, fallback)
+
+
+def shares(p, q_true, q_false, at_most_one=False):
+    """Two paths taken with ``p`` and ``1 − p`` (lined up with ``q_*``), of which each has left
+    (exited, returned) with ``q_true``, ``q_false``: ``(q, w_left, w_going)``, the probability of
+    having left and the true path's weight among the paths that left and among those that go on
+    (``p`` where there are none). Exact choices: ``q`` that of the path taken, weights ``p``."""
+    if p.dtype == torch.bool:
+        return torch.where(p, q_true, q_false), p, p
+    left_true, going_true = p * q_true, p * (1 - q_true)
+    q = left_true + (1 - p) * q_false
+    return (q, ratio(left_true, q, p, at_most_one),
+            ratio(going_true, going_true + (1 - p) * (1 - q_false), p, at_most_one))

@@ -119,12 +119,7 @@ def _product_weights(index: tuple, shape, ctx):
         view = [1] * (len(index) + 1)
         view[0], view[dimension + 1] = -1, n
         weights = weights.reshape(view)
-        if total is None:
-            total = weights
-        elif total.dtype == torch.bool and weights.dtype == torch.bool:
-            total = total & weights
-        else:
-            total = total * weights
+        total = weights if total is None else total * weights   # (bool * bool is `and`)
     return total
 
 

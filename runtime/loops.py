@@ -24,8 +24,8 @@ from . import host
 from .branches import BranchCopies, ChosenList, Merger
 from .conditions import truth
 from .enumeration import or_negligible_on_path
-from .exits import EXITED, Fork, collapse
-from .paths import inactive, inactive_where
+from .exits import EXITED, Fork, both, collapse, in_dtype_of, negation, ratio
+from .paths import inactive, inactive_where, surely
 from .events import Event, probability
 from .returns import Returned, going_on_merger_of
 from .values import align, is_relaxed, write_back
@@ -87,12 +87,12 @@ def while_loop(condition, body, state, ctx, where: str = "a relaxed `while`", ex
             q = False
         staying = _staying([f for f in flags if is_relaxed(f)], ctx)
         if staying is not None:
-            q = staying if q is True else (q if q is False else _and(q, staying))
+            q = staying if q is True else (q if q is False else both(q, staying))
         if q is False:
             break
         frozen = None
         if isinstance(q, torch.Tensor):
-            running = q if running is None else _and(running, q)
+            running = both(running, q)
         if running is not None:
             frozen = _stopped(running, ctx)
             dormant = inactive(running.shape[0]) if running.dim() > 0 else None
@@ -126,13 +126,12 @@ def while_loop(condition, body, state, ctx, where: str = "a relaxed `while`", ex
             break
         elif q_exit is not None:
             records.append((_flags_set(exited), q_exit))
-            running = _and(running, _negation(q_exit)) if running is not None \
-                else _negation(q_exit)
+            running = both(running, negation(q_exit))
             state = going_on
     result = _flags_set(state)
     for recorded, stop in reversed(records):
         if _sizes_differ(recorded, result):
-            if _negligible(stop, ctx):
+            if bool(surely(stop, False, ctx.eps).all()):
                 continue   # a stop that no instance makes, with lists that grew after it
             raise ValueError(
                 f"{where}: a list changes size inside a relaxed `while` (an `append`, `pop` or "
@@ -155,13 +154,6 @@ def _sizes_differ(a, b) -> bool:
     return False
 
 
-def _negligible(stop, ctx) -> bool:
-    """Whether no instance stops here: surely (hard) or but for less than ``eps``."""
-    if stop.dtype == torch.bool:
-        return not bool(stop.any())
-    return bool((stop < ctx.eps).all())
-
-
 def _stopped(running, ctx):
     """Where an instance no longer runs: surely (hard), or but for less than ``eps`` (a NaN
     probability, from the instance's own NaN data, counts as stopped: it never falls)."""
@@ -175,12 +167,8 @@ def _stop(frozen, q, running):
         return ~running
     if q is True:
         return frozen.to(running.dtype)
-    q = q.to(running.dtype) if q.dtype == torch.bool else q   # an exact choice in a relaxed loop
+    q = in_dtype_of(q, running)   # an exact choice in a relaxed loop
     return torch.where(frozen, torch.ones_like(q), 1 - q)
-
-
-def _negation(p):
-    return ~p if p.dtype == torch.bool else 1 - p
 
 
 def _flags_set(state):
@@ -192,8 +180,7 @@ def _staying(flags, ctx):
     """The probability that none of the relaxed exit ``flags`` is set (None without any)."""
     staying = None
     for flag in flags:
-        not_set = _negation(truth(flag, ctx))
-        staying = not_set if staying is None else _and(staying, not_set)
+        staying = both(staying, negation(truth(flag, ctx)))
     return staying
 
 
@@ -217,14 +204,6 @@ def _stopped_state(state, exits, stop):
     return tuple(refined)
 
 
-def _and(running, q):
-    if running.dtype == torch.bool and q.dtype == torch.bool:
-        return running & q
-    running, q = align(running, q)
-    return (running if running.dtype != torch.bool else running.to(q.dtype)) * (
-        q if q.dtype != torch.bool else q.to(running.dtype))
-
-
 def _warn_out_of_range(running, where):
     host.warn(
         f"{where}: a relaxed `while` condition reads out of range on a path that relaxed "
@@ -235,10 +214,7 @@ def _warn_out_of_range(running, where):
 
 
 def _warn_unfinished(running, ctx, where):
-    if running is None:
-        mass = 1.0
-    else:
-        mass = float(running.detach().float().max())
+    mass = float(running.detach().float().max())   # (running: never None at max_iter)
     if mass >= ctx.eps:
         host.warn(
             f"{where}: relaxed `while` stopped after max_iter={ctx.max_iter} iterations with "

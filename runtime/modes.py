@@ -26,7 +26,8 @@ import torch
 from .arithmetic import straight_through
 from .enumeration import DecisionScript
 from .replay import Replays
-from .values import Value, align, call_scope, map_structure, private_copy, write_back
+from .values import (Value, align, batch_repeated, call_scope, map_structure, private_copy,
+                     write_back)
 
 
 def evaluate(function, ctx, args, kwargs, rx_name: str, standard_error: bool = False):
@@ -105,9 +106,7 @@ def _repeat(value, draws):
 def _repeated(value, draws):
     if isinstance(value, Value):
         return value.repeated(draws)
-    if isinstance(value, torch.Tensor) and value.dim() > 0:
-        return value.repeat(draws, *([1] * (value.dim() - 1)))
-    return value
+    return batch_repeated(value, draws) if isinstance(value, torch.Tensor) else value
 
 
 def _statistics(value, draws):
@@ -195,8 +194,6 @@ def _weighted(value, weight, negligible, total):
     total = total.total if static else total
     number = value.to(weight.dtype) if isinstance(value, torch.Tensor) else float(value)
     w, number = align(weight, number)
-    if isinstance(number, torch.Tensor) and number.dim() > w.dim() > 0:
-        w = w.reshape(w.shape + (1,) * (number.dim() - w.dim()))
     if isinstance(number, torch.Tensor) and number.is_floating_point():
         # (the number, not the term: w·NaN would reach w's gradient as 0·NaN)
         negligible, _ = align(negligible, w)

@@ -57,6 +57,14 @@ def inactive(batch_size: int):
     return combined
 
 
+def surely(p, value: bool, eps: float):
+    """Where the condition ``p`` is surely ``value`` (a bool mask, batch first): exactly (a bool
+    ``p``), or but for less than ``eps``."""
+    if p.dtype == torch.bool:
+        return p if value else ~p
+    return p > 1 - eps if value else p < eps
+
+
 def guard(value, negligible):
     """``value`` with no gradient where its path is negligible (``negligible``: a bool mask, batch
     first); forward unchanged.

@@ -266,17 +266,14 @@ class _Recorder(TorchFunctionMode):
         # What it wrote into (an in-place op, out=, inplace=True) decides whether a replay may
         # leave it out, and where the finiteness tests before it must be made.
         writes = any(t._version != v for t, v in zip(tensors, versions))
-        if isinstance(result, torch.Tensor) or (result is None
-                                                and not name.endswith(".__get__")):
-            results = () if result is None else (result,)
+        unpack = (isinstance(result, (tuple, list)) and bool(result)
+                  and all(isinstance(r, torch.Tensor) for r in result))
+        if unpack or isinstance(result, torch.Tensor) or (result is None
+                                                          and not name.endswith(".__get__")):
+            results = tuple(result) if unpack else () if result is None else (result,)
             self.events.append(_Op(func, arg_template, kwarg_template,
-                                   tuple(self._number(r) for r in results), False, grad, writes,
+                                   tuple(self._number(r) for r in results), unpack, grad, writes,
                                    _layouts(results), self._found_finite(name, results)))
-        elif (isinstance(result, (tuple, list)) and result
-              and all(isinstance(r, torch.Tensor) for r in result)):
-            self.events.append(_Op(func, arg_template, kwarg_template,
-                                   tuple(self._number(r) for r in result), True, grad, writes,
-                                   _layouts(result), self._found_finite(name, result)))
         elif _holds_tensor(result):
             self.broken = f"{name} returns tensors in a {type(result).__name__}"
         elif not _hashable(result):
@@ -550,7 +547,8 @@ class _Code:
                 else:
                     targets = "".join(f"t{n}, " for n in op.outs) if op.unpack \
                         else f"t{op.outs[0]}"
-                    statements.append((f"{targets} = {call}", reads, op.outs, _pure(op), op))
+                    statements.append((f"{targets} = {call}", reads, op.outs,
+                                       not op.writes and _known(op), op))   # (droppable)
             read = node.read
             if read is None:
                 test_finite()
@@ -661,12 +659,6 @@ def _with_tests(statements, live, stand_ins) -> list:
     for index, line, reads in reversed(tests):   # (sorted by index: stretches come in order)
         written.insert(index, (line, reads, ()))
     return written
-
-
-def _pure(op) -> bool:
-    """Whether a replay may leave out a torch call whose results nothing reads: one that makes
-    its result from its arguments alone (no random draw), which wrote into nothing."""
-    return not op.writes and _known(op)
 
 
 def _known(op) -> bool:

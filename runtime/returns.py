@@ -28,7 +28,8 @@ from __future__ import annotations
 
 import torch
 
-from .values import Value, align, called_from_relaxed_code, to_output
+from .exits import shares
+from .values import Value, align, as_tensor, called_from_relaxed_code, to_output
 
 
 class Returned(Value):
@@ -64,14 +65,9 @@ class Returned(Value):
     def merge_paths(cls, merger, value_true, value_false):
         if not all(isinstance(v, (Returned, Pending)) for v in (value_true, value_false)):
             return merger.refuse(value_true, value_false)
-        masses = [r.mass if isinstance(r, Returned) else False for r in (value_true, value_false)]
-        p = merger.p
-        if p.dtype == torch.bool:
-            p_, mass_true, mass_false = align(p, *(_mass(m, p, None) for m in masses))
-            mass, weight = torch.where(p_, mass_true, mass_false), p
-        else:
-            p_, mass_true, mass_false = align(p, *(_mass(m, p, p.dtype) for m in masses))
-            mass = p_ * mass_true + (1 - p_) * mass_false
+        p_, mass_true, mass_false = _masses(merger.p, value_true, value_false)
+        mass, weight, _ = shares(p_, mass_true, mass_false)
+        if p_.dtype != torch.bool:
             safe = torch.where(mass > 0, mass, torch.ones_like(mass))
             weight = torch.where(mass > 0, p_ * mass_true / safe, p_)
         if isinstance(value_false, Pending):
@@ -150,22 +146,15 @@ def _going_on_weight(p, returned_true, returned_false):
     goes on); None where both paths returned alike."""
     if returned_true is returned_false:
         return None
-    masses = [r.mass if isinstance(r, Returned) else False for r in (returned_true, returned_false)]
-    if p.dtype == torch.bool:
-        p_, mass_true, mass_false = align(p, *(_mass(m, p, None) for m in masses))
-        going_true, going_false = p_ & ~mass_true, ~p_ & ~mass_false
-        return torch.where(going_true | going_false, going_true, p_)
-    p_, mass_true, mass_false = align(p, *(_mass(m, p, p.dtype) for m in masses))
-    going_true, going_false = p_ * (1 - mass_true), (1 - p_) * (1 - mass_false)
-    going = going_true + going_false
-    safe = torch.where(going > 0, going, torch.ones_like(going))
-    return torch.where(going > 0, going_true / safe, p_)
+    return shares(*_masses(p, returned_true, returned_false))[2]
 
 
-def _mass(mass, like: torch.Tensor, dtype):
-    if isinstance(mass, torch.Tensor):
-        return mass if dtype is None or mass.dtype == dtype else mass.to(dtype)
-    return torch.as_tensor(mass, dtype=dtype, device=like.device)
+def _masses(p, returned_true, returned_false):
+    """``p`` and the masses of two return values (a pending one's is 0), lined up, in ``p``'s
+    floating dtype."""
+    dtype = None if p.dtype == torch.bool else p.dtype
+    return align(p, *(as_tensor(r.mass if isinstance(r, Returned) else False, p, dtype)
+                      for r in (returned_true, returned_false)))
 
 
 class Operations:

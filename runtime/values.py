@@ -165,6 +165,20 @@ def align(*values):
     return tuple(aligned)
 
 
+def as_tensor(value, like: torch.Tensor, dtype=None) -> torch.Tensor:
+    """``value`` as a tensor on ``like``'s device, of ``dtype`` if given (a tensor is converted
+    only where its dtype differs)."""
+    if isinstance(value, torch.Tensor):
+        return value if dtype is None or value.dtype == dtype else value.to(dtype)
+    return torch.as_tensor(value, dtype=dtype, device=like.device)
+
+
+def batch_repeated(tensor: torch.Tensor, draws: int) -> torch.Tensor:
+    """The batch repeated ``draws`` times along dim 0 (draw-major); a 0-d tensor, shared by the
+    batch, as it is (``Value.repeated``, ``modes``)."""
+    return tensor.repeat(draws, *[1] * (tensor.dim() - 1)) if tensor.dim() else tensor
+
+
 def to_rank(tensor: torch.Tensor, rank: int) -> torch.Tensor:
     """``tensor`` with trailing singleton dims up to ``rank`` (what :func:`align` does to each
     value); a 0-d tensor, a shared constant, stays as it is."""
