@@ -62,3 +62,16 @@ def test_the_benchmark_smoke_run_checks_and_reports_every_target(tmp_path):
             ("bubble sort", "hand-written"), ("Levenshtein", "relaxc"),
             ("Levenshtein", "relaxc + replay"), ("Levenshtein", "hand-written")} <= names
     assert any("first compile" in target["what"] for target in report["targets"])
+
+
+def test_runtime_size_counts_code_and_not_its_documentation():
+    import runtime_size
+    source = ('"""A module docstring\n\nof three lines."""\n\n'
+              "# a comment\n"
+              "def f(x):  # code with a comment\n"
+              '    """Its docstring."""\n'
+              "    return (x +\n"
+              "            1)\n")
+    assert runtime_size.code_lines(source) == 3
+    rows = runtime_size.sizes()
+    assert "context.py" in rows and all(0 < code <= lines for lines, code in rows.values())
