@@ -79,14 +79,39 @@ def branch(condition, if_true, if_false, inputs, ctx, returns=None):
                                 else lambda: or_negligible_on_path(merger.negligible_false, ctx))
         with inactive_where(lambda: merger.negligible_false):
             out_false = if_false(*on_false.inputs)
+    forked = has_exit(out_true) or has_exit(out_false)   # a `break`/`return` inside a `while`
+    apart = {}
+    if forked:
+        # A list the paths give back stays apart too: the path that exited keeps what it wrote,
+        # and what the path going on writes next does not reach it (a merge in place would).
+        out_true, out_false = (_lists_apart(copies, outputs, apart) for copies, outputs in
+                               ((on_true, out_true), (on_false, out_false)))
     for original, copy_true in on_true.containers():
-        merger.merge_in_place(original, copy_true, on_false.copy_of(original), on_true, on_false)
+        if id(original) not in apart:
+            merger.merge_in_place(original, copy_true, on_false.copy_of(original), on_true,
+                                  on_false)
     merger.copies = (on_true, on_false)   # (what each path's lists held: ChosenList's merge)
     out_true, out_false = on_true.restore(out_true), on_false.restore(out_false)
-    if has_exit(out_true) or has_exit(out_false):   # a `break`/`return` inside a `while`
+    if forked:
         return merge_forked(merger, out_true, out_false,
                             going_on_merger_of(lambda weight: Merger(weight, ctx), returns))
     return _merged(merger, out_true, out_false, returns)
+
+
+def _lists_apart(copies, outputs, apart: dict) -> tuple:
+    """``outputs`` with each input list that a path gives back as that path left it, a list of
+    its own (a path that ran on the originals gives them as they are); their ids into ``apart``."""
+    single = type(outputs) is not tuple
+    kept = []
+    for value in (outputs,) if single else outputs:
+        original = copies.restore(value) if isinstance(value, list) else None
+        if original is not value and copies.holds(original):
+            apart[id(original)] = original
+            value = copies.contents_of(original)
+        elif original is value and isinstance(value, list) and copies is UNCOPIED:
+            apart[id(value)] = value
+        kept.append(value)
+    return kept[0] if single else tuple(kept)
 
 
 def _merged(merger, out_true, out_false, returns):

@@ -158,12 +158,45 @@ def branch_per_side(condition: Fork, run, inputs, eps: float):
     (a sentinel loop of an instance that has exited would read out of range)."""
     split = condition.split
     q = split.q
+    # The side that exited reads the lists as they are now: what the side going on writes into
+    # them next (the rest of the loop's body) is not its.
+    snapshots = {}
+    off_inputs = _lists_copied(side(inputs, split, False), snapshots)
     with inactive_where(surely(q, True, eps)):
         on = run(condition.on, side(inputs, split, True))
     with inactive_where(surely(q, False, eps)):
-        off = run(condition.off, side(inputs, split, False))
-    return joined(split, on, off)
+        off = run(condition.off, off_inputs)
+    return joined(split, on, _unchanged_as_originals(off, snapshots))
 
+
+def _lists_copied(value, snapshots: dict):
+    """``value`` with each list and dict in it (nested ones too) new; id(copy) -> (copy,
+    original) into ``snapshots``."""
+    if isinstance(value, tuple):
+        return tuple(_lists_copied(v, snapshots) for v in value)
+    if isinstance(value, (list, dict)):
+        copy = ([_lists_copied(v, snapshots) for v in value] if isinstance(value, list)
+                else {k: _lists_copied(v, snapshots) for k, v in value.items()})
+        snapshots[id(copy)] = (copy, value)
+        return copy
+    return value
+
+
+def _unchanged_as_originals(outputs, snapshots: dict):
+    """``outputs`` with each copy that still holds what its original holds as that original, so
+    that a list neither side wrote into does not become a fork."""
+    if isinstance(outputs, tuple):
+        return tuple(_unchanged_as_originals(v, snapshots) for v in outputs)
+    entry = snapshots.get(id(outputs))
+    if entry is None or entry[0] is not outputs:
+        return outputs
+    copy, original = entry
+    pairs = (zip(copy, original) if isinstance(copy, list) else
+             ((copy[k], original[k]) for k in copy) if copy.keys() == original.keys() else None)
+    if (pairs is not None and len(copy) == len(original)
+            and all(_unchanged_as_originals(a, snapshots) is b for a, b in pairs)):
+        return original
+    return outputs
 
 def per_side(operation, *operands):
     """``operation(*operands)`` where an operand is forked: on each side, joined as a fork."""

@@ -844,7 +844,55 @@ def while_else_in_for(xs, t):
         total += i
     return total
 
+
+# Writes into a list or dict after a `break` that some instances take: the instances that broke
+# keep what they held then (the writes of the path going on are not theirs).
+def mark_until_nonpositive(xs):
+    ys = [0.0] * len(xs)
+    i = 0
+    while i < len(xs):
+        if xs[i] <= 0:
+            ys[i] = -1.0
+            break
+        ys[i] = 5.0
+        i += 1
+    return ys
+
+
+def sift_down_min_heap(xs):
+    h = list(xs)
+    k = 0
+    while True:
+        child = 2 * k + 1
+        if child >= len(h):
+            break
+        if child + 1 < len(h) and h[child + 1] < h[child]:
+            child = child + 1
+        if h[k] <= h[child]:
+            break
+        h[k], h[child] = h[child], h[k]
+        k = child
+    return h
+
+
+def tally_until_negative(xs):
+    counts = {"positive": 0, "zero": 0}
+    i = 0
+    while i < len(xs):
+        if xs[i] < 0:
+            break
+        if xs[i] > 0:
+            counts["positive"] = counts["positive"] + 1
+        else:
+            counts["zero"] = counts["zero"] + 1
+        i += 1
+    return counts["positive"] * 10 + counts["zero"]
+
+
 CASES = {
+    mark_until_nonpositive: ("xs4",),
+    sift_down_min_heap: ("xs5",),
+    tally_until_negative: ("xs4",),
     while_else_return: ("xs5", "x"),
     for_else_return: ("xs5", "x"),
     while_else_break_and_return: ("xs5", "x"),
