@@ -340,6 +340,22 @@ def _integer_list_value(value, integers: set, integer_lists: set) -> bool:
     return isinstance(value, (cst.List, cst.ListComp)) and integer_elements(value, integers, integer_lists)
 
 
+def _yields_integers(iterator, spans=()) -> bool:
+    """Whether every item of a ``for`` loop's iterable is an int: ``range(...)``, ``reversed`` of
+    one, a tuple or list of int literals, a per-instance range's positions (``spans``)."""
+    if isinstance(iterator, cst.Call) and isinstance(iterator.func, cst.Name):
+        if iterator.func.value == "range":
+            return True
+        if iterator.func.value == "reversed" and len(iterator.args) == 1:
+            return _yields_integers(iterator.args[0].value, spans)
+        return False
+    if isinstance(iterator, (cst.Tuple, cst.List)):
+        return bool(iterator.elements) and all(
+            isinstance(e, cst.Element) and isinstance(e.value, cst.Integer)
+            for e in iterator.elements)
+    return isinstance(iterator, cst.Name) and iterator.value in spans
+
+
 def integer_names(function: cst.FunctionDef, params: list[str],
                   rx: str = "rx") -> tuple[set[str], set[str]]:
     """The local variables that hold an integer on every path (DESIGN §1.2): counters, indices,
@@ -364,6 +380,7 @@ def integer_names(function: cst.FunctionDef, params: list[str],
             return value.args[0].value
         return value
     element_writes = []   # (list name, value node or None) for `xs[k] = v`, `xs[k] += v`
+    spans = set()   # names of `rx.span(...)`: a per-instance range's static positions
     handled = set()   # the Name nodes of a list's reads and writes that keep it an integer list
 
     def bind(target, value):
@@ -377,6 +394,9 @@ def integer_names(function: cst.FunctionDef, params: list[str],
             value = canonical(node.value)
             if value is None:
                 return
+            if runtime_operation(value, rx) == "span":   # (relaxc/ranges.py: its positions)
+                spans.update(t.target.value for t in node.targets
+                             if isinstance(t.target, cst.Name))
             for target in node.targets:
                 target = target.target
                 if (isinstance(value, cst.Name) and value.value in enumerated
@@ -427,8 +447,14 @@ def integer_names(function: cst.FunctionDef, params: list[str],
             iterator = node.iter
             name = (iterator.func.value if isinstance(iterator, cst.Call)
                     and isinstance(iterator.func, cst.Name) else None)
-            if name == "range":
+            if _yields_integers(iterator, spans):
                 bind(node.target, cst.Integer("0"))
+            elif (name == "zip" and isinstance(node.target, cst.Tuple)
+                  and len(node.target.elements) == len(iterator.args)
+                  and not any(a.star for a in iterator.args)):
+                for element, argument in zip(node.target.elements, iterator.args):
+                    bind(element.value, cst.Integer("0")
+                         if _yields_integers(argument.value, spans) else None)
             elif name == "enumerate" and isinstance(node.target, cst.Tuple) \
                     and len(node.target.elements) == 2:
                 bind(node.target.elements[0].value, cst.Integer("0"))

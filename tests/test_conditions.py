@@ -290,3 +290,52 @@ def test_a_name_bound_by_enumerate_and_by_another_loop_is_no_counter():
     # `a` comes from zip's pairs: taken for enumerate's counter, its comparison was shifted by ½.
     xs, ys = _tensor([[0.3, 0.2, 0.4]]), _tensor([[1.0, 2.0, 3.0]])
     assert relaxc.relax(reused_item, beta=1e-3)(xs, ys).tolist() == pytest.approx([3.0], abs=1e-6)
+
+
+def last_above_reversed(xs, t):
+    pos = -1
+    for j in reversed(range(len(xs))):
+        if xs[j] > t:
+            pos = j
+            break
+    return pos >= 1
+
+
+def last_above_zipped(xs, t):
+    pos = -1
+    for j, x in zip(range(len(xs)), xs):
+        if x > t:
+            pos = j
+    return pos >= 1
+
+
+def last_above_listed(xs, t):
+    pos = -1
+    for j in (0, 1, 2):
+        if xs[j] > t:
+            pos = j
+    return pos >= 1
+
+
+def count_after_a_per_instance_range(xs, t):
+    for i in range(2):
+        for j in range(2 - i):   # (a bound of a counter that is relaxed below: positions)
+            pass
+    i = 0
+    j = 0
+    for x in xs:
+        if x > t:
+            j += 1
+        else:
+            i += 1
+    return j >= 2
+
+
+@pytest.mark.parametrize("function", [last_above_reversed, last_above_zipped, last_above_listed,
+                                      count_after_a_per_instance_range])
+def test_loop_targets_that_are_ints_are_integer_valued(function):
+    # Each position is an int on every path: at β → 0 the comparison on the tie (pos = 1 against
+    # 1) is Python's, not 0.5.
+    rows = [[5.0, 2.0, -1.0], [-1.0, 0.5, -2.0]]
+    result = relaxc.relax(function, beta=1e-4)(_tensor(rows), torch.full((2,), 1.0))
+    assert result.tolist() == [float(function(row, 1.0)) for row in rows]
