@@ -83,7 +83,9 @@ def while_loop(condition, body, state, ctx, where: str = "a relaxed `while`", ex
             # path (sample, exact mode), which is one the perturbed comparisons take.
             if running is None or ctx.hard:
                 raise
-            _warn_out_of_range(running, where)
+            _warn_out_of_range(running, where, "condition reads out of range",
+                               "a sentinel passed under perturbation",
+                               "Guard the read (`i < len(xs) and xs[i] < pivot`)")
             q = False
         staying = _staying([f for f in flags if is_relaxed(f)], ctx)
         if staying is not None:
@@ -114,10 +116,23 @@ def while_loop(condition, body, state, ctx, where: str = "a relaxed `while`", ex
             # frozen instances, whose later states are never used).
             # (in exact mode, also where the path being enumerated is negligible: a guard only,
             # the path's decisions stay those of the enumeration)
-            state = BranchCopies(state, or_negligible_on_path(frozen, ctx),
-                                 every_element=True).inputs
-            with inactive_where(frozen):
-                state = tuple(body(*state))
+            copies = BranchCopies(state, or_negligible_on_path(frozen, ctx),
+                                  every_element=True).inputs
+            try:
+                with inactive_where(frozen):
+                    state = tuple(body(*copies))
+            except IndexError:
+                # A counter merged from two paths (`i = 0.5` after a tie) carries a little mass
+                # one step further than any instance's own run goes, and the body reads or
+                # writes out of range there (`out[k]` with `k == len(out)`). As at the
+                # condition: that path stops here, its mass on the state before this iteration.
+                if ctx.hard:
+                    raise
+                _warn_out_of_range(running, where, "body reads or writes out of range",
+                                   "a counter merged from two paths ran past the end",
+                                   "Bound the loop by the lengths it indexes "
+                                   "(`while i < len(a) and k < len(out)`)")
+                break
         # A `break`/`return` taken on some paths (exits.py): record the exited state as a stop,
         # and go on with the state of the paths that did not exit.
         q_exit, going_on, exited = collapse(state, merger_of)
@@ -204,13 +219,11 @@ def _stopped_state(state, exits, stop):
     return tuple(refined)
 
 
-def _warn_out_of_range(running, where):
+def _warn_out_of_range(running, where, what: str, why: str, fix: str):
     host.warn(
-        f"{where}: a relaxed `while` condition reads out of range on a path that relaxed "
-        f"decisions reach with probability up to "
-        f"{float(running.detach().float().nan_to_num(0.0).max()):.3g} "
-        f"(a sentinel passed under perturbation); that path stops there. Guard the read "
-        f"(`i < len(xs) and xs[i] < pivot`) to make the bound explicit")
+        f"{where}: a relaxed `while` {what} on a path that relaxed decisions reach with "
+        f"probability up to {float(running.detach().float().nan_to_num(0.0).max()):.3g} "
+        f"({why}); that path stops there. {fix} to make the bound explicit")
 
 
 def _warn_unfinished(running, ctx, where):
