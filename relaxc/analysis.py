@@ -451,7 +451,8 @@ def integer_names(function: cst.FunctionDef, params: list[str],
                 bind(node.target, cst.Integer("0"))
             elif (name == "zip" and isinstance(node.target, cst.Tuple)
                   and len(node.target.elements) == len(iterator.args)
-                  and not any(a.star for a in iterator.args)):
+                  and not any(a.star for a in iterator.args)
+                  and not any(isinstance(e, cst.StarredElement) for e in node.target.elements)):
                 for element, argument in zip(node.target.elements, iterator.args):
                     bind(element.value, cst.Integer("0")
                          if _yields_integers(argument.value, spans) else None)

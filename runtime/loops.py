@@ -126,10 +126,13 @@ def while_loop(condition, body, state, ctx, where: str = "a relaxed `while`", ex
                 # one step further than any instance's own run goes, and the body reads or
                 # writes out of range there (`out[k]` with `k == len(out)`). As at the
                 # condition: that path stops here, its mass on the state before this iteration.
-                if ctx.hard:
+                # Where an instance surely reaches this iteration, its own run goes out of
+                # range too: Python's error.
+                if ctx.hard or bool((surely(running, True, ctx.eps) & ~frozen).any()):
                     raise
                 _warn_out_of_range(running, where, "body reads or writes out of range",
-                                   "a counter merged from two paths ran past the end",
+                                   "a counter merged from two paths may run past the end; the "
+                                   "loop stops there for the whole batch",
                                    "Bound the loop by the lengths it indexes "
                                    "(`while i < len(a) and k < len(out)`)")
                 break

@@ -124,4 +124,4 @@ class Operations:
 
     __slots__ = ()
     span = staticmethod(span)
-    def in_span(self, position, span_): return in_span(position, span_, self)
+    def in_span(self, position, span): return in_span(position, span, self)

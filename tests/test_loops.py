@@ -360,3 +360,19 @@ def test_a_body_that_a_merged_counter_takes_out_of_range_stops_that_path_with_a_
     assert all(bool(torch.isfinite(v).all()) for v in relaxed)
     far = relaxc.relax(merge_two_sorted, beta=1e-3)(a, b)   # (no tie within β: Python's result)
     assert [float(v) for v in far] == pytest.approx(merge_two_sorted([1.0], [1.01, 2.0]))
+
+
+def shifted_copy(xs, t):
+    out = [0.0] * len(xs)
+    i = 0
+    while i < len(xs) and xs[i] < t:
+        out[i + 1] = xs[i]   # off by one: Python raises on the last element
+        i += 1
+    return out
+
+
+def test_a_body_out_of_range_that_an_instance_surely_reaches_raises_as_python_does():
+    xs = torch.tensor([[1.0, 2.0, 3.0]])
+    for mode in ("hard", "relaxed"):
+        with pytest.raises(IndexError):
+            relaxc.relax(shifted_copy, mode=mode)(xs, torch.tensor([10.0]))
