@@ -104,12 +104,11 @@ def _lists_apart(copies, outputs, apart: dict) -> tuple:
     single = type(outputs) is not tuple
     kept = []
     for value in (outputs,) if single else outputs:
-        original = copies.restore(value) if isinstance(value, list) else None
-        if original is not value and copies.holds(original):
-            apart[id(original)] = original
-            value = copies.contents_of(original)
-        elif original is value and isinstance(value, list) and copies is UNCOPIED:
-            apart[id(value)] = value
+        if isinstance(value, list):
+            original = copies.restore(value)
+            if copies.holds(original):
+                apart[id(original)] = original
+                value = copies.contents_of(original)
         kept.append(value)
     return kept[0] if single else tuple(kept)
 

@@ -306,8 +306,12 @@ class Operations:
     def is_not(self, a, b): return logical_not(identical(a, b, self), self)
     def in_(self, a, b): return contains(a, b, self)
     def not_in(self, a, b): return logical_not(contains(a, b, self), self)
-    def and_(self, left, right_thunk, inputs=()): return logical_and(left, right_thunk, self, inputs)
-    def or_(self, left, right_thunk, inputs=()): return logical_or(left, right_thunk, self, inputs)
+    def and_(self, left, right_thunk, inputs=()):
+        return logical_and(left, right_thunk, self, inputs)
+
+    def or_(self, left, right_thunk, inputs=()):
+        return logical_or(left, right_thunk, self, inputs)
+
     def not_(self, value): return logical_not(value, self)
     number = staticmethod(number)
     def all(self, values): return all_of(values, self)

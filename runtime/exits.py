@@ -198,6 +198,7 @@ def _unchanged_as_originals(outputs, snapshots: dict):
         return original
     return outputs
 
+
 def per_side(operation, *operands):
     """``operation(*operands)`` where an operand is forked: on each side, joined as a fork."""
     split = next(v.split for v in operands if type(v) is Fork)

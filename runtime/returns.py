@@ -67,9 +67,6 @@ class Returned(Value):
             return merger.refuse(value_true, value_false)
         p_, mass_true, mass_false = _masses(merger.p, value_true, value_false)
         mass, weight, _ = shares(p_, mass_true, mass_false)
-        if p_.dtype != torch.bool:
-            safe = torch.where(mass > 0, mass, torch.ones_like(mass))
-            weight = torch.where(mass > 0, p_ * mass_true / safe, p_)
         if isinstance(value_false, Pending):
             value = value_true.value
         elif isinstance(value_true, Pending):
@@ -77,7 +74,6 @@ class Returned(Value):
         else:
             value = merger.reweighted(weight).merge(value_true.value, value_false.value)
         return Returned(value, mass)
-
 
 
 class Pending(Value):
